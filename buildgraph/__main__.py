@@ -1,0 +1,3 @@
+from buildgraph.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""The `buildgraph` command: parse flags, call the pipeline, print, exit with the right code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from buildgraph import __version__
+from buildgraph.errors import EXIT_INTERRUPTED, EXIT_OK, BuildgraphError, ConfigError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _common(parser: argparse.ArgumentParser, names: bool = True) -> None:
+    parser.add_argument("-f", "--file", type=Path, help="project file (default: nearest buildgraph.toml)")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                        help="set a variable (repeatable); wins over the environment")
+    if names:
+        parser.add_argument("names", nargs="*", metavar="NAME",
+                            help="targets or groups (default: the `default` group)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="buildgraph",
+        description="Declare the container images of a monorepo once; build them in order.",
+    )
+    parser.add_argument("--version", action="version", version=f"buildgraph {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plan = commands.add_parser("plan", help="dry run: the build waves, what and why")
+    _common(plan)
+    plan.add_argument("--format", choices=["text", "json"], default="text")
+    plan.set_defaults(handler=_plan)
+
+    render = commands.add_parser("render", help="write a bake file or a shell script")
+    _common(render)
+    render.add_argument("--format", choices=["bake", "json", "hcl", "sh"], default="bake",
+                        help="bake (JSON, also 'json'), hcl, or sh")
+    render.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    render.add_argument("--force", action="store_true",
+                        help="replace an existing file that buildgraph did not write")
+    render.set_defaults(handler=_render)
+
+    validate = commands.add_parser("validate", help="check the project file and exit")
+    _common(validate, names=False)
+    validate.add_argument("--format", choices=["text", "json"], default="text")
+    validate.set_defaults(handler=_validate)
+
+    graph = commands.add_parser("graph", help="the DAG as Graphviz dot or Mermaid")
+    _common(graph)
+    graph.add_argument("--format", choices=["dot", "mermaid"], default="dot")
+    graph.set_defaults(handler=_graph)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of buildgraph.toml")
+    schema.set_defaults(handler=_schema)
+    return parser
+
+
+def _loaded(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from buildgraph.pipeline import load, parse_vars
+
+    return load(args.file, parse_vars(args.var))
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from buildgraph.console import Style
+    from buildgraph.pipeline import plan
+
+    result = plan(_loaded(args), args.names)
+    if args.format == "json":
+        from buildgraph.render.plan_json import render_plan_json
+
+        sys.stdout.write(render_plan_json(result))
+    else:
+        from buildgraph.render.plan_text import render_plan_text
+
+        sys.stdout.write(render_plan_text(result, Style.for_stream(sys.stdout), Path.cwd()))
+    return EXIT_OK
+
+
+def _render(args: argparse.Namespace) -> int:
+    from buildgraph.fsutil import check_may_overwrite, write_atomic
+    from buildgraph.pipeline import plan
+    from buildgraph.render.notes import render_notes
+    from buildgraph.render.output import render_file
+
+    output: Path | None = args.output.resolve() if args.output else None
+    if output is not None:
+        check_may_overwrite(output, args.force)
+    loaded = _loaded(args)
+    result = plan(loaded, args.names)
+    base = output.parent if output else Path.cwd()
+    text, entitlements = render_file(result, args.format, base)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text, executable=args.format == "sh")
+    for note in render_notes(result, args.format, output, entitlements):
+        print(note, file=sys.stderr)
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from buildgraph.pipeline import plan
+
+    loaded = _loaded(args)
+    result = plan(loaded, list(loaded.project.targets))  # every target, not only the default
+    facts = {
+        "file": str(loaded.project.file),
+        "valid": True,
+        "targets": len(loaded.project.targets),
+        "groups": len(loaded.project.groups),
+        "edges": loaded.graph.dag.number_of_edges(),
+        "waves": len(result.waves),
+    }
+    if args.format == "json":
+        print(json.dumps(facts))
+    else:
+        print(f"{facts['file']}: valid: {facts['targets']} targets, {facts['groups']} groups, "
+              f"{facts['edges']} dependencies, {facts['waves']} waves")
+    return EXIT_OK
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from buildgraph.pipeline import plan
+
+    result = plan(_loaded(args), args.names)
+    if args.format == "mermaid":
+        from buildgraph.render.mermaid import render_mermaid
+
+        sys.stdout.write(render_mermaid(result))
+    else:
+        from buildgraph.render.dot import render_dot
+
+        sys.stdout.write(render_dot(result))
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from buildgraph.schema import schema_json
+
+    sys.stdout.write(schema_json())
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad flags, as the contract wants
+        return int(exc.code or 0)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except BuildgraphError as exc:
+        label = "error" if isinstance(exc, ConfigError) else "environment"
+        for line in str(exc).splitlines() or [label]:
+            print(f"buildgraph: {line}" if not line.startswith("  ") else line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("buildgraph: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK

@@ -1,0 +1,212 @@
+"""The dependency DAG of a project's targets (networkx), and selecting from it.
+
+Edges run from a dependency to its dependent, so a topological order is a build order.
+Three things make an edge: `depends_on`, a `target:` named context, and a Dockerfile that
+names (in FROM, COPY --from or RUN --mount=from) a tag another target produces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from buildgraph.dockerfile import DockerfileInfo, normalize_ref
+from buildgraph.errors import ConfigError, Problem, did_you_mean
+from buildgraph.model import Project
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+class EdgeKind(Enum):
+    DEPENDS_ON = "depends_on"
+    CONTEXT = "target: context"
+    DOCKERFILE = "Dockerfile"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    dependency: str
+    dependent: str
+    kinds: frozenset[EdgeKind]
+    # Image references the dependent's Dockerfile uses for the dependency's tags, in the form
+    # BuildKit looks named contexts up by; the bake rendering wires each as `target:<dep>`.
+    refs: tuple[str, ...] = ()
+
+    @property
+    def linked(self) -> bool:
+        """Whether bake itself orders this edge (through a target: context)."""
+        return EdgeKind.CONTEXT in self.kinds or bool(self.refs)
+
+
+@dataclass(frozen=True)
+class BuildGraph:
+    project: Project
+    dag: nx.DiGraph
+    edges: Mapping[tuple[str, str], Edge] = field(repr=False)
+
+    def dependencies(self, name: str) -> list[str]:
+        return list(self.dag.predecessors(name))
+
+    def dependents(self, name: str) -> list[str]:
+        return list(self.dag.successors(name))
+
+    def edge(self, dependency: str, dependent: str) -> Edge:
+        return self.edges[(dependency, dependent)]
+
+
+def familiar_ref(ref: str) -> str:
+    """The short form BuildKit's Dockerfile frontend uses to look up a named context."""
+    name = normalize_ref(ref)
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return name.removesuffix(":latest")
+
+
+def tag_index(project: Project) -> dict[str, list[str]]:
+    """Normalized image reference -> the targets whose `tags` produce it."""
+    index: dict[str, list[str]] = {}
+    for target in project.targets.values():
+        for tag in target.tags:
+            index.setdefault(normalize_ref(tag), []).append(target.name)
+    return index
+
+
+def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> BuildGraph:
+    """The DAG of every concrete target; a cycle or an ambiguous reference is an error."""
+    import networkx as nx
+
+    dag: nx.DiGraph = nx.DiGraph()
+    dag.add_nodes_from(project.targets)
+    kinds: dict[tuple[str, str], set[EdgeKind]] = {}
+    refs: dict[tuple[str, str], list[str]] = {}
+    problems: list[Problem] = []
+
+    def add(dependency: str, dependent: str, kind: EdgeKind) -> None:
+        kinds.setdefault((dependency, dependent), set()).add(kind)
+
+    for target in project.targets.values():
+        for dep in target.depends_on:
+            for name in expand_names(project, [dep]):
+                if name != target.name:
+                    add(name, target.name, EdgeKind.DEPENDS_ON)
+        for linked in target.linked_targets():
+            add(linked, target.name, EdgeKind.CONTEXT)
+
+    index = tag_index(project)
+    for name, info in dockerfiles.items():
+        target = project.targets[name]
+        for ref in info.external_refs:
+            producers = [p for p in index.get(normalize_ref(ref.ref), []) if p != name]
+            if not producers:
+                continue
+            if len(producers) > 1:
+                problems.append(Problem(
+                    f"Dockerfile line {ref.line} uses {ref.ref!r}, a tag produced by "
+                    f"{len(producers)} targets: {', '.join(producers)}",
+                    file=project.file, target=target.declared_as, key="tags",
+                    hint="give each target its own tags, or say which one with depends_on "
+                    "and a target: context",
+                ))
+                continue
+            short = familiar_ref(ref.ref)
+            add(producers[0], name, EdgeKind.DOCKERFILE)
+            if short not in target.contexts:
+                refs.setdefault((producers[0], name), []).append(short)
+    if problems:
+        raise ConfigError(*problems)
+
+    edges = {
+        key: Edge(key[0], key[1], frozenset(k), tuple(dict.fromkeys(refs.get(key, ()))))
+        for key, k in kinds.items()
+    }
+    dag.add_edges_from(edges)
+    _refuse_cycles(project, dag, edges)
+    return BuildGraph(project, dag, edges)
+
+
+def _refuse_cycles(project: Project, dag: nx.DiGraph, edges: Mapping[tuple[str, str], Edge]) -> None:
+    import networkx as nx
+
+    try:
+        cycle = nx.find_cycle(dag)
+    except nx.NetworkXNoCycle:
+        return
+    steps = [
+        f"{b} needs {a} ({', '.join(sorted(k.value for k in edges[(a, b)].kinds))})"
+        for a, b in cycle
+    ]
+    first = project.targets[cycle[0][1]]
+    raise ConfigError(Problem(
+        "dependency cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]),
+        file=project.file, target=first.declared_as, key="depends_on",
+        hint="; ".join(steps),
+    ))
+
+
+def expand_names(project: Project, names: Iterable[str]) -> list[str]:
+    """Target names for target or group names (groups of groups, matrix groups), in order."""
+    out: dict[str, None] = {}
+    seen_groups: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in project.targets:
+            out[name] = None
+        elif name in project.groups:
+            if name in seen_groups:
+                return
+            seen_groups.add(name)
+            for member in project.groups[name].targets:
+                visit(member)
+        else:
+            raise ConfigError.one(
+                f"no target or group named {name!r}", file=project.file,
+                hint=did_you_mean(name, [*project.targets, *project.groups])
+                or "`buildgraph plan` with no names lists what the default builds",
+            )
+
+    for name in names:
+        visit(name)
+    return list(out)
+
+
+def default_names(project: Project) -> list[str]:
+    """What is built when no name is given: the `default` group, else every target."""
+    return ["default"] if "default" in project.groups else list(project.targets)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    requested: tuple[str, ...]  # the targets the names expand to
+    targets: tuple[str, ...]  # requested plus everything they need, in topological order
+    needed_by: Mapping[str, tuple[str, ...]]  # target -> the selected dependents that need it
+
+
+def select(graph: BuildGraph, names: Iterable[str]) -> Selection:
+    """The named targets and every target they need, transitively."""
+    import networkx as nx
+
+    requested = expand_names(graph.project, names)
+    # One walk up from all requested targets at once: linear in the size of the graph.
+    chosen: set[str] = set(requested)
+    stack = list(requested)
+    while stack:
+        for dependency in graph.dag.predecessors(stack.pop()):
+            if dependency not in chosen:
+                chosen.add(dependency)
+                stack.append(dependency)
+    order = [n for n in nx.lexicographical_topological_sort(graph.dag.subgraph(chosen),
+                                                               key=_file_order(graph))]
+    needed_by = {
+        name: tuple(d for d in graph.dag.successors(name) if d in chosen) for name in order
+    }
+    return Selection(tuple(requested), tuple(order), needed_by)
+
+
+def _file_order(graph: BuildGraph):  # type: ignore[no-untyped-def]
+    position = {name: i for i, name in enumerate(graph.project.targets)}
+    return lambda name: position[name]

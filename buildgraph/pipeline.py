@@ -1,0 +1,51 @@
+"""The steps every command shares: file -> resolved project -> DAG -> plan.
+
+The CLI calls these and prints; they hold the order of the steps, nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from buildgraph.errors import ConfigError
+from buildgraph.graph import BuildGraph, build_graph
+from buildgraph.loader import load_document
+from buildgraph.model import Project
+from buildgraph.planner import OutputMode, Plan, make_plan
+from buildgraph.resolve import resolve_project
+from buildgraph.sources import read_dockerfiles
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    project: Project
+    graph: BuildGraph
+
+
+def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError.one(f"--var {pair!r} is not NAME=VALUE", hint="e.g. --var TAG=1.2.3")
+        values[name] = value
+    return values
+
+
+def load(
+    file: Path | None,
+    variables: Mapping[str, str],
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Loaded:
+    document = load_document(file, cwd)
+    project = resolve_project(document, variables, os.environ if environ is None else environ)
+    graph = build_graph(project, read_dockerfiles(project))
+    return Loaded(project, graph)
+
+
+def plan(loaded: Loaded, names: Sequence[str], mode: OutputMode = OutputMode.DEFAULT) -> Plan:
+    return make_plan(loaded.graph, names, mode)

@@ -1,0 +1,29 @@
+"""What `render` tells a person on stderr about using the file it wrote."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from buildgraph.planner import Plan
+from buildgraph.render import Entitlement, stage_group
+
+
+def render_notes(
+    plan: Plan, fmt: str, output: Path | None, entitlements: Sequence[Entitlement]
+) -> Iterator[str]:
+    if fmt == "sh":
+        return
+    where = output.parent if output else Path.cwd()
+    name = output.name if output else "<file>"
+    cd = "" if where == Path.cwd() else f"cd {os.path.relpath(where)} && "
+    stages = len(plan.stages)
+    if stages == 1:
+        yield f"buildgraph: run it with: {cd}docker buildx bake -f {name}"
+    else:
+        runs = " && ".join(f"docker buildx bake -f {name} {stage_group(n)}" for n in range(1, stages + 1))
+        yield f"buildgraph: some dependencies are invisible to bake; run the stages in order: {cd}{runs}"
+    if entitlements:
+        flags = " ".join(e.flag() for e in entitlements)
+        yield f"buildgraph: buildx 0.19+ needs these filesystem entitlements: {flags}"

@@ -1,0 +1,43 @@
+"""The plan as JSON: the same facts `plan` shows a person, for programs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from buildgraph.model import thaw
+from buildgraph.planner import Plan, PlannedTarget
+
+
+def planned_facts(planned: PlannedTarget) -> dict[str, Any]:
+    target = planned.target
+    return {
+        "name": planned.name,
+        "wave": planned.wave,
+        "bake_run": planned.stage,
+        "reason": planned.reason,
+        "requested": planned.requested,
+        "platforms": list(target.platforms),
+        "tags": list(target.tags),
+        "output": planned.output,
+        "outputs": thaw(target.outputs),
+        "needs": list(planned.needs),
+        "needed_by": list(planned.needed_by),
+        "links": dict(planned.links),
+        "declared_as": target.declared_as,
+        "matrix": thaw(target.matrix_values),
+    }
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    return {
+        "project": str(plan.project.file),
+        "names": list(plan.names),
+        "mode": plan.mode.value,
+        "bake_runs": len(plan.stages),
+        "waves": [[planned_facts(p) for p in wave] for wave in plan.waves],
+    }
+
+
+def render_plan_json(plan: Plan) -> str:
+    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,90 @@
+"""Reading what the targets' files say: context directories and Dockerfiles.
+
+The only module of the planning path that touches the disk; it returns plain data for the
+pure graph code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from buildgraph.dockerfile import DockerfileInfo, parse_dockerfile
+from buildgraph.errors import ConfigError, Problem
+from buildgraph.model import Project, Target, is_local_path
+
+
+def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[str, DockerfileInfo]:
+    """Each target's parsed Dockerfile (remote contexts have none); every missing file is an error."""
+    problems: list[Problem] = []
+    texts: dict[Path, str] = {}  # matrix targets share Dockerfiles: read each once
+    infos: dict[str, DockerfileInfo] = {}
+    for name in names if names is not None else list(project.targets):
+        target = project.targets[name]
+        problems.extend(missing_inputs(project, target))
+        text = _dockerfile_text(project, target, texts)
+        if text is not None:
+            infos[name] = parse_dockerfile(text, {k: str(v) for k, v in target.args.items()})
+    if problems:
+        raise ConfigError(*problems)
+    return infos
+
+
+def _dockerfile_text(project: Project, target: Target, cache: dict[Path, str]) -> str | None:
+    if target.dockerfile_inline is not None:
+        return target.dockerfile_inline
+    path = project.dockerfile_path(target)
+    if path is None:
+        return None
+    if path not in cache:
+        try:
+            cache[path] = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None  # reported by missing_inputs
+    return cache[path]
+
+
+def missing_inputs(project: Project, target: Target) -> list[Problem]:
+    """The context directory, Dockerfile and local named contexts that do not exist."""
+    problems: list[Problem] = []
+    where = {"file": project.file, "target": target.declared_as}
+    context = project.context_dir(target)
+    if context is not None and not context.is_dir():
+        problems.append(Problem(
+            f"context directory {target.context!r} does not exist ({context})",
+            key="context", line=_line(project, target, "context"),
+            hint="paths are relative to the directory of buildgraph.toml", **where,
+        ))
+        return problems
+    dockerfile = project.dockerfile_path(target)
+    if dockerfile is not None and not dockerfile.is_file():
+        problems.append(Problem(
+            f"Dockerfile {target.dockerfile!r} not found in context {target.context!r} ({dockerfile})",
+            key="dockerfile", line=_line(project, target, "dockerfile"),
+            hint="`dockerfile` is relative to the context, as in bake; "
+            "or write the Dockerfile inline with dockerfile-inline", **where,
+        ))
+    for name, value in target.contexts.items():
+        if _is_local_named_context(value) and not project.local_path(value).exists():
+            problems.append(Problem(
+                f"named context {name!r} points at {value!r}, which does not exist",
+                key="contexts", line=_line(project, target, "contexts"),
+                hint="local named contexts are relative to the directory of buildgraph.toml",
+                **where,
+            ))
+    return problems
+
+
+def _is_local_named_context(value: str) -> bool:
+    return is_local_path(value) and not value.startswith(("docker-image:", "oci-layout:"))
+
+
+def _line(project: Project, target: Target, key: str) -> int | None:
+    from buildgraph.loader import locate_line
+
+    try:
+        text = project.file.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return locate_line(text, ["target", target.declared_as, key])
+

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "acme runtime on $(uname -m)"
+exec "$@"

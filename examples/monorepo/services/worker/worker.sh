@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "worker: $(cat /app/shared/version)"

@@ -1,0 +1,57 @@
+"""Shared fixtures: small real projects on disk, and the engine gate.
+
+Tests marked `engine` need the real docker buildx. Locally they skip when it is missing;
+with CI=true they fail, so a CI machine without the engine can never look green.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _missing(what: str) -> None:
+    if _in_ci():
+        pytest.fail(f"CI=true but {what}: .ci/provision-engine.sh should have installed it")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def buildx() -> str:
+    """The docker CLI with a working buildx plugin (no daemon needed: bake --print)."""
+    docker = shutil.which("docker")
+    if docker is None:
+        _missing("the docker CLI is not installed")
+        raise AssertionError  # unreachable: _missing fails or skips
+    probe = subprocess.run([docker, "buildx", "version"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        _missing(f"docker buildx does not work: {probe.stderr.strip()}")
+    return docker
+
+
+@pytest.fixture()
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """Write a project: a buildgraph.toml and files (path -> text); returns the toml path."""
+
+    def make(toml: str, files: dict[str, str] | None = None) -> Path:
+        for rel, text in (files or {}).items():
+            path = tmp_path / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        project = tmp_path / "buildgraph.toml"
+        project.write_text(toml)
+        return project
+
+    return make

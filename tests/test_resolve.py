@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from buildgraph.errors import ConfigError
+from buildgraph.loader import parse_document
+from buildgraph.resolve import merge_tables, resolve_project
+from buildgraph.model import Project, thaw
+
+FILE = Path("/project/buildgraph.toml")
+
+
+def resolve(toml: str, overrides: dict[str, str] | None = None,
+            env: dict[str, str] | None = None) -> Project:
+    return resolve_project(parse_document(toml, FILE), overrides or {}, env or {})
+
+
+def attrs(project: Project, name: str) -> dict:  # type: ignore[type-arg]
+    return thaw(project.targets[name].attrs)  # type: ignore[no-any-return]
+
+
+def test_inherits_merges_maps_by_key_and_replaces_the_rest() -> None:
+    project = resolve("""
+[target._a]
+args = { A = "1", B = "a" }
+tags = ["a"]
+platforms = ["linux/amd64"]
+[target._b]
+args = { B = "b", C = "b" }
+tags = ["b"]
+[target.app]
+inherits = ["_a", "_b"]
+args = { C = "own" }
+""")
+    got = attrs(project, "app")
+    assert got["args"] == {"A": "1", "B": "b", "C": "own"}
+    assert got["tags"] == ["b"]  # later parent wins
+    assert got["platforms"] == ["linux/amd64"]
+    assert "_a" not in project.targets and "_b" not in project.targets
+
+
+def test_inherits_chains_and_appends_the_lists_bake_appends() -> None:
+    project = resolve("""
+[target._root]
+annotations = ["index:a=1"]
+cache-from = ["type=registry,ref=r/cache"]
+[target._mid]
+inherits = ["_root"]
+annotations = ["index:b=2"]
+[target.app]
+inherits = ["_mid"]
+""")
+    got = attrs(project, "app")
+    assert got["annotations"] == ["index:a=1", "index:b=2"]
+    assert got["cache-from"] == ["type=registry,ref=r/cache"]
+
+
+def test_templates_render_after_inheritance_in_the_childs_scope() -> None:
+    project = resolve("""
+[project]
+registry = "r.example/acme"
+[variables]
+TAG = "dev"
+[target._common]
+tags = ["{{ registry }}/{{ target }}:{{ TAG }}"]
+[target.api]
+inherits = ["_common"]
+[target.web]
+inherits = ["_common"]
+""")
+    assert attrs(project, "api")["tags"] == ["r.example/acme/api:dev"]
+    assert attrs(project, "web")["tags"] == ["r.example/acme/web:dev"]
+
+
+def test_variables_default_then_env_then_var() -> None:
+    toml = """
+[variables]
+TAG = "dev"
+PY = { default = "3.12", env = "APP_PY" }
+[target.t]
+args = { TAG = "{{ TAG }}", PY = "{{ PY }}" }
+"""
+    assert attrs(resolve(toml), "t")["args"] == {"TAG": "dev", "PY": "3.12"}
+    env = {"TAG": "env", "APP_PY": "3.13", "PY": "ignored"}
+    assert attrs(resolve(toml, env=env), "t")["args"] == {"TAG": "env", "PY": "3.13"}
+    assert attrs(resolve(toml, {"TAG": "cli"}, env), "t")["args"]["TAG"] == "cli"
+
+
+def test_unknown_var_is_an_error_with_a_hint() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve("[variables]\nTAG = 'x'\n[target.t]\n", {"TAGG": "1"})
+    assert "did you mean 'TAG'" in str(info.value)
+
+
+def test_matrix_expands_names_groups_and_includes() -> None:
+    project = resolve("""
+[project]
+platforms = ["linux/amd64"]
+[target.api]
+matrix = { py = ["3.11", "3.12"], flavor = ["slim", "full"] }
+matrix-exclude = [{ py = "3.11", flavor = "full" }]
+matrix-include = [{ py = "3.13", flavor = "slim" }]
+name = "api-py{{ py | replace('.', '') }}-{{ flavor }}"
+args = { PYTHON = "{{ py }}" }
+tags = ["api:{{ target }}"]
+""")
+    assert list(project.targets) == [
+        "api-py311-slim", "api-py312-slim", "api-py312-full", "api-py313-slim"]
+    assert project.groups["api"].targets == tuple(project.targets)
+    assert attrs(project, "api-py313-slim")["args"] == {"PYTHON": "3.13"}
+    assert attrs(project, "api-py313-slim")["tags"] == ["api:api-py313-slim"]
+    assert attrs(project, "api-py311-slim")["platforms"] == ["linux/amd64"]
+
+
+def test_platforms_come_from_target_then_parents_then_project() -> None:
+    project = resolve("""
+[project]
+platforms = ["linux/amd64", "linux/arm64"]
+[target._p]
+platforms = ["linux/arm64"]
+[target.a]
+inherits = ["_p"]
+[target.b]
+platforms = ["linux/riscv64"]
+[target.c]
+""")
+    assert project.targets["a"].platforms == ("linux/arm64",)
+    assert project.targets["b"].platforms == ("linux/riscv64",)
+    assert project.targets["c"].platforms == ("linux/amd64", "linux/arm64")
+    assert resolve("[target.d]\n").targets["d"].platforms == ()
+
+
+def test_default_group_and_groups_of_groups() -> None:
+    project = resolve("""
+[target.a]
+[target.b]
+[group.g1]
+targets = ["a"]
+[group.default]
+targets = ["g1", "b"]
+""")
+    assert project.groups["default"].targets == ("g1", "b")
+
+
+@pytest.mark.parametrize(
+    ("toml", "fragment", "key"),
+    [
+        ("[target.a]\ninherits = ['_missing']\n", "inherits unknown target '_missing'", "inherits"),
+        ("[target._x]\ninherits=['_y']\n[target._y]\ninherits=['_x']\n[target.a]\ninherits=['_x']\n",
+         "inherits cycle", "inherits"),
+        ("[target.a]\ndepends_on = ['bb']\n[target.b]\n", "unknown target 'bb'", "depends_on"),
+        ("[target.a]\nmatrix = { x = ['1'] }\n", "needs a `name` template", "matrix"),
+        ("[target.a]\nmatrix = { x = ['1', '2'] }\nname = 'same'\n", "produced twice", "name"),
+        ("[target.a]\nmatrix = { x = ['1.0'] }\nname = 'a-{{ x }}'\n", "not a valid target name", "name"),
+        ("[target.a]\ntags = ['{{ nope }}']\n", "'nope' is undefined", "tags"),
+        ("[target.a]\ntags = ['{{ ().__class__.__bases__ }}']\n", "sandbox", "tags"),
+        ("[target.a]\nplatforms = ['linux-amd64']\n", "malformed platform", "platforms"),
+        ("[target.a]\ncontexts = { x = 'target:nope' }\n", "unknown target 'nope'", "contexts"),
+        ("[target.a]\nname = 'x'\n", "only for matrix targets", "name"),
+    ],
+)
+def test_semantic_errors_name_file_target_and_key(toml: str, fragment: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve(toml)
+    problem = info.value.problems[0]
+    assert fragment in str(problem)
+    assert problem.file == FILE
+    assert problem.key == key
+    assert problem.target is not None
+
+
+def test_group_naming_unknown_member_hints() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve("[target.api]\n[group.default]\ntargets = ['apl']\n")
+    assert "did you mean 'api'" in str(info.value)
+    assert info.value.problems[0].line == 3
+
+
+maps = st.dictionaries(st.sampled_from("abc"), st.text("xyz", max_size=2), max_size=3)
+tables = st.fixed_dictionaries({}, optional={
+    "args": maps, "labels": maps, "tags": st.lists(st.text("tuv", max_size=2), max_size=3),
+    "target": st.text("pq", max_size=2), "annotations": st.lists(st.text("kl", max_size=2), max_size=2),
+})
+
+
+@given(a=tables, b=tables, c=tables)
+def test_inheritance_merge_is_associative_so_chains_and_lists_agree(a, b, c) -> None:  # type: ignore[no-untyped-def]
+    # inherits = [a, b] then own c must equal a chain c <- b <- a: order-stable resolution.
+    assert merge_tables(merge_tables(a, b), c) == merge_tables(a, merge_tables(b, c))
+
+
+@given(a=tables)
+def test_inheriting_nothing_changes_nothing(a) -> None:  # type: ignore[no-untyped-def]
+    assert merge_tables({}, a) == a
+    assert merge_tables(a, {}) == a

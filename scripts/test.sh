@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test, after installing what they need: the package with its test extras in
+# .venv, and the real engine (dockerd + buildx + QEMU + a local registry, idempotently).
+# CI runs exactly this (.ci/run); extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+bash .ci/provision-engine.sh
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,75 @@
+"""The bake rendering, given to the real `docker buildx bake --print`, must resolve to
+exactly what the project declares: the same as a hand-written bake definition."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from buildgraph.cli import main
+from tests.conftest import EXAMPLES, FIXTURES
+
+pytestmark = pytest.mark.engine
+
+MONOREPO = EXAMPLES / "monorepo"
+
+
+def bake_print(docker: str, file: Path, cwd: Path, targets: list[str]) -> dict[str, Any]:
+    result = subprocess.run(
+        [docker, "buildx", "bake", "-f", str(file), "--print", *targets],
+        capture_output=True, text=True, cwd=cwd,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def absolute_paths(targets: dict[str, Any], cwd: Path) -> dict[str, Any]:
+    """Targets with local context paths made absolute, to compare files run from elsewhere."""
+    out = {}
+    for name, target in targets.items():
+        target = dict(target)
+        target["context"] = str((cwd / target["context"]).resolve())
+        if "contexts" in target:
+            target["contexts"] = {
+                k: v if ":" in v else str((cwd / v).resolve()) for k, v in target["contexts"].items()
+            }
+        out[name] = target
+    return out
+
+
+def render(project: Path, out: Path, *names: str) -> None:
+    assert main(["render", "-f", str(project), "--format", "bake", "-o", str(out), *names]) == 0
+
+
+def test_example_rendering_equals_the_hand_written_bake_file(buildx: str, tmp_path: Path) -> None:
+    rendered = tmp_path / "nested" / "docker-bake.json"
+    render(MONOREPO / "buildgraph.toml", rendered, "ci")
+    names = sorted(json.loads(rendered.read_text())["target"])
+    ours = bake_print(buildx, rendered, rendered.parent, names)
+    theirs = bake_print(buildx, FIXTURES / "monorepo.docker-bake.hcl", MONOREPO, names)
+    assert absolute_paths(ours["target"], rendered.parent) == absolute_paths(
+        theirs["target"], MONOREPO
+    )
+    assert len(names) == 10
+
+
+def test_hcl_and_json_renderings_print_the_same(buildx: str, tmp_path: Path) -> None:
+    for project in (MONOREPO / "buildgraph.toml", FIXTURES / "shop" / "buildgraph.toml"):
+        as_json, as_hcl = tmp_path / "b.json", tmp_path / "b.hcl"
+        assert main(["render", "-f", str(project), "--format", "bake", "-o", str(as_json), "--force"]) == 0
+        assert main(["render", "-f", str(project), "--format", "hcl", "-o", str(as_hcl), "--force"]) == 0
+        names = sorted(json.loads(as_json.read_text())["target"])
+        assert bake_print(buildx, as_json, tmp_path, names)["target"] == bake_print(
+            buildx, as_hcl, tmp_path, names
+        )["target"]
+
+
+def test_literal_template_markers_survive_bake(buildx: str, tmp_path: Path) -> None:
+    out = tmp_path / "b.json"
+    render(FIXTURES / "shop" / "buildgraph.toml", out)
+    printed = bake_print(buildx, out, tmp_path, ["app-a1"])
+    assert printed["target"]["app-a1"]["args"]["SHELL_TEXT"] == "${HOME} and %{x} stay literal"

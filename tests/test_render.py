@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from buildgraph.pipeline import load, plan
+from buildgraph.render.output import render_file
+from tests.conftest import EXAMPLES, FIXTURES
+from tests.golden import assert_golden
+
+SHOP = FIXTURES / "shop" / "buildgraph.toml"
+MONOREPO = EXAMPLES / "monorepo" / "buildgraph.toml"
+
+
+def rendered(project: Path, fmt: str, base: Path, names: tuple[str, ...] = ()) -> str:
+    text, _ = render_file(plan(load(project, {}, environ={}), names), fmt, base)
+    return text
+
+
+@pytest.mark.parametrize("fmt", ["bake", "hcl", "sh"])
+@pytest.mark.parametrize("project", [SHOP, MONOREPO], ids=["shop", "monorepo"])
+def test_renderers_match_golden_files(project: Path, fmt: str) -> None:
+    name = project.parent.name
+    assert_golden(f"{name}.{fmt}", rendered(project, fmt, project.parent))
+
+
+def test_bake_json_escapes_template_markers() -> None:
+    doc = json.loads(rendered(SHOP, "bake", SHOP.parent))
+    assert doc["target"]["app-a1"]["args"]["SHELL_TEXT"] == "$${HOME} and %%{x} stay literal"
+
+
+def test_bake_json_wires_dockerfile_references_as_named_contexts() -> None:
+    doc = json.loads(rendered(SHOP, "bake", SHOP.parent))
+    contexts = doc["target"]["app-a1"]["contexts"]
+    assert contexts == {"lib": "app/lib", "registry.test/shop/base:1.0": "target:base"}
+
+
+def test_dependency_bake_cannot_see_goes_to_a_later_stage() -> None:
+    doc = json.loads(rendered(SHOP, "bake", SHOP.parent, ("e2e",)))
+    groups = doc["group"]
+    assert "e2e" in groups["buildgraph-stage-2"]["targets"]
+    assert "base" in groups["buildgraph-stage-1"]["targets"]
+    assert set(groups["default"]["targets"]) == set(doc["target"])
+
+
+def test_paths_are_relative_to_the_output_files_directory(tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "er"
+    doc = json.loads(rendered(SHOP, "bake", out))
+    context = doc["target"]["app-a1"]["context"]
+    assert (out / context).resolve() == (SHOP.parent / "app").resolve()
+    dest = doc["target"]["tool"]["output"][0]
+    assert dest.startswith("type=local,dest=")
+    assert (out / dest.split("dest=")[1]).resolve() == (SHOP.parent / "out-of-tree/tool").resolve()
+
+
+def test_shell_script_keeps_hostile_values_as_text(tmp_path: Path) -> None:
+    script = rendered(SHOP, "sh", SHOP.parent)
+    line = next(line for line in script.splitlines() if "tool:" in line)
+    assert "'tool:$(touch pwned)'" in line
+    # The shell itself must see the value as one literal word.
+    words = shlex.split(line.split("| ", 1)[1])
+    assert "tool:$(touch pwned)" in words
+    result = subprocess.run(["sh", "-n", "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_shell_script_runs_dependencies_first_and_passes_them_as_oci_layouts() -> None:
+    script = rendered(SHOP, "sh", SHOP.parent)
+    base_at = script.index("==> base")
+    app_at = script.index("==> app-a1")
+    assert base_at < app_at
+    assert "--build-context registry.test/shop/base:1.0=oci-layout://.buildgraph/oci/base" in script
+    assert "type=oci,dest=.buildgraph/oci/base,tar=false" in script
+    assert "--file app/Dockerfile" in script

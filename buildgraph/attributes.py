@@ -45,7 +45,9 @@ _ENTRY_LIST: dict[str, Any] = {
 BAKE_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("description", _STR, Merge.REPLACE, "Human description of the target."),
     Attribute("context", _STR, Merge.REPLACE, "Build context: a directory, URL or git repo."),
-    Attribute("contexts", _STR_MAP, Merge.MAP, "Named contexts: name -> path, image or target:<name>."),
+    Attribute(
+        "contexts", _STR_MAP, Merge.MAP, "Named contexts: name -> path, image or target:<name>."
+    ),
     Attribute("dockerfile", _STR, Merge.REPLACE, "Dockerfile path, relative to the context."),
     Attribute("dockerfile-inline", _STR, Merge.REPLACE, "Inline Dockerfile text."),
     Attribute("target", _STR, Merge.REPLACE, "Dockerfile stage to build."),
@@ -67,7 +69,9 @@ BAKE_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("shm-size", _STR, Merge.REPLACE, "Size of /dev/shm.", "0.12.0"),
     Attribute("ulimits", _STR_LIST, Merge.APPEND, "Ulimit options.", "0.12.0"),
     Attribute("entitlements", _STR_LIST, Merge.APPEND, "Extra privileges.", "0.16.0"),
-    Attribute("call", _STR, Merge.REPLACE, "Frontend method: build, check, outline, targets.", "0.15.0"),
+    Attribute(
+        "call", _STR, Merge.REPLACE, "Frontend method: build, check, outline, targets.", "0.15.0"
+    ),
     Attribute("extra-hosts", _STR_MAP, Merge.MAP, "Extra /etc/hosts entries.", "0.21.0"),
     Attribute("policy", _ENTRY_LIST, Merge.APPEND, "Build policies.", "0.30.0"),
     Attribute("resources", {"type": "object"}, Merge.REPLACE, "Resource limits.", "0.31.0"),

@@ -15,12 +15,23 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _common(parser: argparse.ArgumentParser, names: bool = True) -> None:
-    parser.add_argument("-f", "--file", type=Path, help="project file (default: nearest buildgraph.toml)")
-    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                        help="set a variable (repeatable); wins over the environment")
+    parser.add_argument(
+        "-f", "--file", type=Path, help="project file (default: nearest buildgraph.toml)"
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a variable (repeatable); wins over the environment",
+    )
     if names:
-        parser.add_argument("names", nargs="*", metavar="NAME",
-                            help="targets or groups (default: the `default` group)")
+        parser.add_argument(
+            "names",
+            nargs="*",
+            metavar="NAME",
+            help="targets or groups (default: the `default` group)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,11 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="write a bake file or a shell script")
     _common(render)
-    render.add_argument("--format", choices=["bake", "json", "hcl", "sh"], default="bake",
-                        help="bake (JSON, also 'json'), hcl, or sh")
+    render.add_argument(
+        "--format",
+        choices=["bake", "json", "hcl", "sh"],
+        default="bake",
+        help="bake (JSON, also 'json'), hcl, or sh",
+    )
     render.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-    render.add_argument("--force", action="store_true",
-                        help="replace an existing file that buildgraph did not write")
+    render.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing file that buildgraph did not write",
+    )
     render.set_defaults(handler=_render)
 
     validate = commands.add_parser("validate", help="check the project file and exit")
@@ -120,8 +138,10 @@ def _validate(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(facts))
     else:
-        print(f"{facts['file']}: valid: {facts['targets']} targets, {facts['groups']} groups, "
-              f"{facts['edges']} dependencies, {facts['waves']} waves")
+        print(
+            f"{facts['file']}: valid: {facts['targets']} targets, {facts['groups']} groups, "
+            f"{facts['edges']} dependencies, {facts['waves']} waves"
+        )
     return EXIT_OK
 
 

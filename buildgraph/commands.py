@@ -36,8 +36,12 @@ _LIST_FLAGS = {
     "entitlements": "--allow",
 }
 _MAP_FLAGS = {"args": "--build-arg", "labels": "--label", "extra-hosts": "--add-host"}
-_VALUE_FLAGS = {"target": "--target", "network": "--network", "shm-size": "--shm-size",
-                "call": "--call"}
+_VALUE_FLAGS = {
+    "target": "--target",
+    "network": "--network",
+    "shm-size": "--shm-size",
+    "call": "--call",
+}
 _BOOL_FLAGS = {"pull": "--pull", "no-cache": "--no-cache"}
 
 
@@ -60,12 +64,16 @@ def linked_dependencies(plan: Plan) -> set[str]:
 def build_commands(plan: Plan, rebaser: Rebaser, state_dir: str = STATE_DIR) -> list[BuildCommand]:
     """One `docker buildx build` per planned target, in build order."""
     exported = linked_dependencies(plan)
-    return [build_command(p, rebaser, plan.mode, p.name in exported, state_dir)
-            for p in plan.targets]
+    return [
+        build_command(p, rebaser, plan.mode, p.name in exported, state_dir) for p in plan.targets
+    ]
 
 
 def build_command(
-    planned: PlannedTarget, rebaser: Rebaser, mode: OutputMode, export_layout: bool,
+    planned: PlannedTarget,
+    rebaser: Rebaser,
+    mode: OutputMode,
+    export_layout: bool,
     state_dir: str = STATE_DIR,
 ) -> BuildCommand:
     attrs = bake_attrs(planned, rebaser)
@@ -74,7 +82,8 @@ def build_command(
         raise ConfigError.one(
             f"{unsupported[0]!r} has no `docker buildx build` flag",
             file=rebaser.project.file,
-            target=planned.target.declared_as, key=unsupported[0],
+            target=planned.target.declared_as,
+            key=unsupported[0],
             hint="build this target with --via bake",
         )
     argv: list[str] = ["docker", "buildx", "build"]
@@ -121,8 +130,13 @@ def _entry_text(item: Any) -> str:
     return str(item)
 
 
-def _outputs(planned: PlannedTarget, attrs: Mapping[str, Any], mode: OutputMode,
-             export_layout: bool, state_dir: str) -> list[str]:
+def _outputs(
+    planned: PlannedTarget,
+    attrs: Mapping[str, Any],
+    mode: OutputMode,
+    export_layout: bool,
+    state_dir: str,
+) -> list[str]:
     if mode is OutputMode.PUSH:
         outputs = ["type=registry"]
     elif mode is OutputMode.LOAD:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -38,7 +38,9 @@ class DockerfileInfo:
 
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _HEREDOC = re.compile(r"<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_VAR = re.compile(
+    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
+)
 
 
 def _instructions(text: str) -> Iterator[tuple[int, str]]:
@@ -65,9 +67,7 @@ def _instructions(text: str) -> Iterator[tuple[int, str]]:
             if current.endswith(escape) and not current.strip().startswith("#"):
                 parts.append(current[:-1])
                 i += 1
-                while i < len(lines) and (
-                    not lines[i].strip() or lines[i].strip().startswith("#")
-                ):
+                while i < len(lines) and (not lines[i].strip() or lines[i].strip().startswith("#")):
                     i += 1
                 if i >= len(lines):
                     break
@@ -119,7 +119,7 @@ def parse_dockerfile(text: str, build_args: Mapping[str, str] | None = None) -> 
 
     def close_stage() -> None:
         if stages:
-            stages[-1] = Stage(**{**_fields(stages[-1]), "run_lines": tuple(runs)})
+            stages[-1] = replace(stages[-1], run_lines=tuple(runs))
 
     for line, instruction in _instructions(text):
         keyword, _, rest = instruction.partition(" ")
@@ -141,18 +141,28 @@ def parse_dockerfile(text: str, build_args: Mapping[str, str] | None = None) -> 
             if not operands:
                 continue
             base = _expand(operands[0], meta)
-            name = operands[2].lower() if len(operands) >= 3 and operands[1].upper() == "AS" else None
-            stage_name = name or str(len(stages))
-            stages.append(Stage(len(stages), name, base, (flags.get("platform") or [None])[-1],
-                                line, ()))
-            _add_ref(refs, base, line, "FROM", stage_name, names, len(stages) - 1)
-            if name:
-                names.add(name)
+            alias = (
+                operands[2].lower() if len(operands) >= 3 and operands[1].upper() == "AS" else None
+            )
+            platform = flags["platform"][-1] if "platform" in flags else None
+            stages.append(Stage(len(stages), alias, base, platform, line, ()))
+            _add_ref(
+                refs, base, line, "FROM", alias or str(len(stages) - 1), names, len(stages) - 1
+            )
+            if alias:
+                names.add(alias)
         elif keyword == "COPY" and stages:
             flags, _ = _flags(words)
             for source in flags.get("from", []):
-                _add_ref(refs, _expand(source, meta), line, "COPY --from",
-                         stages[-1].name or str(len(stages) - 1), names, len(stages))
+                _add_ref(
+                    refs,
+                    _expand(source, meta),
+                    line,
+                    "COPY --from",
+                    stages[-1].name or str(len(stages) - 1),
+                    names,
+                    len(stages),
+                )
         elif keyword == "RUN" and stages:
             runs.append(line)
             flags, _ = _flags(words)
@@ -160,18 +170,28 @@ def parse_dockerfile(text: str, build_args: Mapping[str, str] | None = None) -> 
                 for field in mount.split(","):
                     key, _, value = field.partition("=")
                     if key.strip().lower() == "from":
-                        _add_ref(refs, _expand(value, meta), line, "RUN --mount=from",
-                                 stages[-1].name or str(len(stages) - 1), names, len(stages))
+                        _add_ref(
+                            refs,
+                            _expand(value, meta),
+                            line,
+                            "RUN --mount=from",
+                            stages[-1].name or str(len(stages) - 1),
+                            names,
+                            len(stages),
+                        )
     close_stage()
     return DockerfileInfo(tuple(stages), tuple(refs.values()))
 
 
-def _fields(stage: Stage) -> dict[str, object]:
-    return {f: getattr(stage, f) for f in Stage.__slots__}
-
-
-def _add_ref(refs: dict[str, ImageRef], ref: str, line: int, instruction: str,
-             stage: str, stage_names: set[str], stage_count: int) -> None:
+def _add_ref(
+    refs: dict[str, ImageRef],
+    ref: str,
+    line: int,
+    instruction: str,
+    stage: str,
+    stage_names: set[str],
+    stage_count: int,
+) -> None:
     ref = ref.strip("\"'")
     if (
         not ref
@@ -191,7 +211,7 @@ def read_dockerfile(path: Path, build_args: Mapping[str, str] | None = None) -> 
 def normalize_ref(ref: str) -> str:
     """Docker's full form of a reference: docker.io/library/alpine:latest for alpine."""
     name, at, digest = ref.partition("@")
-    first, slash, remainder = name.partition("/")
+    first, slash, _ = name.partition("/")
     if not slash:
         name = f"docker.io/library/{name}"
     elif not ("." in first or ":" in first or first == "localhost"):

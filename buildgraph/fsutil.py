@@ -42,9 +42,14 @@ def looks_generated(path: Path) -> bool:
         data = json.loads(text)
     except ValueError:
         return False
-    return isinstance(data, dict) and set(data) <= {"group", "target"} and not any(
-        "inherits" in t or "matrix" in t for t in data.get("target", {}).values()
-        if isinstance(t, dict)
+    return (
+        isinstance(data, dict)
+        and set(data) <= {"group", "target"}
+        and not any(
+            "inherits" in t or "matrix" in t
+            for t in data.get("target", {}).values()
+            if isinstance(t, dict)
+        )
     )
 
 

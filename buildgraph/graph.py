@@ -44,7 +44,7 @@ class Edge:
 @dataclass(frozen=True)
 class BuildGraph:
     project: Project
-    dag: nx.DiGraph
+    dag: nx.DiGraph[str]
     edges: Mapping[tuple[str, str], Edge] = field(repr=False)
 
     def dependencies(self, name: str) -> list[str]:
@@ -80,7 +80,7 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
     """The DAG of every concrete target; a cycle or an ambiguous reference is an error."""
     import networkx as nx
 
-    dag: nx.DiGraph = nx.DiGraph()
+    dag: nx.DiGraph[str] = nx.DiGraph()
     dag.add_nodes_from(project.targets)
     kinds: dict[tuple[str, str], set[EdgeKind]] = {}
     refs: dict[tuple[str, str], list[str]] = {}
@@ -105,13 +105,17 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
             if not producers:
                 continue
             if len(producers) > 1:
-                problems.append(Problem(
-                    f"Dockerfile line {ref.line} uses {ref.ref!r}, a tag produced by "
-                    f"{len(producers)} targets: {', '.join(producers)}",
-                    file=project.file, target=target.declared_as, key="tags",
-                    hint="give each target its own tags, or say which one with depends_on "
-                    "and a target: context",
-                ))
+                problems.append(
+                    Problem(
+                        f"Dockerfile line {ref.line} uses {ref.ref!r}, a tag produced by "
+                        f"{len(producers)} targets: {', '.join(producers)}",
+                        file=project.file,
+                        target=target.declared_as,
+                        key="tags",
+                        hint="give each target its own tags, or say which one with depends_on "
+                        "and a target: context",
+                    )
+                )
                 continue
             short = familiar_ref(ref.ref)
             add(producers[0], name, EdgeKind.DOCKERFILE)
@@ -129,7 +133,9 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
     return BuildGraph(project, dag, edges)
 
 
-def _refuse_cycles(project: Project, dag: nx.DiGraph, edges: Mapping[tuple[str, str], Edge]) -> None:
+def _refuse_cycles(
+    project: Project, dag: nx.DiGraph[str], edges: Mapping[tuple[str, str], Edge]
+) -> None:
     import networkx as nx
 
     try:
@@ -141,11 +147,15 @@ def _refuse_cycles(project: Project, dag: nx.DiGraph, edges: Mapping[tuple[str, 
         for a, b in cycle
     ]
     first = project.targets[cycle[0][1]]
-    raise ConfigError(Problem(
-        "dependency cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]),
-        file=project.file, target=first.declared_as, key="depends_on",
-        hint="; ".join(steps),
-    ))
+    raise ConfigError(
+        Problem(
+            "dependency cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]),
+            file=project.file,
+            target=first.declared_as,
+            key="depends_on",
+            hint="; ".join(steps),
+        )
+    )
 
 
 def expand_names(project: Project, names: Iterable[str]) -> list[str]:
@@ -164,7 +174,8 @@ def expand_names(project: Project, names: Iterable[str]) -> list[str]:
                 visit(member)
         else:
             raise ConfigError.one(
-                f"no target or group named {name!r}", file=project.file,
+                f"no target or group named {name!r}",
+                file=project.file,
                 hint=did_you_mean(name, [*project.targets, *project.groups])
                 or "`buildgraph plan` with no names lists what the default builds",
             )
@@ -199,8 +210,8 @@ def select(graph: BuildGraph, names: Iterable[str]) -> Selection:
             if dependency not in chosen:
                 chosen.add(dependency)
                 stack.append(dependency)
-    order = [n for n in nx.lexicographical_topological_sort(graph.dag.subgraph(chosen),
-                                                               key=_file_order(graph))]
+    by_file_order = _file_order(graph)
+    order = list(nx.lexicographical_topological_sort(graph.dag.subgraph(chosen), key=by_file_order))
     needed_by = {
         name: tuple(d for d in graph.dag.successors(name) if d in chosen) for name in order
     }

@@ -48,7 +48,7 @@ def find_project_file(start: Path) -> Path:
             return candidate
     raise ConfigError.one(
         f"no {PROJECT_FILE} in {start} or any parent directory",
-        hint=f"create one, or name it with -f FILE (see `buildgraph schema` for its format)",
+        hint="create one, or name it with -f FILE (see `buildgraph schema` for its format)",
     )
 
 
@@ -89,7 +89,7 @@ def _syntax_problem(exc: Exception, text: str, file: Path) -> Problem:
         f"TOML syntax error: {message}",
         file=file,
         line=line,
-        hint="strings need quotes, tables are [target.NAME], lists are [\"a\", \"b\"]",
+        hint='strings need quotes, tables are [target.NAME], lists are ["a", "b"]',
     )
 
 
@@ -165,7 +165,7 @@ def _expected_type(error: Any) -> str:
     if error.validator == "type":
         types = error.validator_value
         names = types if isinstance(types, list) else [types]
-        return "expected " + " or ".join(_TYPE_WORDS.get(t, t) for t in names)
+        return "expected " + " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in names)
     if error.validator == "required":
         return str(error.message)
     return str(error.message)
@@ -183,7 +183,7 @@ _TYPE_WORDS = {
 
 def _type_hint(error: Any) -> str | None:
     if error.validator == "type" and error.validator_value == "array":
-        return f'write a list: [{_short(error.instance)}]'
+        return f"write a list: [{_short(error.instance)}]"
     if error.validator == "type" and error.validator_value == "string":
         return "quote the value"
     return None
@@ -197,7 +197,9 @@ def _short(value: Any) -> str:
 # -- line numbers ----------------------------------------------------------------------------
 
 _HEADER = re.compile(r"^\s*\[\[?\s*(.+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+_KEY = re.compile(
+    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
+)
 
 
 def _split_dotted(key: str) -> list[str]:
@@ -232,7 +234,7 @@ def locate_line(text: str, keys: Sequence[str]) -> int | None:
 
 def _common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1

@@ -25,11 +25,13 @@ def expand_matrix(
     include: Sequence[Mapping[str, Any]] = (),
     exclude: Sequence[Mapping[str, Any]] = (),
 ) -> list[Combination]:
-    """Every combination: product of the axes − exclude + include, without repeats."""
+    """Every combination: product of the axes, minus exclude, plus include, without repeats."""
     names = list(axes)
     _check_entries(exclude, names, "matrix-exclude", exact=False)
     _check_entries(include, names, "matrix-include", exact=True)
-    product = [dict(zip(names, values)) for values in itertools.product(*axes.values())]
+    product = [
+        dict(zip(names, values, strict=True)) for values in itertools.product(*axes.values())
+    ]
     kept = [c for c in product if not any(_matches(c, e) for e in exclude)]
     for extra in include:
         combination = {name: extra[name] for name in names}

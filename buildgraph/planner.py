@@ -98,22 +98,28 @@ def make_plan(
         links = {**_written_links(target), **wired}
         problems.extend(_platform_problems(project, target, links))
         if mode is OutputMode.PUSH and not target.tags:
-            problems.append(Problem(
-                "--push given, but the target has no tags to push to",
-                file=project.file, target=target.declared_as, key="tags",
-                hint='add tags = ["registry/name:tag"], or build it without --push',
-            ))
-        planned.append(PlannedTarget(
-            target=target,
-            wave=wave[name],
-            stage=stage[name],
-            requested=name in requested,
-            needs=tuple(needs),
-            needed_by=selection.needed_by[name],
-            links=MappingProxyType(links),
-            wired=MappingProxyType(wired),
-            output=describe_output(target, mode),
-        ))
+            problems.append(
+                Problem(
+                    "--push given, but the target has no tags to push to",
+                    file=project.file,
+                    target=target.declared_as,
+                    key="tags",
+                    hint='add tags = ["registry/name:tag"], or build it without --push',
+                )
+            )
+        planned.append(
+            PlannedTarget(
+                target=target,
+                wave=wave[name],
+                stage=stage[name],
+                requested=name in requested,
+                needs=tuple(needs),
+                needed_by=selection.needed_by[name],
+                links=MappingProxyType(links),
+                wired=MappingProxyType(wired),
+                output=describe_output(target, mode),
+            )
+        )
     if problems:
         raise ConfigError(*problems)
     planned.sort(key=lambda p: p.wave)  # stable: keeps topological order within a wave
@@ -137,13 +143,17 @@ def _platform_problems(project: Project, target: Target, links: Mapping[str, str
         theirs = project.targets[dep_name].platforms
         if len(mine) > 1 and len(theirs) > 1 and not set(mine) <= set(theirs):
             missing = sorted(set(mine) - set(theirs))
-            problems.append(Problem(
-                f"named context {context!r} uses target {dep_name!r}, built for "
-                f"{', '.join(theirs)}, but this target is built for {', '.join(mine)}",
-                file=project.file, target=target.declared_as, key="platforms",
-                hint=f"build {dep_name!r} for {', '.join(missing)} too, or drop "
-                f"{', '.join(missing)} from this target",
-            ))
+            problems.append(
+                Problem(
+                    f"named context {context!r} uses target {dep_name!r}, built for "
+                    f"{', '.join(theirs)}, but this target is built for {', '.join(mine)}",
+                    file=project.file,
+                    target=target.declared_as,
+                    key="platforms",
+                    hint=f"build {dep_name!r} for {', '.join(missing)} too, or drop "
+                    f"{', '.join(missing)} from this target",
+                )
+            )
     return problems
 
 

@@ -11,7 +11,6 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -55,10 +54,19 @@ class _Resolver:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def problem(self, message: str, *, target: str | None = None, key: str | None = None,
-                hint: str | None = None, keys: Sequence[str] = ()) -> None:
-        line = self.doc.line_of(*keys) if keys else (
-            self.doc.line_of("target", target, *( [key] if key else [])) if target else None
+    def problem(
+        self,
+        message: str,
+        *,
+        target: str | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+        keys: Sequence[str] = (),
+    ) -> None:
+        line = (
+            self.doc.line_of(*keys)
+            if keys
+            else (self.doc.line_of("target", target, *([key] if key else [])) if target else None)
         )
         self.problems.append(Problem(message, self.doc.path, target, key, line, hint))
 
@@ -103,17 +111,21 @@ class _Resolver:
             values[name] = value
         for name, value in self.overrides.items():
             if name not in declared:
-                self.problems.append(Problem(
-                    f"--var {name}: no such variable",
-                    file=self.doc.path,
-                    key=name,
-                    hint=did_you_mean(name, declared)
-                    or f"declare it under [variables] first: {name} = \"...\"",
-                ))
+                self.problems.append(
+                    Problem(
+                        f"--var {name}: no such variable",
+                        file=self.doc.path,
+                        key=name,
+                        hint=did_you_mean(name, declared)
+                        or f'declare it under [variables] first: {name} = "..."',
+                    )
+                )
             values[name] = value
         return values
 
-    def project_scope(self, table: Mapping[str, Any], variables: Mapping[str, Any]) -> dict[str, Any]:
+    def project_scope(
+        self, table: Mapping[str, Any], variables: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Names every template sees: variables, then the [project] keys rendered with them."""
         scope: dict[str, Any] = dict(variables)
         for key, value in table.items():
@@ -122,8 +134,16 @@ class _Resolver:
             try:
                 scope[key] = render_value(value, variables)
             except TemplateProblem as exc:
-                self.problems.append(Problem(str(exc), self.doc.path, None, key,
-                                             self.doc.line_of("project", key), exc.hint))
+                self.problems.append(
+                    Problem(
+                        str(exc),
+                        self.doc.path,
+                        None,
+                        key,
+                        self.doc.line_of("project", key),
+                        exc.hint,
+                    )
+                )
         for platform in scope.get("platforms", []):
             self.check_platform(platform, None, ["project", "platforms"])
         return scope
@@ -135,7 +155,7 @@ class _Resolver:
                 target=target,
                 key="platforms",
                 keys=keys,
-                hint="write os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64, linux/arm/v7",
+                hint="write os/arch or os/arch/variant: linux/amd64, linux/arm64, linux/arm/v7",
             )
 
     # -- inheritance -----------------------------------------------------------------------
@@ -145,20 +165,25 @@ class _Resolver:
         if name in self._inherited:
             return self._inherited[name]
         if name in chain:
-            cycle = " -> ".join((*chain[chain.index(name):], name))
-            raise _InheritProblem(f"inherits cycle: {cycle}", chain[-1],
-                                  "bake would accept this silently; remove one of the links")
+            cycle = " -> ".join((*chain[chain.index(name) :], name))
+            raise _InheritProblem(
+                f"inherits cycle: {cycle}",
+                chain[-1],
+                "bake would accept this silently; remove one of the links",
+            )
         table = self.tables[name]
         merged: dict[str, Any] = {}
         for parent in table.get("inherits", []):
             if parent not in self.tables:
                 raise _InheritProblem(
-                    f"inherits unknown target {parent!r}", name,
+                    f"inherits unknown target {parent!r}",
+                    name,
                     did_you_mean(parent, self.tables) or "inherit from a [target.NAME] table",
                 )
             if "matrix" in self.tables[parent]:
                 raise _InheritProblem(
-                    f"inherits matrix target {parent!r}", name,
+                    f"inherits matrix target {parent!r}",
+                    name,
                     "inherit from an abstract parent (a name starting with '_') shared by both",
                 )
             merged = merge_tables(merged, self.inherited(parent, (*chain, name)))
@@ -171,7 +196,9 @@ class _Resolver:
 
     # -- concrete targets ------------------------------------------------------------------
 
-    def concrete_targets(self, scope: Mapping[str, Any]) -> tuple[dict[str, Target], dict[str, Group]]:
+    def concrete_targets(
+        self, scope: Mapping[str, Any]
+    ) -> tuple[dict[str, Target], dict[str, Group]]:
         targets: dict[str, Target] = {}
         matrix_groups: dict[str, Group] = {}
         origin: dict[str, str] = {}  # concrete name -> where it came from, for duplicate errors
@@ -188,7 +215,8 @@ class _Resolver:
                     self.problem(
                         f"target name {concrete.name!r} is produced twice "
                         f"({origin[concrete.name]} and {self.describe(concrete)})",
-                        target=name, key="name",
+                        target=name,
+                        key="name",
                         hint="make the name template use every matrix axis",
                     )
                     continue
@@ -196,9 +224,12 @@ class _Resolver:
                 targets[concrete.name] = concrete
         for group in matrix_groups:
             if group in targets:
-                self.problem(f"matrix group {group!r} has the name of one of its targets",
-                             target=group, key="name",
-                             hint="include the matrix values in the name template")
+                self.problem(
+                    f"matrix group {group!r} has the name of one of its targets",
+                    target=group,
+                    key="name",
+                    hint="include the matrix values in the name template",
+                )
         return targets, matrix_groups
 
     @staticmethod
@@ -208,24 +239,40 @@ class _Resolver:
             return f"[target.{target.declared_as}] with {values}"
         return f"[target.{target.declared_as}]"
 
-    def expand(self, name: str, table: dict[str, Any], scope: Mapping[str, Any],
-               matrix_groups: dict[str, Group]) -> Iterator[Target]:
+    def expand(
+        self,
+        name: str,
+        table: dict[str, Any],
+        scope: Mapping[str, Any],
+        matrix_groups: dict[str, Group],
+    ) -> Iterator[Target]:
         if "matrix" not in table:
             if "name" in table:
-                self.problem("`name` is only for matrix targets", target=name, key="name",
-                             hint="remove it; the table's own name names the target")
+                self.problem(
+                    "`name` is only for matrix targets",
+                    target=name,
+                    key="name",
+                    hint="remove it; the table's own name names the target",
+                )
             if "matrix-include" in table or "matrix-exclude" in table:
-                self.problem("matrix-include/matrix-exclude without a matrix", target=name,
-                             key="matrix-include" if "matrix-include" in table else "matrix-exclude",
-                             hint="add matrix = { axis = [values] }")
+                self.problem(
+                    "matrix-include/matrix-exclude without a matrix",
+                    target=name,
+                    key="matrix-include" if "matrix-include" in table else "matrix-exclude",
+                    hint="add matrix = { axis = [values] }",
+                )
                 return
             target = self.render_target(name, name, table, {}, scope)
             if target is not None:
                 yield target
             return
         if "name" not in table:
-            self.problem("a matrix target needs a `name` template", target=name, key="matrix",
-                         hint=f'add name = "{name}-{{{{ {next(iter(table["matrix"]), "axis")} }}}}"')
+            self.problem(
+                "a matrix target needs a `name` template",
+                target=name,
+                key="matrix",
+                hint=f'add name = "{name}-{{{{ {next(iter(table["matrix"]), "axis")} }}}}"',
+            )
             return
         try:
             combinations = expand_matrix(
@@ -243,9 +290,13 @@ class _Resolver:
                 self.problem(str(exc), target=name, key="name", hint=exc.hint)
                 return
             if not TARGET_NAME.match(child):
-                self.problem(f"matrix name {child!r} is not a valid target name", target=name,
-                             key="name", hint="names may hold only letters, digits, '_' and '-'; "
-                             "try {{ value | replace('.', '') }}")
+                self.problem(
+                    f"matrix name {child!r} is not a valid target name",
+                    target=name,
+                    key="name",
+                    hint="names may hold only letters, digits, '_' and '-'; "
+                    "try {{ value | replace('.', '') }}",
+                )
                 continue
             target = self.render_target(child, name, table, combination, scope)
             if target is not None:
@@ -253,8 +304,14 @@ class _Resolver:
                 yield target
         matrix_groups[name] = Group(name, tuple(names), from_matrix=True)
 
-    def render_target(self, name: str, declared_as: str, table: Mapping[str, Any],
-                      combination: Mapping[str, Any], scope: Mapping[str, Any]) -> Target | None:
+    def render_target(
+        self,
+        name: str,
+        declared_as: str,
+        table: Mapping[str, Any],
+        combination: Mapping[str, Any],
+        scope: Mapping[str, Any],
+    ) -> Target | None:
         local = {**scope, **combination, "target": name}
         attrs: dict[str, Any] = {}
         ok = True
@@ -290,12 +347,17 @@ class _Resolver:
 
     # -- groups and references -------------------------------------------------------------
 
-    def groups(self, targets: Mapping[str, Target], matrix_groups: Mapping[str, Group]) -> dict[str, Group]:
+    def groups(
+        self, targets: Mapping[str, Target], matrix_groups: Mapping[str, Group]
+    ) -> dict[str, Group]:
         groups: dict[str, Group] = {}
         for name, table in self.doc.data.get("group", {}).items():
             if name in targets or name in matrix_groups:
-                self.problem(f"group {name!r} has the name of a target",
-                             keys=["group", name], hint="rename the group or the target")
+                self.problem(
+                    f"group {name!r} has the name of a target",
+                    keys=["group", name],
+                    hint="rename the group or the target",
+                )
                 continue
             groups[name] = Group(name, tuple(table["targets"]), table.get("description"))
         groups.update(matrix_groups)
@@ -308,27 +370,38 @@ class _Resolver:
                 if member not in targets and member not in groups:
                     abstract = member in self.tables
                     self.problem(
-                        f"group {group.name!r} names {'abstract target' if abstract else 'unknown target'} {member!r}",
+                        f"group {group.name!r} names "
+                        f"{'abstract target' if abstract else 'unknown target'} {member!r}",
                         keys=["group", group.name, "targets"],
                         hint="abstract targets (names starting with '_') are never built"
-                        if abstract else did_you_mean(member, known),
+                        if abstract
+                        else did_you_mean(member, known),
                     )
         for target in targets.values():
             for dep in target.depends_on:
                 if dep not in targets and dep not in groups:
-                    self.problem(f"depends_on names unknown target {dep!r}",
-                                 target=target.declared_as, key="depends_on",
-                                 hint=did_you_mean(dep, known))
+                    self.problem(
+                        f"depends_on names unknown target {dep!r}",
+                        target=target.declared_as,
+                        key="depends_on",
+                        hint=did_you_mean(dep, known),
+                    )
                 elif dep == target.name:
-                    self.problem("a target cannot depend on itself",
-                                 target=target.declared_as, key="depends_on")
+                    self.problem(
+                        "a target cannot depend on itself",
+                        target=target.declared_as,
+                        key="depends_on",
+                    )
             for ctx_name, value in target.contexts.items():
                 if value.startswith(TARGET_LINK):
-                    linked = value[len(TARGET_LINK):]
+                    linked = value[len(TARGET_LINK) :]
                     if linked not in targets:
-                        self.problem(f"context {ctx_name!r} links to unknown target {linked!r}",
-                                     target=target.declared_as, key="contexts",
-                                     hint=did_you_mean(linked, targets))
+                        self.problem(
+                            f"context {ctx_name!r} links to unknown target {linked!r}",
+                            target=target.declared_as,
+                            key="contexts",
+                            hint=did_you_mean(linked, targets),
+                        )
 
 
 class _InheritProblem(Exception):
@@ -351,4 +424,3 @@ def merge_tables(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str,
         else:
             merged[key] = value
     return merged
-

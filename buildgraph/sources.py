@@ -6,7 +6,6 @@ pure graph code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from buildgraph.dockerfile import DockerfileInfo, parse_dockerfile
@@ -15,7 +14,9 @@ from buildgraph.model import Project, Target, is_local_path
 
 
 def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[str, DockerfileInfo]:
-    """Each target's parsed Dockerfile (remote contexts have none); every missing file is an error."""
+    """Each target's parsed Dockerfile (remote contexts have none).
+
+    Every missing context directory, Dockerfile or local named context is an error."""
     problems: list[Problem] = []
     texts: dict[Path, str] = {}  # matrix targets share Dockerfiles: read each once
     infos: dict[str, DockerfileInfo] = {}
@@ -47,31 +48,46 @@ def _dockerfile_text(project: Project, target: Target, cache: dict[Path, str]) -
 def missing_inputs(project: Project, target: Target) -> list[Problem]:
     """The context directory, Dockerfile and local named contexts that do not exist."""
     problems: list[Problem] = []
-    where = {"file": project.file, "target": target.declared_as}
+    file, name = project.file, target.declared_as
     context = project.context_dir(target)
     if context is not None and not context.is_dir():
-        problems.append(Problem(
-            f"context directory {target.context!r} does not exist ({context})",
-            key="context", line=_line(project, target, "context"),
-            hint="paths are relative to the directory of buildgraph.toml", **where,
-        ))
+        problems.append(
+            Problem(
+                f"context directory {target.context!r} does not exist ({context})",
+                key="context",
+                line=_line(project, target, "context"),
+                hint="paths are relative to the directory of buildgraph.toml",
+                file=file,
+                target=name,
+            )
+        )
         return problems
     dockerfile = project.dockerfile_path(target)
     if dockerfile is not None and not dockerfile.is_file():
-        problems.append(Problem(
-            f"Dockerfile {target.dockerfile!r} not found in context {target.context!r} ({dockerfile})",
-            key="dockerfile", line=_line(project, target, "dockerfile"),
-            hint="`dockerfile` is relative to the context, as in bake; "
-            "or write the Dockerfile inline with dockerfile-inline", **where,
-        ))
+        problems.append(
+            Problem(
+                f"Dockerfile {target.dockerfile!r} not found in context {target.context!r} "
+                f"({dockerfile})",
+                key="dockerfile",
+                line=_line(project, target, "dockerfile"),
+                hint="`dockerfile` is relative to the context, as in bake; "
+                "or write the Dockerfile inline with dockerfile-inline",
+                file=file,
+                target=name,
+            )
+        )
     for name, value in target.contexts.items():
         if _is_local_named_context(value) and not project.local_path(value).exists():
-            problems.append(Problem(
-                f"named context {name!r} points at {value!r}, which does not exist",
-                key="contexts", line=_line(project, target, "contexts"),
-                hint="local named contexts are relative to the directory of buildgraph.toml",
-                **where,
-            ))
+            problems.append(
+                Problem(
+                    f"named context {name!r} points at {value!r}, which does not exist",
+                    key="contexts",
+                    line=_line(project, target, "contexts"),
+                    hint="local named contexts are relative to the directory of buildgraph.toml",
+                    file=file,
+                    target=name,
+                )
+            )
     return problems
 
 
@@ -87,4 +103,3 @@ def _line(project: Project, target: Target, key: str) -> int | None:
     except OSError:
         return None
     return locate_line(text, ["target", target.declared_as, key])
-

@@ -14,4 +14,6 @@ def assert_golden(name: str, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert path.exists(), f"no golden file {path}; run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(), f"{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
+    assert text == path.read_text(), (
+        f"{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
+    )

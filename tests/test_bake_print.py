@@ -21,7 +21,9 @@ MONOREPO = EXAMPLES / "monorepo"
 def bake_print(docker: str, file: Path, cwd: Path, targets: list[str]) -> dict[str, Any]:
     result = subprocess.run(
         [docker, "buildx", "bake", "-f", str(file), "--print", *targets],
-        capture_output=True, text=True, cwd=cwd,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
@@ -35,7 +37,8 @@ def absolute_paths(targets: dict[str, Any], cwd: Path) -> dict[str, Any]:
         target["context"] = str((cwd / target["context"]).resolve())
         if "contexts" in target:
             target["contexts"] = {
-                k: v if ":" in v else str((cwd / v).resolve()) for k, v in target["contexts"].items()
+                k: v if ":" in v else str((cwd / v).resolve())
+                for k, v in target["contexts"].items()
             }
         out[name] = target
     return out
@@ -60,12 +63,19 @@ def test_example_rendering_equals_the_hand_written_bake_file(buildx: str, tmp_pa
 def test_hcl_and_json_renderings_print_the_same(buildx: str, tmp_path: Path) -> None:
     for project in (MONOREPO / "buildgraph.toml", FIXTURES / "shop" / "buildgraph.toml"):
         as_json, as_hcl = tmp_path / "b.json", tmp_path / "b.hcl"
-        assert main(["render", "-f", str(project), "--format", "bake", "-o", str(as_json), "--force"]) == 0
-        assert main(["render", "-f", str(project), "--format", "hcl", "-o", str(as_hcl), "--force"]) == 0
+        assert (
+            main(["render", "-f", str(project), "--format", "bake", "-o", str(as_json), "--force"])
+            == 0
+        )
+        assert (
+            main(["render", "-f", str(project), "--format", "hcl", "-o", str(as_hcl), "--force"])
+            == 0
+        )
         names = sorted(json.loads(as_json.read_text())["target"])
-        assert bake_print(buildx, as_json, tmp_path, names)["target"] == bake_print(
-            buildx, as_hcl, tmp_path, names
-        )["target"]
+        assert (
+            bake_print(buildx, as_json, tmp_path, names)["target"]
+            == bake_print(buildx, as_hcl, tmp_path, names)["target"]
+        )
 
 
 def test_literal_template_markers_survive_bake(buildx: str, tmp_path: Path) -> None:

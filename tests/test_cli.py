@@ -17,8 +17,13 @@ MONOREPO = EXAMPLES / "monorepo"
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "TAG"}
-    return subprocess.run([sys.executable, "-m", "buildgraph", *args], capture_output=True,
-                          text=True, cwd=cwd, env={**env, "NO_COLOR": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "buildgraph", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**env, "NO_COLOR": "1"},
+    )
 
 
 def test_plan_finds_the_project_file_upwards_and_lists_waves() -> None:
@@ -53,8 +58,16 @@ def test_bad_flag_exits_2() -> None:
 
 
 def test_var_overrides_environment(tmp_path: Path) -> None:
-    result = run("plan", "-f", str(MONOREPO / "buildgraph.toml"), "--var", "TAG=9", "--format",
-                 "json", "base")
+    result = run(
+        "plan",
+        "-f",
+        str(MONOREPO / "buildgraph.toml"),
+        "--var",
+        "TAG=9",
+        "--format",
+        "json",
+        "base",
+    )
     assert json.loads(result.stdout)["waves"][0][0]["tags"] == ["localhost:5000/acme/base:9"]
 
 
@@ -62,12 +75,16 @@ def test_validate_and_schema() -> None:
     result = run("validate", "-f", str(MONOREPO / "buildgraph.toml"))
     assert result.returncode == 0 and "valid" in result.stdout
     schema = json.loads(run("schema").stdout)
-    shipped = json.loads((Path(__file__).parent.parent / "schema" / "buildgraph.schema.json").read_text())
+    shipped = json.loads(
+        (Path(__file__).parent.parent / "schema" / "buildgraph.schema.json").read_text()
+    )
     assert schema == shipped
 
 
 def test_validate_reports_a_broken_file(make_project: Callable[..., Path]) -> None:
-    project = make_project('[target.a]\ncontext = "."\nplatfroms = []\n', {"Dockerfile": "FROM scratch\n"})
+    project = make_project(
+        '[target.a]\ncontext = "."\nplatfroms = []\n', {"Dockerfile": "FROM scratch\n"}
+    )
     result = run("validate", "-f", str(project))
     assert result.returncode == 2
     assert f"{project}:3" in result.stderr and "did you mean 'platforms'" in result.stderr
@@ -88,7 +105,10 @@ def test_dependency_cycle_prints_the_cycle(make_project: Callable[..., Path]) ->
     )
     result = run("validate", "-f", str(project))
     assert result.returncode == 2
-    assert "dependency cycle: a -> b -> a" in result.stderr or "dependency cycle: b -> a -> b" in result.stderr
+    assert (
+        "dependency cycle: a -> b -> a" in result.stderr
+        or "dependency cycle: b -> a -> b" in result.stderr
+    )
 
 
 def test_render_writes_atomically_and_refuses_to_clobber(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def test_find_project_file_walks_up(tmp_path: Path) -> None:
 
 
 def test_missing_project_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no buildgraph.toml"):
+    with pytest.raises(ConfigError, match=r"no buildgraph\.toml"):
         find_project_file(tmp_path)
     with pytest.raises(ConfigError, match="project file not found"):
         load_document(Path("nope.toml"), tmp_path)

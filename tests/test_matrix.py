@@ -25,9 +25,7 @@ def test_exclude_matches_on_the_keys_it_names() -> None:
 
 
 def test_include_appends_new_and_skips_present_combinations() -> None:
-    combos = expand_matrix(
-        {"a": [1], "b": ["x"]}, include=[{"a": 1, "b": "x"}, {"a": 3, "b": "z"}]
-    )
+    combos = expand_matrix({"a": [1], "b": ["x"]}, include=[{"a": 1, "b": "x"}, {"a": 3, "b": "z"}])
     assert combos == [{"a": 1, "b": "x"}, {"a": 3, "b": "z"}]
 
 
@@ -58,7 +56,7 @@ def test_matrix_is_product_minus_exclude_plus_include_each_once(axes, data) -> N
     include = data.draw(st.lists(combo, max_size=3))
     result = expand_matrix(axes, include=include, exclude=exclude)
 
-    product = [dict(zip(names, v)) for v in itertools.product(*axes.values())]
+    product = [dict(zip(names, v, strict=True)) for v in itertools.product(*axes.values())]
     expected = [c for c in product if c not in exclude]
     for extra in include:
         if extra not in expected:

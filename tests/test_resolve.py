@@ -8,14 +8,15 @@ from hypothesis import strategies as st
 
 from buildgraph.errors import ConfigError
 from buildgraph.loader import parse_document
-from buildgraph.resolve import merge_tables, resolve_project
 from buildgraph.model import Project, thaw
+from buildgraph.resolve import merge_tables, resolve_project
 
 FILE = Path("/project/buildgraph.toml")
 
 
-def resolve(toml: str, overrides: dict[str, str] | None = None,
-            env: dict[str, str] | None = None) -> Project:
+def resolve(
+    toml: str, overrides: dict[str, str] | None = None, env: dict[str, str] | None = None
+) -> Project:
     return resolve_project(parse_document(toml, FILE), overrides or {}, env or {})
 
 
@@ -109,7 +110,11 @@ args = { PYTHON = "{{ py }}" }
 tags = ["api:{{ target }}"]
 """)
     assert list(project.targets) == [
-        "api-py311-slim", "api-py312-slim", "api-py312-full", "api-py313-slim"]
+        "api-py311-slim",
+        "api-py312-slim",
+        "api-py312-full",
+        "api-py313-slim",
+    ]
     assert project.groups["api"].targets == tuple(project.targets)
     assert attrs(project, "api-py313-slim")["args"] == {"PYTHON": "3.13"}
     assert attrs(project, "api-py313-slim")["tags"] == ["api:api-py313-slim"]
@@ -150,12 +155,19 @@ targets = ["g1", "b"]
     ("toml", "fragment", "key"),
     [
         ("[target.a]\ninherits = ['_missing']\n", "inherits unknown target '_missing'", "inherits"),
-        ("[target._x]\ninherits=['_y']\n[target._y]\ninherits=['_x']\n[target.a]\ninherits=['_x']\n",
-         "inherits cycle", "inherits"),
+        (
+            "[target._x]\ninherits=['_y']\n[target._y]\ninherits=['_x']\n[target.a]\ninherits=['_x']\n",
+            "inherits cycle",
+            "inherits",
+        ),
         ("[target.a]\ndepends_on = ['bb']\n[target.b]\n", "unknown target 'bb'", "depends_on"),
         ("[target.a]\nmatrix = { x = ['1'] }\n", "needs a `name` template", "matrix"),
         ("[target.a]\nmatrix = { x = ['1', '2'] }\nname = 'same'\n", "produced twice", "name"),
-        ("[target.a]\nmatrix = { x = ['1.0'] }\nname = 'a-{{ x }}'\n", "not a valid target name", "name"),
+        (
+            "[target.a]\nmatrix = { x = ['1.0'] }\nname = 'a-{{ x }}'\n",
+            "not a valid target name",
+            "name",
+        ),
         ("[target.a]\ntags = ['{{ nope }}']\n", "'nope' is undefined", "tags"),
         ("[target.a]\ntags = ['{{ ().__class__.__bases__ }}']\n", "sandbox", "tags"),
         ("[target.a]\nplatforms = ['linux-amd64']\n", "malformed platform", "platforms"),
@@ -181,10 +193,16 @@ def test_group_naming_unknown_member_hints() -> None:
 
 
 maps = st.dictionaries(st.sampled_from("abc"), st.text("xyz", max_size=2), max_size=3)
-tables = st.fixed_dictionaries({}, optional={
-    "args": maps, "labels": maps, "tags": st.lists(st.text("tuv", max_size=2), max_size=3),
-    "target": st.text("pq", max_size=2), "annotations": st.lists(st.text("kl", max_size=2), max_size=2),
-})
+tables = st.fixed_dictionaries(
+    {},
+    optional={
+        "args": maps,
+        "labels": maps,
+        "tags": st.lists(st.text("tuv", max_size=2), max_size=3),
+        "target": st.text("pq", max_size=2),
+        "annotations": st.lists(st.text("kl", max_size=2), max_size=2),
+    },
+)
 
 
 @given(a=tables, b=tables, c=tables)

@@ -6,6 +6,7 @@ rebased onto the directory the output file is written to.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,11 +82,13 @@ def bake_attrs(planned: PlannedTarget, rebaser: Rebaser) -> dict[str, Any]:
         ("secret", PATH_KEYS_READ, "fs.read"),
     ):
         if key in attrs:
-            attrs[key] = [
-                map_entry_paths(e, keys, lambda p, a=access: rebaser.path(p, a))
-                for e in attrs[key]
-            ]
+            rebase = functools.partial(_rebase_entry_path, rebaser, access)
+            attrs[key] = [map_entry_paths(e, keys, rebase) for e in attrs[key]]
     return attrs
+
+
+def _rebase_entry_path(rebaser: Rebaser, access: str, path: str) -> str:
+    return rebaser.path(path, access)
 
 
 def rendered_groups(plan: Plan) -> dict[str, list[str]]:

@@ -22,8 +22,13 @@ def render_notes(
     if stages == 1:
         yield f"buildgraph: run it with: {cd}docker buildx bake -f {name}"
     else:
-        runs = " && ".join(f"docker buildx bake -f {name} {stage_group(n)}" for n in range(1, stages + 1))
-        yield f"buildgraph: some dependencies are invisible to bake; run the stages in order: {cd}{runs}"
+        runs = " && ".join(
+            f"docker buildx bake -f {name} {stage_group(n)}" for n in range(1, stages + 1)
+        )
+        yield (
+            "buildgraph: some dependencies are invisible to bake; "
+            f"run the stages in order: {cd}{runs}"
+        )
     if entitlements:
         flags = " ".join(e.flag() for e in entitlements)
         yield f"buildgraph: buildx 0.19+ needs these filesystem entitlements: {flags}"

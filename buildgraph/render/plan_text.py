@@ -17,10 +17,7 @@ def render_plan_text(plan: Plan, style: Style, cwd: Path) -> str:
     waves = plan.waves
     runs = len(plan.stages)
     file = os.path.relpath(plan.project.file, cwd)
-    head = (
-        f"{len(plan.targets)} target(s) in {len(waves)} wave(s), "
-        f"{runs} bake run(s), from {file}"
-    )
+    head = f"{len(plan.targets)} target(s) in {len(waves)} wave(s), {runs} bake run(s), from {file}"
     lines = [style(head, "bold")]
     width = max((len(p.name) for p in plan.targets), default=0)
     for number, wave in enumerate(waves, start=1):
@@ -28,7 +25,9 @@ def render_plan_text(plan: Plan, style: Style, cwd: Path) -> str:
         lines.append(style(f"wave {number}", "cyan", "bold"))
         for planned in wave:
             reason = style(planned.reason, "dim" if not planned.requested else "green")
-            lines.append(f"  {style(planned.name.ljust(width), 'bold')}  {_platforms(planned)}  {reason}")
+            lines.append(
+                f"  {style(planned.name.ljust(width), 'bold')}  {_platforms(planned)}  {reason}"
+            )
             if planned.target.tags:
                 lines.append(f"    tags:    {', '.join(planned.target.tags)}")
             lines.append(f"    output:  {planned.output}")
@@ -37,7 +36,11 @@ def render_plan_text(plan: Plan, style: Style, cwd: Path) -> str:
                 lines.append(f"    context: {wired}")
     if runs > 1:
         lines.append("")
-        lines.append(style(
-            f"note: {runs} bake runs: some dependencies are not visible to bake "
-            "(no FROM or target: link), so each run waits for the one before", "yellow"))
+        lines.append(
+            style(
+                f"note: {runs} bake runs: some dependencies are not visible to bake "
+                "(no FROM or target: link), so each run waits for the one before",
+                "yellow",
+            )
+        )
     return "\n".join(lines) + "\n"

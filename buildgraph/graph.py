@@ -46,6 +46,9 @@ class BuildGraph:
     project: Project
     dag: nx.DiGraph[str]
     edges: Mapping[tuple[str, str], Edge] = field(repr=False)
+    # One topological order of every target, ties broken by file order: selections are
+    # slices of it, so planning stays linear.
+    order: tuple[str, ...] = ()
 
     def dependencies(self, name: str) -> list[str]:
         return list(self.dag.predecessors(name))
@@ -129,19 +132,21 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
         for key, k in kinds.items()
     }
     dag.add_edges_from(edges)
-    _refuse_cycles(project, dag, edges)
-    return BuildGraph(project, dag, edges)
+    return BuildGraph(project, dag, edges, _topological_order(project, dag, edges))
 
 
-def _refuse_cycles(
+def _topological_order(
     project: Project, dag: nx.DiGraph[str], edges: Mapping[tuple[str, str], Edge]
-) -> None:
+) -> tuple[str, ...]:
+    """Dependencies before dependents, file order among equals; a cycle is an error."""
     import networkx as nx
 
+    position = {name: i for i, name in enumerate(project.targets)}
     try:
-        cycle = nx.find_cycle(dag)
-    except nx.NetworkXNoCycle:
-        return
+        return tuple(nx.lexicographical_topological_sort(dag, key=position.__getitem__))
+    except nx.NetworkXUnfeasible:
+        pass
+    cycle = nx.find_cycle(dag)
     steps = [
         f"{b} needs {a} ({', '.join(sorted(k.value for k in edges[(a, b)].kinds))})"
         for a, b in cycle
@@ -199,8 +204,6 @@ class Selection:
 
 def select(graph: BuildGraph, names: Iterable[str]) -> Selection:
     """The named targets and every target they need, transitively."""
-    import networkx as nx
-
     requested = expand_names(graph.project, names)
     # One walk up from all requested targets at once: linear in the size of the graph.
     chosen: set[str] = set(requested)
@@ -210,14 +213,8 @@ def select(graph: BuildGraph, names: Iterable[str]) -> Selection:
             if dependency not in chosen:
                 chosen.add(dependency)
                 stack.append(dependency)
-    by_file_order = _file_order(graph)
-    order = list(nx.lexicographical_topological_sort(graph.dag.subgraph(chosen), key=by_file_order))
+    order = [name for name in graph.order if name in chosen]
     needed_by = {
         name: tuple(d for d in graph.dag.successors(name) if d in chosen) for name in order
     }
     return Selection(tuple(requested), tuple(order), needed_by)
-
-
-def _file_order(graph: BuildGraph):  # type: ignore[no-untyped-def]
-    position = {name: i for i, name in enumerate(graph.project.targets)}
-    return lambda name: position[name]

@@ -27,9 +27,11 @@ def freeze(value: Any) -> Any:
 
 def thaw(value: Any) -> Any:
     """Plain dicts and lists again, for JSON and for templates."""
-    if isinstance(value, Mapping):
+    # Concrete type checks: isinstance against the Mapping ABC is slow on hot paths.
+    kind = type(value)
+    if kind is MappingProxyType or kind is dict:
         return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
+    if kind is tuple or kind is list:
         return [thaw(v) for v in value]
     return value
 

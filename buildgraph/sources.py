@@ -19,13 +19,25 @@ def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[s
     Every missing context directory, Dockerfile or local named context is an error."""
     problems: list[Problem] = []
     texts: dict[Path, str] = {}  # matrix targets share Dockerfiles: read each once
+    parsed: dict[tuple[str, tuple[tuple[str, str], ...]], DockerfileInfo] = {}
+    checked: dict[tuple[str, str, tuple[tuple[str, str], ...]], bool] = {}
     infos: dict[str, DockerfileInfo] = {}
     for name in names if names is not None else list(project.targets):
         target = project.targets[name]
-        problems.extend(missing_inputs(project, target))
+        inputs = (target.context, target.dockerfile, tuple(target.contexts.items()))
+        if inputs not in checked:
+            found = missing_inputs(project, target)
+            checked[inputs] = not found
+            problems.extend(found)
+        elif not checked[inputs]:
+            problems.extend(missing_inputs(project, target))
         text = _dockerfile_text(project, target, texts)
         if text is not None:
-            infos[name] = parse_dockerfile(text, {k: str(v) for k, v in target.args.items()})
+            args = tuple((k, str(v)) for k, v in target.args.items())
+            key = (text, args)
+            if key not in parsed:
+                parsed[key] = parse_dockerfile(text, dict(args))
+            infos[name] = parsed[key]
     if problems:
         raise ConfigError(*problems)
     return infos

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -45,10 +46,48 @@ def _compiled(text: str) -> Template:
         ) from None
 
 
+_SIMPLE_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+@lru_cache(maxsize=8192)
+def _simple_parts(text: str) -> tuple[str, ...] | None:
+    """Literal text and names alternating, when `text` only substitutes bare names.
+
+    Most templates are `{{ registry }}/api:{{ TAG }}`; substituting those directly gives
+    what Jinja gives (str of the value) without compiling one template per target."""
+    if "{%" in text or "{#" in text:
+        return None
+    parts = tuple(_SIMPLE_NAME.split(text))
+    if any("{{" in literal for literal in parts[::2]):
+        return None
+    return parts
+
+
+def _render_simple(parts: tuple[str, ...], scope: Mapping[str, Any]) -> str | None:
+    pieces = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            pieces.append(part)
+            continue
+        value = scope.get(part, _MISSING)
+        if value is _MISSING or not isinstance(value, str | int | float | bool):
+            return None  # Jinja decides: an undefined name, a global, or a rich value
+        pieces.append(str(value))
+    return "".join(pieces)
+
+
+_MISSING = object()
+
+
 def render_string(text: str, scope: Mapping[str, Any]) -> str:
     """`text` rendered in `scope`; plain text comes back unchanged."""
     if not is_template(text):
         return text
+    parts = _simple_parts(text)
+    if parts is not None:
+        simple = _render_simple(parts, scope)
+        if simple is not None:
+            return simple
     from jinja2 import TemplateSyntaxError, UndefinedError
     from jinja2.exceptions import SecurityError
 

@@ -134,3 +134,11 @@ def test_graph_formats() -> None:
 def test_main_returns_codes_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "buildgraph.toml"
+
+
+def test_generated_schema_files_are_current() -> None:
+    from buildgraph.schema import generated_files
+
+    root = Path(__file__).parent.parent
+    for relative, text in generated_files().items():
+        assert (root / relative).read_text() == text, f"{relative} is stale: python -m buildgraph.schema"

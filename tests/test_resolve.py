@@ -215,3 +215,26 @@ def test_inheritance_merge_is_associative_so_chains_and_lists_agree(a, b, c) -> 
 def test_inheriting_nothing_changes_nothing(a) -> None:  # type: ignore[no-untyped-def]
     assert merge_tables({}, a) == a
     assert merge_tables(a, {}) == a
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ TAG }}", "dev"),
+        ("{{TAG}}-{{ n }}", "dev-3"),
+        ("{{ flag }}", "True"),
+        ("{{ TAG | upper }}", "DEV"),
+        ("{% if n > 2 %}big{% endif %}", "big"),
+        ("{{ items }}", "['a', 'b']"),
+        ("a {{ '{{' }} b", "a {{ b"),
+    ],
+)
+def test_fast_substitution_agrees_with_jinja(template: str, expected: str) -> None:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from buildgraph.templates import render_string
+
+    scope = {"TAG": "dev", "n": 3, "flag": True, "items": ["a", "b"]}
+    jinja = ImmutableSandboxedEnvironment(undefined=StrictUndefined).from_string(template)
+    assert render_string(template, scope) == jinja.render(scope) == expected

@@ -38,8 +38,16 @@ class Rebaser:
         self.root = project.root
         self.base = base
         self.entitlements: dict[Entitlement, None] = {}
+        self._seen: dict[tuple[str, str], str] = {}
 
     def path(self, value: str, access: str = "fs.read") -> str:
+        # Thousands of targets share a few directories: rebase each (path, access) once.
+        key = (value, access)
+        if key not in self._seen:
+            self._seen[key] = self._rebased(value, access)
+        return self._seen[key]
+
+    def _rebased(self, value: str, access: str) -> str:
         absolute = Path(value) if os.path.isabs(value) else self.root / value
         absolute = Path(os.path.normpath(absolute))
         if not _is_within(absolute, self.base):

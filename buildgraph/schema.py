@@ -84,7 +84,7 @@ def _target_schema() -> dict[str, Any]:
 
 
 def project_schema() -> dict[str, Any]:
-    """The whole JSON Schema (draft-07, which editors support widely) of a buildgraph.toml document."""
+    """The JSON Schema of a buildgraph.toml document (draft-07: editors support it widely)."""
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,

@@ -9,351 +9,15 @@ from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {
-    "^[A-Za-z_][A-Za-z0-9_]*$": re.compile("^[A-Za-z_][A-Za-z0-9_]*\\Z"),
-    "^[a-zA-Z0-9_-]+$": re.compile("^[a-zA-Z0-9_-]+\\Z"),
+    '^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'),
+    '^[a-zA-Z0-9_-]+$': re.compile('^[a-zA-Z0-9_-]+\\Z')
 }
 
 NoneType = type(None)
 
-
 def validate(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException(
-            "" + (name_prefix or "data") + " must be object",
-            value=data,
-            name="" + (name_prefix or "data") + "",
-            definition={
-                "$schema": "http://json-schema.org/draft-07/schema#",
-                "title": "buildgraph.toml",
-                "type": "object",
-                "properties": {
-                    "project": {
-                        "type": "object",
-                        "properties": {
-                            "name": {"type": "string"},
-                            "platforms": {"type": "array", "items": {"type": "string"}},
-                            "registry": {"type": "string"},
-                            "builders": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "platform -> buildx builder, for --split-platforms.",
-                            },
-                        },
-                        "additionalProperties": False,
-                    },
-                    "variables": {
-                        "type": "object",
-                        "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                        "additionalProperties": {
-                            "anyOf": [
-                                {"type": ["string", "integer", "number", "boolean"]},
-                                {
-                                    "type": "object",
-                                    "properties": {
-                                        "default": {
-                                            "type": ["string", "integer", "number", "boolean"]
-                                        },
-                                        "description": {"type": "string"},
-                                        "env": {
-                                            "type": "string",
-                                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                                        },
-                                    },
-                                    "additionalProperties": False,
-                                },
-                            ]
-                        },
-                    },
-                    "target": {
-                        "type": "object",
-                        "propertyNames": {"pattern": "^[a-zA-Z0-9_-]+$"},
-                        "additionalProperties": {"type": "object"},
-                    },
-                    "group": {
-                        "type": "object",
-                        "propertyNames": {"pattern": "^[a-zA-Z0-9_-]+$"},
-                        "additionalProperties": {"type": "object"},
-                    },
-                },
-                "additionalProperties": False,
-                "definitions": {
-                    "variable": {
-                        "anyOf": [
-                            {"type": ["string", "integer", "number", "boolean"]},
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "default": {"type": ["string", "integer", "number", "boolean"]},
-                                    "description": {"type": "string"},
-                                    "env": {
-                                        "type": "string",
-                                        "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                                    },
-                                },
-                                "additionalProperties": False,
-                            },
-                        ]
-                    },
-                    "target": {
-                        "type": "object",
-                        "properties": {
-                            "description": {
-                                "type": "string",
-                                "description": "Human description of the target.",
-                            },
-                            "context": {
-                                "type": "string",
-                                "description": "Build context: a directory, URL or git repo.",
-                            },
-                            "contexts": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "Named contexts: name -> path, image or target:<name>.",
-                            },
-                            "dockerfile": {
-                                "type": "string",
-                                "description": "Dockerfile path, relative to the context.",
-                            },
-                            "dockerfile-inline": {
-                                "type": "string",
-                                "description": "Inline Dockerfile text.",
-                            },
-                            "target": {
-                                "type": "string",
-                                "description": "Dockerfile stage to build.",
-                            },
-                            "args": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "Build arguments.",
-                            },
-                            "labels": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "Image labels.",
-                            },
-                            "annotations": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "OCI annotations.",
-                            },
-                            "tags": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Image names and tags.",
-                            },
-                            "platforms": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Target platforms, e.g. linux/arm64.",
-                            },
-                            "cache-from": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "External cache sources.",
-                            },
-                            "cache-to": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Cache export destinations.",
-                            },
-                            "output": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Outputs, e.g. type=registry.",
-                            },
-                            "secret": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Secrets exposed to the build.",
-                            },
-                            "ssh": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "SSH agent sockets or keys.",
-                            },
-                            "attest": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Attestations (sbom, provenance).",
-                            },
-                            "pull": {
-                                "type": "boolean",
-                                "description": "Always pull referenced images.",
-                            },
-                            "no-cache": {"type": "boolean", "description": "Do not use the cache."},
-                            "no-cache-filter": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Stages not to cache.",
-                            },
-                            "network": {"type": "string", "description": "Network mode for RUN."},
-                            "shm-size": {"type": "string", "description": "Size of /dev/shm."},
-                            "ulimits": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Ulimit options.",
-                            },
-                            "entitlements": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Extra privileges.",
-                            },
-                            "call": {
-                                "type": "string",
-                                "description": "Frontend method: build, check, outline, targets.",
-                            },
-                            "extra-hosts": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "Extra /etc/hosts entries.",
-                            },
-                            "policy": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Build policies.",
-                            },
-                            "resources": {"type": "object", "description": "Resource limits."},
-                            "inherits": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Targets whose attributes this one starts from, in order.",
-                            },
-                            "depends_on": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Targets or groups that must be built first.",
-                            },
-                            "matrix": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": ["string", "integer", "number", "boolean", "object"]
-                                    },
-                                    "minItems": 1,
-                                },
-                                "description": "Axis -> values; one target per combination.",
-                            },
-                            "matrix-include": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "integer", "number", "boolean", "object"]
-                                    },
-                                },
-                                "description": "Combinations added to the matrix product.",
-                            },
-                            "matrix-exclude": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "integer", "number", "boolean", "object"]
-                                    },
-                                },
-                                "description": "Combinations removed from the matrix product.",
-                            },
-                            "name": {
-                                "type": "string",
-                                "description": "Template naming each matrix combination.",
-                            },
-                            "watch": {
-                                "type": "object",
-                                "properties": {
-                                    "paths": {"type": "array", "items": {"type": "string"}},
-                                    "ignore": {"type": "array", "items": {"type": "string"}},
-                                },
-                                "additionalProperties": False,
-                                "description": "Extra inputs of this target and globs to ignore in watch mode.",
-                            },
-                        },
-                        "additionalProperties": False,
-                    },
-                    "group": {
-                        "type": "object",
-                        "properties": {
-                            "targets": {"type": "array", "items": {"type": "string"}},
-                            "description": {"type": "string"},
-                        },
-                        "required": ["targets"],
-                        "additionalProperties": False,
-                    },
-                },
-            },
-            rule="type",
-        )
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'http://json-schema.org/draft-07/schema#', 'title': 'buildgraph.toml', 'type': 'object', 'properties': {'project': {'type': 'object', 'properties': {'name': {'type': 'string'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}}, 'registry': {'type': 'string'}, 'builders': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'platform -> buildx builder, for --split-platforms.'}}, 'additionalProperties': False}, 'variables': {'type': 'object', 'propertyNames': {'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'additionalProperties': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}]}}, 'target': {'type': 'object', 'propertyNames': {'pattern': '^[a-zA-Z0-9_-]+$'}, 'additionalProperties': {'type': 'object'}}, 'group': {'type': 'object', 'propertyNames': {'pattern': '^[a-zA-Z0-9_-]+$'}, 'additionalProperties': {'type': 'object'}}}, 'additionalProperties': False, 'definitions': {'variable': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}]}, 'target': {'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object']}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, 'group': {'type': 'object', 'properties': {'targets': {'type': 'array', 'items': {'type': 'string'}}, 'description': {'type': 'string'}}, 'required': ['targets'], 'additionalProperties': False}}}, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -361,26 +25,7 @@ def validate(data, custom_formats={}, name_prefix=None):
             data_keys.remove("project")
             data__project = data["project"]
             if not isinstance(data__project, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".project must be object",
-                    value=data__project,
-                    name="" + (name_prefix or "data") + ".project",
-                    definition={
-                        "type": "object",
-                        "properties": {
-                            "name": {"type": "string"},
-                            "platforms": {"type": "array", "items": {"type": "string"}},
-                            "registry": {"type": "string"},
-                            "builders": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "platform -> buildx builder, for --split-platforms.",
-                            },
-                        },
-                        "additionalProperties": False,
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".project must be object", value=data__project, name="" + (name_prefix or "data") + ".project", definition={'type': 'object', 'properties': {'name': {'type': 'string'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}}, 'registry': {'type': 'string'}, 'builders': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'platform -> buildx builder, for --split-platforms.'}}, 'additionalProperties': False}, rule='type')
             data__project_is_dict = isinstance(data__project, dict)
             if data__project_is_dict:
                 data__project_keys = set(data__project.keys())
@@ -388,244 +33,67 @@ def validate(data, custom_formats={}, name_prefix=None):
                     data__project_keys.remove("name")
                     data__project__name = data__project["name"]
                     if not isinstance(data__project__name, (str)):
-                        raise JsonSchemaValueException(
-                            "" + (name_prefix or "data") + ".project.name must be string",
-                            value=data__project__name,
-                            name="" + (name_prefix or "data") + ".project.name",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".project.name must be string", value=data__project__name, name="" + (name_prefix or "data") + ".project.name", definition={'type': 'string'}, rule='type')
                 if "platforms" in data__project_keys:
                     data__project_keys.remove("platforms")
                     data__project__platforms = data__project["platforms"]
                     if not isinstance(data__project__platforms, (list, tuple)):
-                        raise JsonSchemaValueException(
-                            "" + (name_prefix or "data") + ".project.platforms must be array",
-                            value=data__project__platforms,
-                            name="" + (name_prefix or "data") + ".project.platforms",
-                            definition={"type": "array", "items": {"type": "string"}},
-                            rule="type",
-                        )
-                    data__project__platforms_is_list = isinstance(
-                        data__project__platforms, (list, tuple)
-                    )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".project.platforms must be array", value=data__project__platforms, name="" + (name_prefix or "data") + ".project.platforms", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
+                    data__project__platforms_is_list = isinstance(data__project__platforms, (list, tuple))
                     if data__project__platforms_is_list:
                         data__project__platforms_len = len(data__project__platforms)
-                        for data__project__platforms_x, data__project__platforms_item in enumerate(
-                            data__project__platforms
-                        ):
+                        for data__project__platforms_x, data__project__platforms_item in enumerate(data__project__platforms):
                             if not isinstance(data__project__platforms_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".project.platforms[{data__project__platforms_x}]".format(
-                                        **locals()
-                                    )
-                                    + " must be string",
-                                    value=data__project__platforms_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".project.platforms[{data__project__platforms_x}]".format(
-                                        **locals()
-                                    )
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".project.platforms[{data__project__platforms_x}]".format(**locals()) + " must be string", value=data__project__platforms_item, name="" + (name_prefix or "data") + ".project.platforms[{data__project__platforms_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                 if "registry" in data__project_keys:
                     data__project_keys.remove("registry")
                     data__project__registry = data__project["registry"]
                     if not isinstance(data__project__registry, (str)):
-                        raise JsonSchemaValueException(
-                            "" + (name_prefix or "data") + ".project.registry must be string",
-                            value=data__project__registry,
-                            name="" + (name_prefix or "data") + ".project.registry",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".project.registry must be string", value=data__project__registry, name="" + (name_prefix or "data") + ".project.registry", definition={'type': 'string'}, rule='type')
                 if "builders" in data__project_keys:
                     data__project_keys.remove("builders")
                     data__project__builders = data__project["builders"]
                     if not isinstance(data__project__builders, (dict)):
-                        raise JsonSchemaValueException(
-                            "" + (name_prefix or "data") + ".project.builders must be object",
-                            value=data__project__builders,
-                            name="" + (name_prefix or "data") + ".project.builders",
-                            definition={
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "platform -> buildx builder, for --split-platforms.",
-                            },
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".project.builders must be object", value=data__project__builders, name="" + (name_prefix or "data") + ".project.builders", definition={'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'platform -> buildx builder, for --split-platforms.'}, rule='type')
                     data__project__builders_is_dict = isinstance(data__project__builders, dict)
                     if data__project__builders_is_dict:
                         data__project__builders_keys = set(data__project__builders.keys())
                         for data__project__builders_key in data__project__builders_keys:
                             if data__project__builders_key not in []:
-                                data__project__builders_value = data__project__builders.get(
-                                    data__project__builders_key
-                                )
+                                data__project__builders_value = data__project__builders.get(data__project__builders_key)
                                 if not isinstance(data__project__builders_value, (str)):
-                                    raise JsonSchemaValueException(
-                                        ""
-                                        + (name_prefix or "data")
-                                        + ".project.builders.{data__project__builders_key}".format(
-                                            **locals()
-                                        )
-                                        + " must be string",
-                                        value=data__project__builders_value,
-                                        name=""
-                                        + (name_prefix or "data")
-                                        + ".project.builders.{data__project__builders_key}".format(
-                                            **locals()
-                                        )
-                                        + "",
-                                        definition={"type": "string"},
-                                        rule="type",
-                                    )
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".project.builders.{data__project__builders_key}".format(**locals()) + " must be string", value=data__project__builders_value, name="" + (name_prefix or "data") + ".project.builders.{data__project__builders_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                 if data__project_keys:
-                    raise JsonSchemaValueException(
-                        ""
-                        + (name_prefix or "data")
-                        + ".project must not contain "
-                        + str(data__project_keys)
-                        + " properties",
-                        value=data__project,
-                        name="" + (name_prefix or "data") + ".project",
-                        definition={
-                            "type": "object",
-                            "properties": {
-                                "name": {"type": "string"},
-                                "platforms": {"type": "array", "items": {"type": "string"}},
-                                "registry": {"type": "string"},
-                                "builders": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "platform -> buildx builder, for --split-platforms.",
-                                },
-                            },
-                            "additionalProperties": False,
-                        },
-                        rule="additionalProperties",
-                    )
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".project must not contain "+str(data__project_keys)+" properties", value=data__project, name="" + (name_prefix or "data") + ".project", definition={'type': 'object', 'properties': {'name': {'type': 'string'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}}, 'registry': {'type': 'string'}, 'builders': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'platform -> buildx builder, for --split-platforms.'}}, 'additionalProperties': False}, rule='additionalProperties')
         if "variables" in data_keys:
             data_keys.remove("variables")
             data__variables = data["variables"]
             if not isinstance(data__variables, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".variables must be object",
-                    value=data__variables,
-                    name="" + (name_prefix or "data") + ".variables",
-                    definition={
-                        "type": "object",
-                        "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                        "additionalProperties": {
-                            "anyOf": [
-                                {"type": ["string", "integer", "number", "boolean"]},
-                                {
-                                    "type": "object",
-                                    "properties": {
-                                        "default": {
-                                            "type": ["string", "integer", "number", "boolean"]
-                                        },
-                                        "description": {"type": "string"},
-                                        "env": {
-                                            "type": "string",
-                                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                                        },
-                                    },
-                                    "additionalProperties": False,
-                                },
-                            ]
-                        },
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".variables must be object", value=data__variables, name="" + (name_prefix or "data") + ".variables", definition={'type': 'object', 'propertyNames': {'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'additionalProperties': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}]}}, rule='type')
             data__variables_is_dict = isinstance(data__variables, dict)
             if data__variables_is_dict:
                 data__variables_keys = set(data__variables.keys())
                 for data__variables_key in data__variables_keys:
                     if data__variables_key not in []:
                         data__variables_value = data__variables.get(data__variables_key)
-                        validate___definitions_variable(
-                            data__variables_value,
-                            custom_formats,
-                            (name_prefix or "data")
-                            + ".variables.{data__variables_key}".format(**locals()),
-                        )
+                        validate___definitions_variable(data__variables_value, custom_formats, (name_prefix or "data") + ".variables.{data__variables_key}".format(**locals()))
                 data__variables_len = len(data__variables)
                 if data__variables_len != 0:
                     data__variables_property_names = True
                     for data__variables_key in data__variables:
                         try:
                             if isinstance(data__variables_key, str):
-                                if not REGEX_PATTERNS["^[A-Za-z_][A-Za-z0-9_]*$"].search(
-                                    data__variables_key
-                                ):
-                                    raise JsonSchemaValueException(
-                                        ""
-                                        + (name_prefix or "data")
-                                        + ".variables must match pattern ^[A-Za-z_][A-Za-z0-9_]*$",
-                                        value=data__variables_key,
-                                        name="" + (name_prefix or "data") + ".variables",
-                                        definition={"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                                        rule="pattern",
-                                    )
+                                if not REGEX_PATTERNS['^[A-Za-z_][A-Za-z0-9_]*$'].search(data__variables_key):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".variables must match pattern ^[A-Za-z_][A-Za-z0-9_]*$", value=data__variables_key, name="" + (name_prefix or "data") + ".variables", definition={'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, rule='pattern')
                         except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__variables_property_names = False
                     if not data__variables_property_names:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".variables must be named by propertyName definition",
-                            value=data__variables,
-                            name="" + (name_prefix or "data") + ".variables",
-                            definition={
-                                "type": "object",
-                                "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                                "additionalProperties": {
-                                    "anyOf": [
-                                        {"type": ["string", "integer", "number", "boolean"]},
-                                        {
-                                            "type": "object",
-                                            "properties": {
-                                                "default": {
-                                                    "type": [
-                                                        "string",
-                                                        "integer",
-                                                        "number",
-                                                        "boolean",
-                                                    ]
-                                                },
-                                                "description": {"type": "string"},
-                                                "env": {
-                                                    "type": "string",
-                                                    "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                                                },
-                                            },
-                                            "additionalProperties": False,
-                                        },
-                                    ]
-                                },
-                            },
-                            rule="propertyNames",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".variables must be named by propertyName definition", value=data__variables, name="" + (name_prefix or "data") + ".variables", definition={'type': 'object', 'propertyNames': {'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'additionalProperties': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}]}}, rule='propertyNames')
         if "target" in data_keys:
             data_keys.remove("target")
             data__target = data["target"]
             if not isinstance(data__target, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".target must be object",
-                    value=data__target,
-                    name="" + (name_prefix or "data") + ".target",
-                    definition={
-                        "type": "object",
-                        "propertyNames": {"pattern": "^[a-zA-Z0-9_-]+$"},
-                        "additionalProperties": {"type": "object"},
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".target must be object", value=data__target, name="" + (name_prefix or "data") + ".target", definition={'type': 'object', 'propertyNames': {'pattern': '^[a-zA-Z0-9_-]+$'}, 'additionalProperties': {'type': 'object'}}, rule='type')
             data__target_is_dict = isinstance(data__target, dict)
             if data__target_is_dict:
                 data__target_keys = set(data__target.keys())
@@ -633,66 +101,24 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if data__target_key not in []:
                         data__target_value = data__target.get(data__target_key)
                         if not isinstance(data__target_value, (dict)):
-                            raise JsonSchemaValueException(
-                                ""
-                                + (name_prefix or "data")
-                                + ".target.{data__target_key}".format(**locals())
-                                + " must be object",
-                                value=data__target_value,
-                                name=""
-                                + (name_prefix or "data")
-                                + ".target.{data__target_key}".format(**locals())
-                                + "",
-                                definition={"type": "object"},
-                                rule="type",
-                            )
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".target.{data__target_key}".format(**locals()) + " must be object", value=data__target_value, name="" + (name_prefix or "data") + ".target.{data__target_key}".format(**locals()) + "", definition={'type': 'object'}, rule='type')
                 data__target_len = len(data__target)
                 if data__target_len != 0:
                     data__target_property_names = True
                     for data__target_key in data__target:
                         try:
                             if isinstance(data__target_key, str):
-                                if not REGEX_PATTERNS["^[a-zA-Z0-9_-]+$"].search(data__target_key):
-                                    raise JsonSchemaValueException(
-                                        ""
-                                        + (name_prefix or "data")
-                                        + ".target must match pattern ^[a-zA-Z0-9_-]+$",
-                                        value=data__target_key,
-                                        name="" + (name_prefix or "data") + ".target",
-                                        definition={"pattern": "^[a-zA-Z0-9_-]+$"},
-                                        rule="pattern",
-                                    )
+                                if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+$'].search(data__target_key):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".target must match pattern ^[a-zA-Z0-9_-]+$", value=data__target_key, name="" + (name_prefix or "data") + ".target", definition={'pattern': '^[a-zA-Z0-9_-]+$'}, rule='pattern')
                         except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__target_property_names = False
                     if not data__target_property_names:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".target must be named by propertyName definition",
-                            value=data__target,
-                            name="" + (name_prefix or "data") + ".target",
-                            definition={
-                                "type": "object",
-                                "propertyNames": {"pattern": "^[a-zA-Z0-9_-]+$"},
-                                "additionalProperties": {"type": "object"},
-                            },
-                            rule="propertyNames",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".target must be named by propertyName definition", value=data__target, name="" + (name_prefix or "data") + ".target", definition={'type': 'object', 'propertyNames': {'pattern': '^[a-zA-Z0-9_-]+$'}, 'additionalProperties': {'type': 'object'}}, rule='propertyNames')
         if "group" in data_keys:
             data_keys.remove("group")
             data__group = data["group"]
             if not isinstance(data__group, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".group must be object",
-                    value=data__group,
-                    name="" + (name_prefix or "data") + ".group",
-                    definition={
-                        "type": "object",
-                        "propertyNames": {"pattern": "^[a-zA-Z0-9_-]+$"},
-                        "additionalProperties": {"type": "object"},
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".group must be object", value=data__group, name="" + (name_prefix or "data") + ".group", definition={'type': 'object', 'propertyNames': {'pattern': '^[a-zA-Z0-9_-]+$'}, 'additionalProperties': {'type': 'object'}}, rule='type')
             data__group_is_dict = isinstance(data__group, dict)
             if data__group_is_dict:
                 data__group_keys = set(data__group.keys())
@@ -700,554 +126,60 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if data__group_key not in []:
                         data__group_value = data__group.get(data__group_key)
                         if not isinstance(data__group_value, (dict)):
-                            raise JsonSchemaValueException(
-                                ""
-                                + (name_prefix or "data")
-                                + ".group.{data__group_key}".format(**locals())
-                                + " must be object",
-                                value=data__group_value,
-                                name=""
-                                + (name_prefix or "data")
-                                + ".group.{data__group_key}".format(**locals())
-                                + "",
-                                definition={"type": "object"},
-                                rule="type",
-                            )
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".group.{data__group_key}".format(**locals()) + " must be object", value=data__group_value, name="" + (name_prefix or "data") + ".group.{data__group_key}".format(**locals()) + "", definition={'type': 'object'}, rule='type')
                 data__group_len = len(data__group)
                 if data__group_len != 0:
                     data__group_property_names = True
                     for data__group_key in data__group:
                         try:
                             if isinstance(data__group_key, str):
-                                if not REGEX_PATTERNS["^[a-zA-Z0-9_-]+$"].search(data__group_key):
-                                    raise JsonSchemaValueException(
-                                        ""
-                                        + (name_prefix or "data")
-                                        + ".group must match pattern ^[a-zA-Z0-9_-]+$",
-                                        value=data__group_key,
-                                        name="" + (name_prefix or "data") + ".group",
-                                        definition={"pattern": "^[a-zA-Z0-9_-]+$"},
-                                        rule="pattern",
-                                    )
+                                if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+$'].search(data__group_key):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".group must match pattern ^[a-zA-Z0-9_-]+$", value=data__group_key, name="" + (name_prefix or "data") + ".group", definition={'pattern': '^[a-zA-Z0-9_-]+$'}, rule='pattern')
                         except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__group_property_names = False
                     if not data__group_property_names:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".group must be named by propertyName definition",
-                            value=data__group,
-                            name="" + (name_prefix or "data") + ".group",
-                            definition={
-                                "type": "object",
-                                "propertyNames": {"pattern": "^[a-zA-Z0-9_-]+$"},
-                                "additionalProperties": {"type": "object"},
-                            },
-                            rule="propertyNames",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".group must be named by propertyName definition", value=data__group, name="" + (name_prefix or "data") + ".group", definition={'type': 'object', 'propertyNames': {'pattern': '^[a-zA-Z0-9_-]+$'}, 'additionalProperties': {'type': 'object'}}, rule='propertyNames')
         if data_keys:
-            raise JsonSchemaValueException(
-                ""
-                + (name_prefix or "data")
-                + " must not contain "
-                + str(data_keys)
-                + " properties",
-                value=data,
-                name="" + (name_prefix or "data") + "",
-                definition={
-                    "$schema": "http://json-schema.org/draft-07/schema#",
-                    "title": "buildgraph.toml",
-                    "type": "object",
-                    "properties": {
-                        "project": {
-                            "type": "object",
-                            "properties": {
-                                "name": {"type": "string"},
-                                "platforms": {"type": "array", "items": {"type": "string"}},
-                                "registry": {"type": "string"},
-                                "builders": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "platform -> buildx builder, for --split-platforms.",
-                                },
-                            },
-                            "additionalProperties": False,
-                        },
-                        "variables": {
-                            "type": "object",
-                            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                            "additionalProperties": {
-                                "anyOf": [
-                                    {"type": ["string", "integer", "number", "boolean"]},
-                                    {
-                                        "type": "object",
-                                        "properties": {
-                                            "default": {
-                                                "type": ["string", "integer", "number", "boolean"]
-                                            },
-                                            "description": {"type": "string"},
-                                            "env": {
-                                                "type": "string",
-                                                "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                                            },
-                                        },
-                                        "additionalProperties": False,
-                                    },
-                                ]
-                            },
-                        },
-                        "target": {
-                            "type": "object",
-                            "propertyNames": {"pattern": "^[a-zA-Z0-9_-]+$"},
-                            "additionalProperties": {"type": "object"},
-                        },
-                        "group": {
-                            "type": "object",
-                            "propertyNames": {"pattern": "^[a-zA-Z0-9_-]+$"},
-                            "additionalProperties": {"type": "object"},
-                        },
-                    },
-                    "additionalProperties": False,
-                    "definitions": {
-                        "variable": {
-                            "anyOf": [
-                                {"type": ["string", "integer", "number", "boolean"]},
-                                {
-                                    "type": "object",
-                                    "properties": {
-                                        "default": {
-                                            "type": ["string", "integer", "number", "boolean"]
-                                        },
-                                        "description": {"type": "string"},
-                                        "env": {
-                                            "type": "string",
-                                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                                        },
-                                    },
-                                    "additionalProperties": False,
-                                },
-                            ]
-                        },
-                        "target": {
-                            "type": "object",
-                            "properties": {
-                                "description": {
-                                    "type": "string",
-                                    "description": "Human description of the target.",
-                                },
-                                "context": {
-                                    "type": "string",
-                                    "description": "Build context: a directory, URL or git repo.",
-                                },
-                                "contexts": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "Named contexts: name -> path, image or target:<name>.",
-                                },
-                                "dockerfile": {
-                                    "type": "string",
-                                    "description": "Dockerfile path, relative to the context.",
-                                },
-                                "dockerfile-inline": {
-                                    "type": "string",
-                                    "description": "Inline Dockerfile text.",
-                                },
-                                "target": {
-                                    "type": "string",
-                                    "description": "Dockerfile stage to build.",
-                                },
-                                "args": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "Build arguments.",
-                                },
-                                "labels": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "Image labels.",
-                                },
-                                "annotations": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "OCI annotations.",
-                                },
-                                "tags": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Image names and tags.",
-                                },
-                                "platforms": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Target platforms, e.g. linux/arm64.",
-                                },
-                                "cache-from": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "External cache sources.",
-                                },
-                                "cache-to": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Cache export destinations.",
-                                },
-                                "output": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Outputs, e.g. type=registry.",
-                                },
-                                "secret": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Secrets exposed to the build.",
-                                },
-                                "ssh": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "SSH agent sockets or keys.",
-                                },
-                                "attest": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Attestations (sbom, provenance).",
-                                },
-                                "pull": {
-                                    "type": "boolean",
-                                    "description": "Always pull referenced images.",
-                                },
-                                "no-cache": {
-                                    "type": "boolean",
-                                    "description": "Do not use the cache.",
-                                },
-                                "no-cache-filter": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Stages not to cache.",
-                                },
-                                "network": {
-                                    "type": "string",
-                                    "description": "Network mode for RUN.",
-                                },
-                                "shm-size": {"type": "string", "description": "Size of /dev/shm."},
-                                "ulimits": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Ulimit options.",
-                                },
-                                "entitlements": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Extra privileges.",
-                                },
-                                "call": {
-                                    "type": "string",
-                                    "description": "Frontend method: build, check, outline, targets.",
-                                },
-                                "extra-hosts": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "Extra /etc/hosts entries.",
-                                },
-                                "policy": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Build policies.",
-                                },
-                                "resources": {"type": "object", "description": "Resource limits."},
-                                "inherits": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Targets whose attributes this one starts from, in order.",
-                                },
-                                "depends_on": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Targets or groups that must be built first.",
-                                },
-                                "matrix": {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                        "minItems": 1,
-                                    },
-                                    "description": "Axis -> values; one target per combination.",
-                                },
-                                "matrix-include": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                    },
-                                    "description": "Combinations added to the matrix product.",
-                                },
-                                "matrix-exclude": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                    },
-                                    "description": "Combinations removed from the matrix product.",
-                                },
-                                "name": {
-                                    "type": "string",
-                                    "description": "Template naming each matrix combination.",
-                                },
-                                "watch": {
-                                    "type": "object",
-                                    "properties": {
-                                        "paths": {"type": "array", "items": {"type": "string"}},
-                                        "ignore": {"type": "array", "items": {"type": "string"}},
-                                    },
-                                    "additionalProperties": False,
-                                    "description": "Extra inputs of this target and globs to ignore in watch mode.",
-                                },
-                            },
-                            "additionalProperties": False,
-                        },
-                        "group": {
-                            "type": "object",
-                            "properties": {
-                                "targets": {"type": "array", "items": {"type": "string"}},
-                                "description": {"type": "string"},
-                            },
-                            "required": ["targets"],
-                            "additionalProperties": False,
-                        },
-                    },
-                },
-                rule="additionalProperties",
-            )
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'http://json-schema.org/draft-07/schema#', 'title': 'buildgraph.toml', 'type': 'object', 'properties': {'project': {'type': 'object', 'properties': {'name': {'type': 'string'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}}, 'registry': {'type': 'string'}, 'builders': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'platform -> buildx builder, for --split-platforms.'}}, 'additionalProperties': False}, 'variables': {'type': 'object', 'propertyNames': {'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'additionalProperties': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}]}}, 'target': {'type': 'object', 'propertyNames': {'pattern': '^[a-zA-Z0-9_-]+$'}, 'additionalProperties': {'type': 'object'}}, 'group': {'type': 'object', 'propertyNames': {'pattern': '^[a-zA-Z0-9_-]+$'}, 'additionalProperties': {'type': 'object'}}}, 'additionalProperties': False, 'definitions': {'variable': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}]}, 'target': {'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object']}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, 'group': {'type': 'object', 'properties': {'targets': {'type': 'array', 'items': {'type': 'string'}}, 'description': {'type': 'string'}}, 'required': ['targets'], 'additionalProperties': False}}}, rule='additionalProperties')
     return data
-
 
 def validate___definitions_variable(data, custom_formats={}, name_prefix=None):
     data_any_of_count1 = 0
     if not data_any_of_count1:
         try:
-            if not isinstance(data, (str, int, int, float, Decimal, bool)) and not (
-                isinstance(data, float) and data.is_integer()
-            ):
-                raise JsonSchemaValueException(
-                    ""
-                    + (name_prefix or "data")
-                    + " must be string or integer or number or boolean",
-                    value=data,
-                    name="" + (name_prefix or "data") + "",
-                    definition={"type": ["string", "integer", "number", "boolean"]},
-                    rule="type",
-                )
+            if not isinstance(data, (str, int, int, float, Decimal, bool)) and not (isinstance(data, float) and data.is_integer()):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string or integer or number or boolean", value=data, name="" + (name_prefix or "data") + "", definition={'type': ['string', 'integer', 'number', 'boolean']}, rule='type')
             data_any_of_count1 += 1
-        except (JsonSchemaValueException, JsonSchemaValuesException):
-            pass
+        except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count1:
         try:
             if not isinstance(data, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + " must be object",
-                    value=data,
-                    name="" + (name_prefix or "data") + "",
-                    definition={
-                        "type": "object",
-                        "properties": {
-                            "default": {"type": ["string", "integer", "number", "boolean"]},
-                            "description": {"type": "string"},
-                            "env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                        },
-                        "additionalProperties": False,
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}, rule='type')
             data_is_dict = isinstance(data, dict)
             if data_is_dict:
                 data_keys = set(data.keys())
                 if "default" in data_keys:
                     data_keys.remove("default")
                     data__default = data["default"]
-                    if not isinstance(
-                        data__default, (str, int, int, float, Decimal, bool)
-                    ) and not (isinstance(data__default, float) and data__default.is_integer()):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".default must be string or integer or number or boolean",
-                            value=data__default,
-                            name="" + (name_prefix or "data") + ".default",
-                            definition={"type": ["string", "integer", "number", "boolean"]},
-                            rule="type",
-                        )
+                    if not isinstance(data__default, (str, int, int, float, Decimal, bool)) and not (isinstance(data__default, float) and data__default.is_integer()):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".default must be string or integer or number or boolean", value=data__default, name="" + (name_prefix or "data") + ".default", definition={'type': ['string', 'integer', 'number', 'boolean']}, rule='type')
                 if "description" in data_keys:
                     data_keys.remove("description")
                     data__description = data["description"]
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException(
-                            "" + (name_prefix or "data") + ".description must be string",
-                            value=data__description,
-                            name="" + (name_prefix or "data") + ".description",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string", value=data__description, name="" + (name_prefix or "data") + ".description", definition={'type': 'string'}, rule='type')
                 if "env" in data_keys:
                     data_keys.remove("env")
                     data__env = data["env"]
                     if not isinstance(data__env, (str)):
-                        raise JsonSchemaValueException(
-                            "" + (name_prefix or "data") + ".env must be string",
-                            value=data__env,
-                            name="" + (name_prefix or "data") + ".env",
-                            definition={"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".env must be string", value=data__env, name="" + (name_prefix or "data") + ".env", definition={'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, rule='type')
                     if isinstance(data__env, str):
-                        if not REGEX_PATTERNS["^[A-Za-z_][A-Za-z0-9_]*$"].search(data__env):
-                            raise JsonSchemaValueException(
-                                ""
-                                + (name_prefix or "data")
-                                + ".env must match pattern ^[A-Za-z_][A-Za-z0-9_]*$",
-                                value=data__env,
-                                name="" + (name_prefix or "data") + ".env",
-                                definition={
-                                    "type": "string",
-                                    "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                                },
-                                rule="pattern",
-                            )
+                        if not REGEX_PATTERNS['^[A-Za-z_][A-Za-z0-9_]*$'].search(data__env):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".env must match pattern ^[A-Za-z_][A-Za-z0-9_]*$", value=data__env, name="" + (name_prefix or "data") + ".env", definition={'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, rule='pattern')
                 if data_keys:
-                    raise JsonSchemaValueException(
-                        ""
-                        + (name_prefix or "data")
-                        + " must not contain "
-                        + str(data_keys)
-                        + " properties",
-                        value=data,
-                        name="" + (name_prefix or "data") + "",
-                        definition={
-                            "type": "object",
-                            "properties": {
-                                "default": {"type": ["string", "integer", "number", "boolean"]},
-                                "description": {"type": "string"},
-                                "env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                            },
-                            "additionalProperties": False,
-                        },
-                        rule="additionalProperties",
-                    )
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}, rule='additionalProperties')
             data_any_of_count1 += 1
-        except (JsonSchemaValueException, JsonSchemaValuesException):
-            pass
+        except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count1:
-        raise JsonSchemaValueException(
-            "" + (name_prefix or "data") + " cannot be validated by any definition",
-            value=data,
-            name="" + (name_prefix or "data") + "",
-            definition={
-                "anyOf": [
-                    {"type": ["string", "integer", "number", "boolean"]},
-                    {
-                        "type": "object",
-                        "properties": {
-                            "default": {"type": ["string", "integer", "number", "boolean"]},
-                            "description": {"type": "string"},
-                            "env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                        },
-                        "additionalProperties": False,
-                    },
-                ]
-            },
-            rule="anyOf",
-        )
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " cannot be validated by any definition", value=data, name="" + (name_prefix or "data") + "", definition={'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}]}, rule='anyOf')
     return data

@@ -9,529 +9,9 @@ from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
 
 NoneType = type(None)
 
-
 def validate(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException(
-            "" + (name_prefix or "data") + " must be object",
-            value=data,
-            name="" + (name_prefix or "data") + "",
-            definition={
-                "definitions": {
-                    "variable": {
-                        "anyOf": [
-                            {"type": ["string", "integer", "number", "boolean"]},
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "default": {"type": ["string", "integer", "number", "boolean"]},
-                                    "description": {"type": "string"},
-                                    "env": {
-                                        "type": "string",
-                                        "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                                    },
-                                },
-                                "additionalProperties": False,
-                            },
-                        ]
-                    },
-                    "target": {
-                        "type": "object",
-                        "properties": {
-                            "description": {
-                                "type": "string",
-                                "description": "Human description of the target.",
-                            },
-                            "context": {
-                                "type": "string",
-                                "description": "Build context: a directory, URL or git repo.",
-                            },
-                            "contexts": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "Named contexts: name -> path, image or target:<name>.",
-                            },
-                            "dockerfile": {
-                                "type": "string",
-                                "description": "Dockerfile path, relative to the context.",
-                            },
-                            "dockerfile-inline": {
-                                "type": "string",
-                                "description": "Inline Dockerfile text.",
-                            },
-                            "target": {
-                                "type": "string",
-                                "description": "Dockerfile stage to build.",
-                            },
-                            "args": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "Build arguments.",
-                            },
-                            "labels": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "Image labels.",
-                            },
-                            "annotations": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "OCI annotations.",
-                            },
-                            "tags": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Image names and tags.",
-                            },
-                            "platforms": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Target platforms, e.g. linux/arm64.",
-                            },
-                            "cache-from": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "External cache sources.",
-                            },
-                            "cache-to": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Cache export destinations.",
-                            },
-                            "output": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Outputs, e.g. type=registry.",
-                            },
-                            "secret": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Secrets exposed to the build.",
-                            },
-                            "ssh": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "SSH agent sockets or keys.",
-                            },
-                            "attest": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Attestations (sbom, provenance).",
-                            },
-                            "pull": {
-                                "type": "boolean",
-                                "description": "Always pull referenced images.",
-                            },
-                            "no-cache": {"type": "boolean", "description": "Do not use the cache."},
-                            "no-cache-filter": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Stages not to cache.",
-                            },
-                            "network": {"type": "string", "description": "Network mode for RUN."},
-                            "shm-size": {"type": "string", "description": "Size of /dev/shm."},
-                            "ulimits": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Ulimit options.",
-                            },
-                            "entitlements": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Extra privileges.",
-                            },
-                            "call": {
-                                "type": "string",
-                                "description": "Frontend method: build, check, outline, targets.",
-                            },
-                            "extra-hosts": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                                "description": "Extra /etc/hosts entries.",
-                            },
-                            "policy": {
-                                "type": "array",
-                                "items": {
-                                    "anyOf": [
-                                        {"type": "string"},
-                                        {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "type": ["string", "boolean", "number"]
-                                            },
-                                        },
-                                    ]
-                                },
-                                "description": "Build policies.",
-                            },
-                            "resources": {"type": "object", "description": "Resource limits."},
-                            "inherits": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Targets whose attributes this one starts from, in order.",
-                            },
-                            "depends_on": {
-                                "type": "array",
-                                "items": {"type": "string"},
-                                "description": "Targets or groups that must be built first.",
-                            },
-                            "matrix": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": ["string", "integer", "number", "boolean", "object"]
-                                    },
-                                    "minItems": 1,
-                                },
-                                "description": "Axis -> values; one target per combination.",
-                            },
-                            "matrix-include": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "integer", "number", "boolean", "object"]
-                                    },
-                                },
-                                "description": "Combinations added to the matrix product.",
-                            },
-                            "matrix-exclude": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "integer", "number", "boolean", "object"]
-                                    },
-                                },
-                                "description": "Combinations removed from the matrix product.",
-                            },
-                            "name": {
-                                "type": "string",
-                                "description": "Template naming each matrix combination.",
-                            },
-                            "watch": {
-                                "type": "object",
-                                "properties": {
-                                    "paths": {"type": "array", "items": {"type": "string"}},
-                                    "ignore": {"type": "array", "items": {"type": "string"}},
-                                },
-                                "additionalProperties": False,
-                                "description": "Extra inputs of this target and globs to ignore in watch mode.",
-                            },
-                        },
-                        "additionalProperties": False,
-                    },
-                    "group": {
-                        "type": "object",
-                        "properties": {
-                            "targets": {"type": "array", "items": {"type": "string"}},
-                            "description": {"type": "string"},
-                        },
-                        "required": ["targets"],
-                        "additionalProperties": False,
-                    },
-                },
-                "type": "object",
-                "properties": {
-                    "description": {
-                        "type": "string",
-                        "description": "Human description of the target.",
-                    },
-                    "context": {
-                        "type": "string",
-                        "description": "Build context: a directory, URL or git repo.",
-                    },
-                    "contexts": {
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "Named contexts: name -> path, image or target:<name>.",
-                    },
-                    "dockerfile": {
-                        "type": "string",
-                        "description": "Dockerfile path, relative to the context.",
-                    },
-                    "dockerfile-inline": {
-                        "type": "string",
-                        "description": "Inline Dockerfile text.",
-                    },
-                    "target": {"type": "string", "description": "Dockerfile stage to build."},
-                    "args": {
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "Build arguments.",
-                    },
-                    "labels": {
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "Image labels.",
-                    },
-                    "annotations": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "OCI annotations.",
-                    },
-                    "tags": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Image names and tags.",
-                    },
-                    "platforms": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Target platforms, e.g. linux/arm64.",
-                    },
-                    "cache-from": {
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "External cache sources.",
-                    },
-                    "cache-to": {
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Cache export destinations.",
-                    },
-                    "output": {
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Outputs, e.g. type=registry.",
-                    },
-                    "secret": {
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Secrets exposed to the build.",
-                    },
-                    "ssh": {
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "SSH agent sockets or keys.",
-                    },
-                    "attest": {
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Attestations (sbom, provenance).",
-                    },
-                    "pull": {"type": "boolean", "description": "Always pull referenced images."},
-                    "no-cache": {"type": "boolean", "description": "Do not use the cache."},
-                    "no-cache-filter": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Stages not to cache.",
-                    },
-                    "network": {"type": "string", "description": "Network mode for RUN."},
-                    "shm-size": {"type": "string", "description": "Size of /dev/shm."},
-                    "ulimits": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Ulimit options.",
-                    },
-                    "entitlements": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Extra privileges.",
-                    },
-                    "call": {
-                        "type": "string",
-                        "description": "Frontend method: build, check, outline, targets.",
-                    },
-                    "extra-hosts": {
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "Extra /etc/hosts entries.",
-                    },
-                    "policy": {
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Build policies.",
-                    },
-                    "resources": {"type": "object", "description": "Resource limits."},
-                    "inherits": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Targets whose attributes this one starts from, in order.",
-                    },
-                    "depends_on": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Targets or groups that must be built first.",
-                    },
-                    "matrix": {
-                        "type": "object",
-                        "additionalProperties": {
-                            "type": "array",
-                            "items": {"type": ["string", "integer", "number", "boolean", "object"]},
-                            "minItems": 1,
-                        },
-                        "description": "Axis -> values; one target per combination.",
-                    },
-                    "matrix-include": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": {
-                                "type": ["string", "integer", "number", "boolean", "object"]
-                            },
-                        },
-                        "description": "Combinations added to the matrix product.",
-                    },
-                    "matrix-exclude": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": {
-                                "type": ["string", "integer", "number", "boolean", "object"]
-                            },
-                        },
-                        "description": "Combinations removed from the matrix product.",
-                    },
-                    "name": {
-                        "type": "string",
-                        "description": "Template naming each matrix combination.",
-                    },
-                    "watch": {
-                        "type": "object",
-                        "properties": {
-                            "paths": {"type": "array", "items": {"type": "string"}},
-                            "ignore": {"type": "array", "items": {"type": "string"}},
-                        },
-                        "additionalProperties": False,
-                        "description": "Extra inputs of this target and globs to ignore in watch mode.",
-                    },
-                },
-                "additionalProperties": False,
-            },
-            rule="type",
-        )
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'definitions': {'variable': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}]}, 'target': {'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object']}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, 'group': {'type': 'object', 'properties': {'targets': {'type': 'array', 'items': {'type': 'string'}}, 'description': {'type': 'string'}}, 'required': ['targets'], 'additionalProperties': False}}, 'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object']}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -539,45 +19,17 @@ def validate(data, custom_formats={}, name_prefix=None):
             data_keys.remove("description")
             data__description = data["description"]
             if not isinstance(data__description, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".description must be string",
-                    value=data__description,
-                    name="" + (name_prefix or "data") + ".description",
-                    definition={
-                        "type": "string",
-                        "description": "Human description of the target.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string", value=data__description, name="" + (name_prefix or "data") + ".description", definition={'type': 'string', 'description': 'Human description of the target.'}, rule='type')
         if "context" in data_keys:
             data_keys.remove("context")
             data__context = data["context"]
             if not isinstance(data__context, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".context must be string",
-                    value=data__context,
-                    name="" + (name_prefix or "data") + ".context",
-                    definition={
-                        "type": "string",
-                        "description": "Build context: a directory, URL or git repo.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".context must be string", value=data__context, name="" + (name_prefix or "data") + ".context", definition={'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, rule='type')
         if "contexts" in data_keys:
             data_keys.remove("contexts")
             data__contexts = data["contexts"]
             if not isinstance(data__contexts, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".contexts must be object",
-                    value=data__contexts,
-                    name="" + (name_prefix or "data") + ".contexts",
-                    definition={
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "Named contexts: name -> path, image or target:<name>.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".contexts must be object", value=data__contexts, name="" + (name_prefix or "data") + ".contexts", definition={'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, rule='type')
             data__contexts_is_dict = isinstance(data__contexts, dict)
             if data__contexts_is_dict:
                 data__contexts_keys = set(data__contexts.keys())
@@ -585,70 +37,27 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if data__contexts_key not in []:
                         data__contexts_value = data__contexts.get(data__contexts_key)
                         if not isinstance(data__contexts_value, (str)):
-                            raise JsonSchemaValueException(
-                                ""
-                                + (name_prefix or "data")
-                                + ".contexts.{data__contexts_key}".format(**locals())
-                                + " must be string",
-                                value=data__contexts_value,
-                                name=""
-                                + (name_prefix or "data")
-                                + ".contexts.{data__contexts_key}".format(**locals())
-                                + "",
-                                definition={"type": "string"},
-                                rule="type",
-                            )
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".contexts.{data__contexts_key}".format(**locals()) + " must be string", value=data__contexts_value, name="" + (name_prefix or "data") + ".contexts.{data__contexts_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "dockerfile" in data_keys:
             data_keys.remove("dockerfile")
             data__dockerfile = data["dockerfile"]
             if not isinstance(data__dockerfile, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".dockerfile must be string",
-                    value=data__dockerfile,
-                    name="" + (name_prefix or "data") + ".dockerfile",
-                    definition={
-                        "type": "string",
-                        "description": "Dockerfile path, relative to the context.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".dockerfile must be string", value=data__dockerfile, name="" + (name_prefix or "data") + ".dockerfile", definition={'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, rule='type')
         if "dockerfile-inline" in data_keys:
             data_keys.remove("dockerfile-inline")
             data__dockerfileinline = data["dockerfile-inline"]
             if not isinstance(data__dockerfileinline, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".dockerfile-inline must be string",
-                    value=data__dockerfileinline,
-                    name="" + (name_prefix or "data") + ".dockerfile-inline",
-                    definition={"type": "string", "description": "Inline Dockerfile text."},
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".dockerfile-inline must be string", value=data__dockerfileinline, name="" + (name_prefix or "data") + ".dockerfile-inline", definition={'type': 'string', 'description': 'Inline Dockerfile text.'}, rule='type')
         if "target" in data_keys:
             data_keys.remove("target")
             data__target = data["target"]
             if not isinstance(data__target, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".target must be string",
-                    value=data__target,
-                    name="" + (name_prefix or "data") + ".target",
-                    definition={"type": "string", "description": "Dockerfile stage to build."},
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".target must be string", value=data__target, name="" + (name_prefix or "data") + ".target", definition={'type': 'string', 'description': 'Dockerfile stage to build.'}, rule='type')
         if "args" in data_keys:
             data_keys.remove("args")
             data__args = data["args"]
             if not isinstance(data__args, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".args must be object",
-                    value=data__args,
-                    name="" + (name_prefix or "data") + ".args",
-                    definition={
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "Build arguments.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".args must be object", value=data__args, name="" + (name_prefix or "data") + ".args", definition={'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, rule='type')
             data__args_is_dict = isinstance(data__args, dict)
             if data__args_is_dict:
                 data__args_keys = set(data__args.keys())
@@ -656,34 +65,12 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if data__args_key not in []:
                         data__args_value = data__args.get(data__args_key)
                         if not isinstance(data__args_value, (str)):
-                            raise JsonSchemaValueException(
-                                ""
-                                + (name_prefix or "data")
-                                + ".args.{data__args_key}".format(**locals())
-                                + " must be string",
-                                value=data__args_value,
-                                name=""
-                                + (name_prefix or "data")
-                                + ".args.{data__args_key}".format(**locals())
-                                + "",
-                                definition={"type": "string"},
-                                rule="type",
-                            )
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".args.{data__args_key}".format(**locals()) + " must be string", value=data__args_value, name="" + (name_prefix or "data") + ".args.{data__args_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "labels" in data_keys:
             data_keys.remove("labels")
             data__labels = data["labels"]
             if not isinstance(data__labels, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".labels must be object",
-                    value=data__labels,
-                    name="" + (name_prefix or "data") + ".labels",
-                    definition={
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "Image labels.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".labels must be object", value=data__labels, name="" + (name_prefix or "data") + ".labels", definition={'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, rule='type')
             data__labels_is_dict = isinstance(data__labels, dict)
             if data__labels_is_dict:
                 data__labels_keys = set(data__labels.keys())
@@ -691,143 +78,45 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if data__labels_key not in []:
                         data__labels_value = data__labels.get(data__labels_key)
                         if not isinstance(data__labels_value, (str)):
-                            raise JsonSchemaValueException(
-                                ""
-                                + (name_prefix or "data")
-                                + ".labels.{data__labels_key}".format(**locals())
-                                + " must be string",
-                                value=data__labels_value,
-                                name=""
-                                + (name_prefix or "data")
-                                + ".labels.{data__labels_key}".format(**locals())
-                                + "",
-                                definition={"type": "string"},
-                                rule="type",
-                            )
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".labels.{data__labels_key}".format(**locals()) + " must be string", value=data__labels_value, name="" + (name_prefix or "data") + ".labels.{data__labels_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "annotations" in data_keys:
             data_keys.remove("annotations")
             data__annotations = data["annotations"]
             if not isinstance(data__annotations, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".annotations must be array",
-                    value=data__annotations,
-                    name="" + (name_prefix or "data") + ".annotations",
-                    definition={
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "OCI annotations.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".annotations must be array", value=data__annotations, name="" + (name_prefix or "data") + ".annotations", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, rule='type')
             data__annotations_is_list = isinstance(data__annotations, (list, tuple))
             if data__annotations_is_list:
                 data__annotations_len = len(data__annotations)
                 for data__annotations_x, data__annotations_item in enumerate(data__annotations):
                     if not isinstance(data__annotations_item, (str)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".annotations[{data__annotations_x}]".format(**locals())
-                            + " must be string",
-                            value=data__annotations_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".annotations[{data__annotations_x}]".format(**locals())
-                            + "",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".annotations[{data__annotations_x}]".format(**locals()) + " must be string", value=data__annotations_item, name="" + (name_prefix or "data") + ".annotations[{data__annotations_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "tags" in data_keys:
             data_keys.remove("tags")
             data__tags = data["tags"]
             if not isinstance(data__tags, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".tags must be array",
-                    value=data__tags,
-                    name="" + (name_prefix or "data") + ".tags",
-                    definition={
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Image names and tags.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags must be array", value=data__tags, name="" + (name_prefix or "data") + ".tags", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, rule='type')
             data__tags_is_list = isinstance(data__tags, (list, tuple))
             if data__tags_is_list:
                 data__tags_len = len(data__tags)
                 for data__tags_x, data__tags_item in enumerate(data__tags):
                     if not isinstance(data__tags_item, (str)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".tags[{data__tags_x}]".format(**locals())
-                            + " must be string",
-                            value=data__tags_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".tags[{data__tags_x}]".format(**locals())
-                            + "",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags[{data__tags_x}]".format(**locals()) + " must be string", value=data__tags_item, name="" + (name_prefix or "data") + ".tags[{data__tags_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "platforms" in data_keys:
             data_keys.remove("platforms")
             data__platforms = data["platforms"]
             if not isinstance(data__platforms, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".platforms must be array",
-                    value=data__platforms,
-                    name="" + (name_prefix or "data") + ".platforms",
-                    definition={
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Target platforms, e.g. linux/arm64.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".platforms must be array", value=data__platforms, name="" + (name_prefix or "data") + ".platforms", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, rule='type')
             data__platforms_is_list = isinstance(data__platforms, (list, tuple))
             if data__platforms_is_list:
                 data__platforms_len = len(data__platforms)
                 for data__platforms_x, data__platforms_item in enumerate(data__platforms):
                     if not isinstance(data__platforms_item, (str)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".platforms[{data__platforms_x}]".format(**locals())
-                            + " must be string",
-                            value=data__platforms_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".platforms[{data__platforms_x}]".format(**locals())
-                            + "",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".platforms[{data__platforms_x}]".format(**locals()) + " must be string", value=data__platforms_item, name="" + (name_prefix or "data") + ".platforms[{data__platforms_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "cache-from" in data_keys:
             data_keys.remove("cache-from")
             data__cachefrom = data["cache-from"]
             if not isinstance(data__cachefrom, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".cache-from must be array",
-                    value=data__cachefrom,
-                    name="" + (name_prefix or "data") + ".cache-from",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "External cache sources.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from must be array", value=data__cachefrom, name="" + (name_prefix or "data") + ".cache-from", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, rule='type')
             data__cachefrom_is_list = isinstance(data__cachefrom, (list, tuple))
             if data__cachefrom_is_list:
                 data__cachefrom_len = len(data__cachefrom)
@@ -836,126 +125,30 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not data__cachefrom_item_any_of_count1:
                         try:
                             if not isinstance(data__cachefrom_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".cache-from[{data__cachefrom_x}]".format(**locals())
-                                    + " must be string",
-                                    value=data__cachefrom_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".cache-from[{data__cachefrom_x}]".format(**locals())
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + " must be string", value=data__cachefrom_item, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                             data__cachefrom_item_any_of_count1 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__cachefrom_item_any_of_count1:
                         try:
                             if not isinstance(data__cachefrom_item, (dict)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".cache-from[{data__cachefrom_x}]".format(**locals())
-                                    + " must be object",
-                                    value=data__cachefrom_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".cache-from[{data__cachefrom_x}]".format(**locals())
-                                    + "",
-                                    definition={
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + " must be object", value=data__cachefrom_item, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
                             data__cachefrom_item_is_dict = isinstance(data__cachefrom_item, dict)
                             if data__cachefrom_item_is_dict:
                                 data__cachefrom_item_keys = set(data__cachefrom_item.keys())
                                 for data__cachefrom_item_key in data__cachefrom_item_keys:
                                     if data__cachefrom_item_key not in []:
-                                        data__cachefrom_item_value = data__cachefrom_item.get(
-                                            data__cachefrom_item_key
-                                        )
-                                        if not isinstance(
-                                            data__cachefrom_item_value,
-                                            (str, bool, int, float, Decimal),
-                                        ):
-                                            raise JsonSchemaValueException(
-                                                ""
-                                                + (name_prefix or "data")
-                                                + ".cache-from[{data__cachefrom_x}].{data__cachefrom_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + " must be string or boolean or number",
-                                                value=data__cachefrom_item_value,
-                                                name=""
-                                                + (name_prefix or "data")
-                                                + ".cache-from[{data__cachefrom_x}].{data__cachefrom_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + "",
-                                                definition={
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                                rule="type",
-                                            )
+                                        data__cachefrom_item_value = data__cachefrom_item.get(data__cachefrom_item_key)
+                                        if not isinstance(data__cachefrom_item_value, (str, bool, int, float, Decimal)):
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}].{data__cachefrom_item_key}".format(**locals()) + " must be string or boolean or number", value=data__cachefrom_item_value, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}].{data__cachefrom_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
                             data__cachefrom_item_any_of_count1 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__cachefrom_item_any_of_count1:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".cache-from[{data__cachefrom_x}]".format(**locals())
-                            + " cannot be validated by any definition",
-                            value=data__cachefrom_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".cache-from[{data__cachefrom_x}]".format(**locals())
-                            + "",
-                            definition={
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            rule="anyOf",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + " cannot be validated by any definition", value=data__cachefrom_item, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
         if "cache-to" in data_keys:
             data_keys.remove("cache-to")
             data__cacheto = data["cache-to"]
             if not isinstance(data__cacheto, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".cache-to must be array",
-                    value=data__cacheto,
-                    name="" + (name_prefix or "data") + ".cache-to",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Cache export destinations.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to must be array", value=data__cacheto, name="" + (name_prefix or "data") + ".cache-to", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, rule='type')
             data__cacheto_is_list = isinstance(data__cacheto, (list, tuple))
             if data__cacheto_is_list:
                 data__cacheto_len = len(data__cacheto)
@@ -964,126 +157,30 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not data__cacheto_item_any_of_count2:
                         try:
                             if not isinstance(data__cacheto_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".cache-to[{data__cacheto_x}]".format(**locals())
-                                    + " must be string",
-                                    value=data__cacheto_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".cache-to[{data__cacheto_x}]".format(**locals())
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + " must be string", value=data__cacheto_item, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                             data__cacheto_item_any_of_count2 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__cacheto_item_any_of_count2:
                         try:
                             if not isinstance(data__cacheto_item, (dict)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".cache-to[{data__cacheto_x}]".format(**locals())
-                                    + " must be object",
-                                    value=data__cacheto_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".cache-to[{data__cacheto_x}]".format(**locals())
-                                    + "",
-                                    definition={
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + " must be object", value=data__cacheto_item, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
                             data__cacheto_item_is_dict = isinstance(data__cacheto_item, dict)
                             if data__cacheto_item_is_dict:
                                 data__cacheto_item_keys = set(data__cacheto_item.keys())
                                 for data__cacheto_item_key in data__cacheto_item_keys:
                                     if data__cacheto_item_key not in []:
-                                        data__cacheto_item_value = data__cacheto_item.get(
-                                            data__cacheto_item_key
-                                        )
-                                        if not isinstance(
-                                            data__cacheto_item_value,
-                                            (str, bool, int, float, Decimal),
-                                        ):
-                                            raise JsonSchemaValueException(
-                                                ""
-                                                + (name_prefix or "data")
-                                                + ".cache-to[{data__cacheto_x}].{data__cacheto_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + " must be string or boolean or number",
-                                                value=data__cacheto_item_value,
-                                                name=""
-                                                + (name_prefix or "data")
-                                                + ".cache-to[{data__cacheto_x}].{data__cacheto_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + "",
-                                                definition={
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                                rule="type",
-                                            )
+                                        data__cacheto_item_value = data__cacheto_item.get(data__cacheto_item_key)
+                                        if not isinstance(data__cacheto_item_value, (str, bool, int, float, Decimal)):
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}].{data__cacheto_item_key}".format(**locals()) + " must be string or boolean or number", value=data__cacheto_item_value, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}].{data__cacheto_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
                             data__cacheto_item_any_of_count2 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__cacheto_item_any_of_count2:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".cache-to[{data__cacheto_x}]".format(**locals())
-                            + " cannot be validated by any definition",
-                            value=data__cacheto_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".cache-to[{data__cacheto_x}]".format(**locals())
-                            + "",
-                            definition={
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            rule="anyOf",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + " cannot be validated by any definition", value=data__cacheto_item, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
         if "output" in data_keys:
             data_keys.remove("output")
             data__output = data["output"]
             if not isinstance(data__output, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".output must be array",
-                    value=data__output,
-                    name="" + (name_prefix or "data") + ".output",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Outputs, e.g. type=registry.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".output must be array", value=data__output, name="" + (name_prefix or "data") + ".output", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, rule='type')
             data__output_is_list = isinstance(data__output, (list, tuple))
             if data__output_is_list:
                 data__output_len = len(data__output)
@@ -1092,126 +189,30 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not data__output_item_any_of_count3:
                         try:
                             if not isinstance(data__output_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".output[{data__output_x}]".format(**locals())
-                                    + " must be string",
-                                    value=data__output_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".output[{data__output_x}]".format(**locals())
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + " must be string", value=data__output_item, name="" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                             data__output_item_any_of_count3 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__output_item_any_of_count3:
                         try:
                             if not isinstance(data__output_item, (dict)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".output[{data__output_x}]".format(**locals())
-                                    + " must be object",
-                                    value=data__output_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".output[{data__output_x}]".format(**locals())
-                                    + "",
-                                    definition={
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + " must be object", value=data__output_item, name="" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
                             data__output_item_is_dict = isinstance(data__output_item, dict)
                             if data__output_item_is_dict:
                                 data__output_item_keys = set(data__output_item.keys())
                                 for data__output_item_key in data__output_item_keys:
                                     if data__output_item_key not in []:
-                                        data__output_item_value = data__output_item.get(
-                                            data__output_item_key
-                                        )
-                                        if not isinstance(
-                                            data__output_item_value,
-                                            (str, bool, int, float, Decimal),
-                                        ):
-                                            raise JsonSchemaValueException(
-                                                ""
-                                                + (name_prefix or "data")
-                                                + ".output[{data__output_x}].{data__output_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + " must be string or boolean or number",
-                                                value=data__output_item_value,
-                                                name=""
-                                                + (name_prefix or "data")
-                                                + ".output[{data__output_x}].{data__output_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + "",
-                                                definition={
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                                rule="type",
-                                            )
+                                        data__output_item_value = data__output_item.get(data__output_item_key)
+                                        if not isinstance(data__output_item_value, (str, bool, int, float, Decimal)):
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}].{data__output_item_key}".format(**locals()) + " must be string or boolean or number", value=data__output_item_value, name="" + (name_prefix or "data") + ".output[{data__output_x}].{data__output_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
                             data__output_item_any_of_count3 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__output_item_any_of_count3:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".output[{data__output_x}]".format(**locals())
-                            + " cannot be validated by any definition",
-                            value=data__output_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".output[{data__output_x}]".format(**locals())
-                            + "",
-                            definition={
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            rule="anyOf",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + " cannot be validated by any definition", value=data__output_item, name="" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
         if "secret" in data_keys:
             data_keys.remove("secret")
             data__secret = data["secret"]
             if not isinstance(data__secret, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".secret must be array",
-                    value=data__secret,
-                    name="" + (name_prefix or "data") + ".secret",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Secrets exposed to the build.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret must be array", value=data__secret, name="" + (name_prefix or "data") + ".secret", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, rule='type')
             data__secret_is_list = isinstance(data__secret, (list, tuple))
             if data__secret_is_list:
                 data__secret_len = len(data__secret)
@@ -1220,126 +221,30 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not data__secret_item_any_of_count4:
                         try:
                             if not isinstance(data__secret_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".secret[{data__secret_x}]".format(**locals())
-                                    + " must be string",
-                                    value=data__secret_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".secret[{data__secret_x}]".format(**locals())
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + " must be string", value=data__secret_item, name="" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                             data__secret_item_any_of_count4 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__secret_item_any_of_count4:
                         try:
                             if not isinstance(data__secret_item, (dict)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".secret[{data__secret_x}]".format(**locals())
-                                    + " must be object",
-                                    value=data__secret_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".secret[{data__secret_x}]".format(**locals())
-                                    + "",
-                                    definition={
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + " must be object", value=data__secret_item, name="" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
                             data__secret_item_is_dict = isinstance(data__secret_item, dict)
                             if data__secret_item_is_dict:
                                 data__secret_item_keys = set(data__secret_item.keys())
                                 for data__secret_item_key in data__secret_item_keys:
                                     if data__secret_item_key not in []:
-                                        data__secret_item_value = data__secret_item.get(
-                                            data__secret_item_key
-                                        )
-                                        if not isinstance(
-                                            data__secret_item_value,
-                                            (str, bool, int, float, Decimal),
-                                        ):
-                                            raise JsonSchemaValueException(
-                                                ""
-                                                + (name_prefix or "data")
-                                                + ".secret[{data__secret_x}].{data__secret_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + " must be string or boolean or number",
-                                                value=data__secret_item_value,
-                                                name=""
-                                                + (name_prefix or "data")
-                                                + ".secret[{data__secret_x}].{data__secret_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + "",
-                                                definition={
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                                rule="type",
-                                            )
+                                        data__secret_item_value = data__secret_item.get(data__secret_item_key)
+                                        if not isinstance(data__secret_item_value, (str, bool, int, float, Decimal)):
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}].{data__secret_item_key}".format(**locals()) + " must be string or boolean or number", value=data__secret_item_value, name="" + (name_prefix or "data") + ".secret[{data__secret_x}].{data__secret_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
                             data__secret_item_any_of_count4 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__secret_item_any_of_count4:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".secret[{data__secret_x}]".format(**locals())
-                            + " cannot be validated by any definition",
-                            value=data__secret_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".secret[{data__secret_x}]".format(**locals())
-                            + "",
-                            definition={
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            rule="anyOf",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + " cannot be validated by any definition", value=data__secret_item, name="" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
         if "ssh" in data_keys:
             data_keys.remove("ssh")
             data__ssh = data["ssh"]
             if not isinstance(data__ssh, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".ssh must be array",
-                    value=data__ssh,
-                    name="" + (name_prefix or "data") + ".ssh",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "SSH agent sockets or keys.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh must be array", value=data__ssh, name="" + (name_prefix or "data") + ".ssh", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, rule='type')
             data__ssh_is_list = isinstance(data__ssh, (list, tuple))
             if data__ssh_is_list:
                 data__ssh_len = len(data__ssh)
@@ -1348,125 +253,30 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not data__ssh_item_any_of_count5:
                         try:
                             if not isinstance(data__ssh_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".ssh[{data__ssh_x}]".format(**locals())
-                                    + " must be string",
-                                    value=data__ssh_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".ssh[{data__ssh_x}]".format(**locals())
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + " must be string", value=data__ssh_item, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                             data__ssh_item_any_of_count5 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__ssh_item_any_of_count5:
                         try:
                             if not isinstance(data__ssh_item, (dict)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".ssh[{data__ssh_x}]".format(**locals())
-                                    + " must be object",
-                                    value=data__ssh_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".ssh[{data__ssh_x}]".format(**locals())
-                                    + "",
-                                    definition={
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + " must be object", value=data__ssh_item, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
                             data__ssh_item_is_dict = isinstance(data__ssh_item, dict)
                             if data__ssh_item_is_dict:
                                 data__ssh_item_keys = set(data__ssh_item.keys())
                                 for data__ssh_item_key in data__ssh_item_keys:
                                     if data__ssh_item_key not in []:
-                                        data__ssh_item_value = data__ssh_item.get(
-                                            data__ssh_item_key
-                                        )
-                                        if not isinstance(
-                                            data__ssh_item_value, (str, bool, int, float, Decimal)
-                                        ):
-                                            raise JsonSchemaValueException(
-                                                ""
-                                                + (name_prefix or "data")
-                                                + ".ssh[{data__ssh_x}].{data__ssh_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + " must be string or boolean or number",
-                                                value=data__ssh_item_value,
-                                                name=""
-                                                + (name_prefix or "data")
-                                                + ".ssh[{data__ssh_x}].{data__ssh_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + "",
-                                                definition={
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                                rule="type",
-                                            )
+                                        data__ssh_item_value = data__ssh_item.get(data__ssh_item_key)
+                                        if not isinstance(data__ssh_item_value, (str, bool, int, float, Decimal)):
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}].{data__ssh_item_key}".format(**locals()) + " must be string or boolean or number", value=data__ssh_item_value, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}].{data__ssh_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
                             data__ssh_item_any_of_count5 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__ssh_item_any_of_count5:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".ssh[{data__ssh_x}]".format(**locals())
-                            + " cannot be validated by any definition",
-                            value=data__ssh_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".ssh[{data__ssh_x}]".format(**locals())
-                            + "",
-                            definition={
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            rule="anyOf",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + " cannot be validated by any definition", value=data__ssh_item, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
         if "attest" in data_keys:
             data_keys.remove("attest")
             data__attest = data["attest"]
             if not isinstance(data__attest, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".attest must be array",
-                    value=data__attest,
-                    name="" + (name_prefix or "data") + ".attest",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Attestations (sbom, provenance).",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest must be array", value=data__attest, name="" + (name_prefix or "data") + ".attest", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, rule='type')
             data__attest_is_list = isinstance(data__attest, (list, tuple))
             if data__attest_is_list:
                 data__attest_len = len(data__attest)
@@ -1475,275 +285,88 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not data__attest_item_any_of_count6:
                         try:
                             if not isinstance(data__attest_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".attest[{data__attest_x}]".format(**locals())
-                                    + " must be string",
-                                    value=data__attest_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".attest[{data__attest_x}]".format(**locals())
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + " must be string", value=data__attest_item, name="" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                             data__attest_item_any_of_count6 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__attest_item_any_of_count6:
                         try:
                             if not isinstance(data__attest_item, (dict)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".attest[{data__attest_x}]".format(**locals())
-                                    + " must be object",
-                                    value=data__attest_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".attest[{data__attest_x}]".format(**locals())
-                                    + "",
-                                    definition={
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + " must be object", value=data__attest_item, name="" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
                             data__attest_item_is_dict = isinstance(data__attest_item, dict)
                             if data__attest_item_is_dict:
                                 data__attest_item_keys = set(data__attest_item.keys())
                                 for data__attest_item_key in data__attest_item_keys:
                                     if data__attest_item_key not in []:
-                                        data__attest_item_value = data__attest_item.get(
-                                            data__attest_item_key
-                                        )
-                                        if not isinstance(
-                                            data__attest_item_value,
-                                            (str, bool, int, float, Decimal),
-                                        ):
-                                            raise JsonSchemaValueException(
-                                                ""
-                                                + (name_prefix or "data")
-                                                + ".attest[{data__attest_x}].{data__attest_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + " must be string or boolean or number",
-                                                value=data__attest_item_value,
-                                                name=""
-                                                + (name_prefix or "data")
-                                                + ".attest[{data__attest_x}].{data__attest_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + "",
-                                                definition={
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                                rule="type",
-                                            )
+                                        data__attest_item_value = data__attest_item.get(data__attest_item_key)
+                                        if not isinstance(data__attest_item_value, (str, bool, int, float, Decimal)):
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}].{data__attest_item_key}".format(**locals()) + " must be string or boolean or number", value=data__attest_item_value, name="" + (name_prefix or "data") + ".attest[{data__attest_x}].{data__attest_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
                             data__attest_item_any_of_count6 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__attest_item_any_of_count6:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".attest[{data__attest_x}]".format(**locals())
-                            + " cannot be validated by any definition",
-                            value=data__attest_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".attest[{data__attest_x}]".format(**locals())
-                            + "",
-                            definition={
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            rule="anyOf",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + " cannot be validated by any definition", value=data__attest_item, name="" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
         if "pull" in data_keys:
             data_keys.remove("pull")
             data__pull = data["pull"]
             if not isinstance(data__pull, (bool)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".pull must be boolean",
-                    value=data__pull,
-                    name="" + (name_prefix or "data") + ".pull",
-                    definition={"type": "boolean", "description": "Always pull referenced images."},
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pull must be boolean", value=data__pull, name="" + (name_prefix or "data") + ".pull", definition={'type': 'boolean', 'description': 'Always pull referenced images.'}, rule='type')
         if "no-cache" in data_keys:
             data_keys.remove("no-cache")
             data__nocache = data["no-cache"]
             if not isinstance(data__nocache, (bool)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".no-cache must be boolean",
-                    value=data__nocache,
-                    name="" + (name_prefix or "data") + ".no-cache",
-                    definition={"type": "boolean", "description": "Do not use the cache."},
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache must be boolean", value=data__nocache, name="" + (name_prefix or "data") + ".no-cache", definition={'type': 'boolean', 'description': 'Do not use the cache.'}, rule='type')
         if "no-cache-filter" in data_keys:
             data_keys.remove("no-cache-filter")
             data__nocachefilter = data["no-cache-filter"]
             if not isinstance(data__nocachefilter, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".no-cache-filter must be array",
-                    value=data__nocachefilter,
-                    name="" + (name_prefix or "data") + ".no-cache-filter",
-                    definition={
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Stages not to cache.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache-filter must be array", value=data__nocachefilter, name="" + (name_prefix or "data") + ".no-cache-filter", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, rule='type')
             data__nocachefilter_is_list = isinstance(data__nocachefilter, (list, tuple))
             if data__nocachefilter_is_list:
                 data__nocachefilter_len = len(data__nocachefilter)
-                for data__nocachefilter_x, data__nocachefilter_item in enumerate(
-                    data__nocachefilter
-                ):
+                for data__nocachefilter_x, data__nocachefilter_item in enumerate(data__nocachefilter):
                     if not isinstance(data__nocachefilter_item, (str)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".no-cache-filter[{data__nocachefilter_x}]".format(**locals())
-                            + " must be string",
-                            value=data__nocachefilter_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".no-cache-filter[{data__nocachefilter_x}]".format(**locals())
-                            + "",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache-filter[{data__nocachefilter_x}]".format(**locals()) + " must be string", value=data__nocachefilter_item, name="" + (name_prefix or "data") + ".no-cache-filter[{data__nocachefilter_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "network" in data_keys:
             data_keys.remove("network")
             data__network = data["network"]
             if not isinstance(data__network, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".network must be string",
-                    value=data__network,
-                    name="" + (name_prefix or "data") + ".network",
-                    definition={"type": "string", "description": "Network mode for RUN."},
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".network must be string", value=data__network, name="" + (name_prefix or "data") + ".network", definition={'type': 'string', 'description': 'Network mode for RUN.'}, rule='type')
         if "shm-size" in data_keys:
             data_keys.remove("shm-size")
             data__shmsize = data["shm-size"]
             if not isinstance(data__shmsize, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".shm-size must be string",
-                    value=data__shmsize,
-                    name="" + (name_prefix or "data") + ".shm-size",
-                    definition={"type": "string", "description": "Size of /dev/shm."},
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".shm-size must be string", value=data__shmsize, name="" + (name_prefix or "data") + ".shm-size", definition={'type': 'string', 'description': 'Size of /dev/shm.'}, rule='type')
         if "ulimits" in data_keys:
             data_keys.remove("ulimits")
             data__ulimits = data["ulimits"]
             if not isinstance(data__ulimits, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".ulimits must be array",
-                    value=data__ulimits,
-                    name="" + (name_prefix or "data") + ".ulimits",
-                    definition={
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Ulimit options.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".ulimits must be array", value=data__ulimits, name="" + (name_prefix or "data") + ".ulimits", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, rule='type')
             data__ulimits_is_list = isinstance(data__ulimits, (list, tuple))
             if data__ulimits_is_list:
                 data__ulimits_len = len(data__ulimits)
                 for data__ulimits_x, data__ulimits_item in enumerate(data__ulimits):
                     if not isinstance(data__ulimits_item, (str)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".ulimits[{data__ulimits_x}]".format(**locals())
-                            + " must be string",
-                            value=data__ulimits_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".ulimits[{data__ulimits_x}]".format(**locals())
-                            + "",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".ulimits[{data__ulimits_x}]".format(**locals()) + " must be string", value=data__ulimits_item, name="" + (name_prefix or "data") + ".ulimits[{data__ulimits_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "entitlements" in data_keys:
             data_keys.remove("entitlements")
             data__entitlements = data["entitlements"]
             if not isinstance(data__entitlements, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".entitlements must be array",
-                    value=data__entitlements,
-                    name="" + (name_prefix or "data") + ".entitlements",
-                    definition={
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Extra privileges.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".entitlements must be array", value=data__entitlements, name="" + (name_prefix or "data") + ".entitlements", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, rule='type')
             data__entitlements_is_list = isinstance(data__entitlements, (list, tuple))
             if data__entitlements_is_list:
                 data__entitlements_len = len(data__entitlements)
                 for data__entitlements_x, data__entitlements_item in enumerate(data__entitlements):
                     if not isinstance(data__entitlements_item, (str)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".entitlements[{data__entitlements_x}]".format(**locals())
-                            + " must be string",
-                            value=data__entitlements_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".entitlements[{data__entitlements_x}]".format(**locals())
-                            + "",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".entitlements[{data__entitlements_x}]".format(**locals()) + " must be string", value=data__entitlements_item, name="" + (name_prefix or "data") + ".entitlements[{data__entitlements_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "call" in data_keys:
             data_keys.remove("call")
             data__call = data["call"]
             if not isinstance(data__call, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".call must be string",
-                    value=data__call,
-                    name="" + (name_prefix or "data") + ".call",
-                    definition={
-                        "type": "string",
-                        "description": "Frontend method: build, check, outline, targets.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".call must be string", value=data__call, name="" + (name_prefix or "data") + ".call", definition={'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, rule='type')
         if "extra-hosts" in data_keys:
             data_keys.remove("extra-hosts")
             data__extrahosts = data["extra-hosts"]
             if not isinstance(data__extrahosts, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".extra-hosts must be object",
-                    value=data__extrahosts,
-                    name="" + (name_prefix or "data") + ".extra-hosts",
-                    definition={
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "Extra /etc/hosts entries.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".extra-hosts must be object", value=data__extrahosts, name="" + (name_prefix or "data") + ".extra-hosts", definition={'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, rule='type')
             data__extrahosts_is_dict = isinstance(data__extrahosts, dict)
             if data__extrahosts_is_dict:
                 data__extrahosts_keys = set(data__extrahosts.keys())
@@ -1751,44 +374,12 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if data__extrahosts_key not in []:
                         data__extrahosts_value = data__extrahosts.get(data__extrahosts_key)
                         if not isinstance(data__extrahosts_value, (str)):
-                            raise JsonSchemaValueException(
-                                ""
-                                + (name_prefix or "data")
-                                + ".extra-hosts.{data__extrahosts_key}".format(**locals())
-                                + " must be string",
-                                value=data__extrahosts_value,
-                                name=""
-                                + (name_prefix or "data")
-                                + ".extra-hosts.{data__extrahosts_key}".format(**locals())
-                                + "",
-                                definition={"type": "string"},
-                                rule="type",
-                            )
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".extra-hosts.{data__extrahosts_key}".format(**locals()) + " must be string", value=data__extrahosts_value, name="" + (name_prefix or "data") + ".extra-hosts.{data__extrahosts_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "policy" in data_keys:
             data_keys.remove("policy")
             data__policy = data["policy"]
             if not isinstance(data__policy, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".policy must be array",
-                    value=data__policy,
-                    name="" + (name_prefix or "data") + ".policy",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": ["string", "boolean", "number"]
-                                    },
-                                },
-                            ]
-                        },
-                        "description": "Build policies.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy must be array", value=data__policy, name="" + (name_prefix or "data") + ".policy", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, rule='type')
             data__policy_is_list = isinstance(data__policy, (list, tuple))
             if data__policy_is_list:
                 data__policy_len = len(data__policy)
@@ -1797,197 +388,57 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if not data__policy_item_any_of_count7:
                         try:
                             if not isinstance(data__policy_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".policy[{data__policy_x}]".format(**locals())
-                                    + " must be string",
-                                    value=data__policy_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".policy[{data__policy_x}]".format(**locals())
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + " must be string", value=data__policy_item, name="" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                             data__policy_item_any_of_count7 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__policy_item_any_of_count7:
                         try:
                             if not isinstance(data__policy_item, (dict)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".policy[{data__policy_x}]".format(**locals())
-                                    + " must be object",
-                                    value=data__policy_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".policy[{data__policy_x}]".format(**locals())
-                                    + "",
-                                    definition={
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + " must be object", value=data__policy_item, name="" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
                             data__policy_item_is_dict = isinstance(data__policy_item, dict)
                             if data__policy_item_is_dict:
                                 data__policy_item_keys = set(data__policy_item.keys())
                                 for data__policy_item_key in data__policy_item_keys:
                                     if data__policy_item_key not in []:
-                                        data__policy_item_value = data__policy_item.get(
-                                            data__policy_item_key
-                                        )
-                                        if not isinstance(
-                                            data__policy_item_value,
-                                            (str, bool, int, float, Decimal),
-                                        ):
-                                            raise JsonSchemaValueException(
-                                                ""
-                                                + (name_prefix or "data")
-                                                + ".policy[{data__policy_x}].{data__policy_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + " must be string or boolean or number",
-                                                value=data__policy_item_value,
-                                                name=""
-                                                + (name_prefix or "data")
-                                                + ".policy[{data__policy_x}].{data__policy_item_key}".format(
-                                                    **locals()
-                                                )
-                                                + "",
-                                                definition={
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                                rule="type",
-                                            )
+                                        data__policy_item_value = data__policy_item.get(data__policy_item_key)
+                                        if not isinstance(data__policy_item_value, (str, bool, int, float, Decimal)):
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}].{data__policy_item_key}".format(**locals()) + " must be string or boolean or number", value=data__policy_item_value, name="" + (name_prefix or "data") + ".policy[{data__policy_x}].{data__policy_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
                             data__policy_item_any_of_count7 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException):
-                            pass
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if not data__policy_item_any_of_count7:
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".policy[{data__policy_x}]".format(**locals())
-                            + " cannot be validated by any definition",
-                            value=data__policy_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".policy[{data__policy_x}]".format(**locals())
-                            + "",
-                            definition={
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            rule="anyOf",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + " cannot be validated by any definition", value=data__policy_item, name="" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
         if "resources" in data_keys:
             data_keys.remove("resources")
             data__resources = data["resources"]
             if not isinstance(data__resources, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".resources must be object",
-                    value=data__resources,
-                    name="" + (name_prefix or "data") + ".resources",
-                    definition={"type": "object", "description": "Resource limits."},
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".resources must be object", value=data__resources, name="" + (name_prefix or "data") + ".resources", definition={'type': 'object', 'description': 'Resource limits.'}, rule='type')
         if "inherits" in data_keys:
             data_keys.remove("inherits")
             data__inherits = data["inherits"]
             if not isinstance(data__inherits, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".inherits must be array",
-                    value=data__inherits,
-                    name="" + (name_prefix or "data") + ".inherits",
-                    definition={
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Targets whose attributes this one starts from, in order.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".inherits must be array", value=data__inherits, name="" + (name_prefix or "data") + ".inherits", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, rule='type')
             data__inherits_is_list = isinstance(data__inherits, (list, tuple))
             if data__inherits_is_list:
                 data__inherits_len = len(data__inherits)
                 for data__inherits_x, data__inherits_item in enumerate(data__inherits):
                     if not isinstance(data__inherits_item, (str)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".inherits[{data__inherits_x}]".format(**locals())
-                            + " must be string",
-                            value=data__inherits_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".inherits[{data__inherits_x}]".format(**locals())
-                            + "",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".inherits[{data__inherits_x}]".format(**locals()) + " must be string", value=data__inherits_item, name="" + (name_prefix or "data") + ".inherits[{data__inherits_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "depends_on" in data_keys:
             data_keys.remove("depends_on")
             data__dependson = data["depends_on"]
             if not isinstance(data__dependson, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".depends_on must be array",
-                    value=data__dependson,
-                    name="" + (name_prefix or "data") + ".depends_on",
-                    definition={
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "Targets or groups that must be built first.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".depends_on must be array", value=data__dependson, name="" + (name_prefix or "data") + ".depends_on", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, rule='type')
             data__dependson_is_list = isinstance(data__dependson, (list, tuple))
             if data__dependson_is_list:
                 data__dependson_len = len(data__dependson)
                 for data__dependson_x, data__dependson_item in enumerate(data__dependson):
                     if not isinstance(data__dependson_item, (str)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".depends_on[{data__dependson_x}]".format(**locals())
-                            + " must be string",
-                            value=data__dependson_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".depends_on[{data__dependson_x}]".format(**locals())
-                            + "",
-                            definition={"type": "string"},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".depends_on[{data__dependson_x}]".format(**locals()) + " must be string", value=data__dependson_item, name="" + (name_prefix or "data") + ".depends_on[{data__dependson_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
         if "matrix" in data_keys:
             data_keys.remove("matrix")
             data__matrix = data["matrix"]
             if not isinstance(data__matrix, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".matrix must be object",
-                    value=data__matrix,
-                    name="" + (name_prefix or "data") + ".matrix",
-                    definition={
-                        "type": "object",
-                        "additionalProperties": {
-                            "type": "array",
-                            "items": {"type": ["string", "integer", "number", "boolean", "object"]},
-                            "minItems": 1,
-                        },
-                        "description": "Axis -> values; one target per combination.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix must be object", value=data__matrix, name="" + (name_prefix or "data") + ".matrix", definition={'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object']}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, rule='type')
             data__matrix_is_dict = isinstance(data__matrix, dict)
             if data__matrix_is_dict:
                 data__matrix_keys = set(data__matrix.keys())
@@ -1995,292 +446,63 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if data__matrix_key not in []:
                         data__matrix_value = data__matrix.get(data__matrix_key)
                         if not isinstance(data__matrix_value, (list, tuple)):
-                            raise JsonSchemaValueException(
-                                ""
-                                + (name_prefix or "data")
-                                + ".matrix.{data__matrix_key}".format(**locals())
-                                + " must be array",
-                                value=data__matrix_value,
-                                name=""
-                                + (name_prefix or "data")
-                                + ".matrix.{data__matrix_key}".format(**locals())
-                                + "",
-                                definition={
-                                    "type": "array",
-                                    "items": {
-                                        "type": ["string", "integer", "number", "boolean", "object"]
-                                    },
-                                    "minItems": 1,
-                                },
-                                rule="type",
-                            )
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix.{data__matrix_key}".format(**locals()) + " must be array", value=data__matrix_value, name="" + (name_prefix or "data") + ".matrix.{data__matrix_key}".format(**locals()) + "", definition={'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object']}, 'minItems': 1}, rule='type')
                         data__matrix_value_is_list = isinstance(data__matrix_value, (list, tuple))
                         if data__matrix_value_is_list:
                             data__matrix_value_len = len(data__matrix_value)
                             if data__matrix_value_len < 1:
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".matrix.{data__matrix_key}".format(**locals())
-                                    + " must contain at least 1 items",
-                                    value=data__matrix_value,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".matrix.{data__matrix_key}".format(**locals())
-                                    + "",
-                                    definition={
-                                        "type": "array",
-                                        "items": {
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                        "minItems": 1,
-                                    },
-                                    rule="minItems",
-                                )
-                            for data__matrix_value_x, data__matrix_value_item in enumerate(
-                                data__matrix_value
-                            ):
-                                if not isinstance(
-                                    data__matrix_value_item,
-                                    (str, int, int, float, Decimal, bool, dict),
-                                ) and not (
-                                    isinstance(data__matrix_value_item, float)
-                                    and data__matrix_value_item.is_integer()
-                                ):
-                                    raise JsonSchemaValueException(
-                                        ""
-                                        + (name_prefix or "data")
-                                        + ".matrix.{data__matrix_key}[{data__matrix_value_x}]".format(
-                                            **locals()
-                                        )
-                                        + " must be string or integer or number or boolean or object",
-                                        value=data__matrix_value_item,
-                                        name=""
-                                        + (name_prefix or "data")
-                                        + ".matrix.{data__matrix_key}[{data__matrix_value_x}]".format(
-                                            **locals()
-                                        )
-                                        + "",
-                                        definition={
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                        rule="type",
-                                    )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix.{data__matrix_key}".format(**locals()) + " must contain at least 1 items", value=data__matrix_value, name="" + (name_prefix or "data") + ".matrix.{data__matrix_key}".format(**locals()) + "", definition={'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object']}, 'minItems': 1}, rule='minItems')
+                            for data__matrix_value_x, data__matrix_value_item in enumerate(data__matrix_value):
+                                if not isinstance(data__matrix_value_item, (str, int, int, float, Decimal, bool, dict)) and not (isinstance(data__matrix_value_item, float) and data__matrix_value_item.is_integer()):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix.{data__matrix_key}[{data__matrix_value_x}]".format(**locals()) + " must be string or integer or number or boolean or object", value=data__matrix_value_item, name="" + (name_prefix or "data") + ".matrix.{data__matrix_key}[{data__matrix_value_x}]".format(**locals()) + "", definition={'type': ['string', 'integer', 'number', 'boolean', 'object']}, rule='type')
         if "matrix-include" in data_keys:
             data_keys.remove("matrix-include")
             data__matrixinclude = data["matrix-include"]
             if not isinstance(data__matrixinclude, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".matrix-include must be array",
-                    value=data__matrixinclude,
-                    name="" + (name_prefix or "data") + ".matrix-include",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": {
-                                "type": ["string", "integer", "number", "boolean", "object"]
-                            },
-                        },
-                        "description": "Combinations added to the matrix product.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix-include must be array", value=data__matrixinclude, name="" + (name_prefix or "data") + ".matrix-include", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations added to the matrix product.'}, rule='type')
             data__matrixinclude_is_list = isinstance(data__matrixinclude, (list, tuple))
             if data__matrixinclude_is_list:
                 data__matrixinclude_len = len(data__matrixinclude)
-                for data__matrixinclude_x, data__matrixinclude_item in enumerate(
-                    data__matrixinclude
-                ):
+                for data__matrixinclude_x, data__matrixinclude_item in enumerate(data__matrixinclude):
                     if not isinstance(data__matrixinclude_item, (dict)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".matrix-include[{data__matrixinclude_x}]".format(**locals())
-                            + " must be object",
-                            value=data__matrixinclude_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".matrix-include[{data__matrixinclude_x}]".format(**locals())
-                            + "",
-                            definition={
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": ["string", "integer", "number", "boolean", "object"]
-                                },
-                            },
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix-include[{data__matrixinclude_x}]".format(**locals()) + " must be object", value=data__matrixinclude_item, name="" + (name_prefix or "data") + ".matrix-include[{data__matrixinclude_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, rule='type')
                     data__matrixinclude_item_is_dict = isinstance(data__matrixinclude_item, dict)
                     if data__matrixinclude_item_is_dict:
                         data__matrixinclude_item_keys = set(data__matrixinclude_item.keys())
                         for data__matrixinclude_item_key in data__matrixinclude_item_keys:
                             if data__matrixinclude_item_key not in []:
-                                data__matrixinclude_item_value = data__matrixinclude_item.get(
-                                    data__matrixinclude_item_key
-                                )
-                                if not isinstance(
-                                    data__matrixinclude_item_value,
-                                    (str, int, int, float, Decimal, bool, dict),
-                                ) and not (
-                                    isinstance(data__matrixinclude_item_value, float)
-                                    and data__matrixinclude_item_value.is_integer()
-                                ):
-                                    raise JsonSchemaValueException(
-                                        ""
-                                        + (name_prefix or "data")
-                                        + ".matrix-include[{data__matrixinclude_x}].{data__matrixinclude_item_key}".format(
-                                            **locals()
-                                        )
-                                        + " must be string or integer or number or boolean or object",
-                                        value=data__matrixinclude_item_value,
-                                        name=""
-                                        + (name_prefix or "data")
-                                        + ".matrix-include[{data__matrixinclude_x}].{data__matrixinclude_item_key}".format(
-                                            **locals()
-                                        )
-                                        + "",
-                                        definition={
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                        rule="type",
-                                    )
+                                data__matrixinclude_item_value = data__matrixinclude_item.get(data__matrixinclude_item_key)
+                                if not isinstance(data__matrixinclude_item_value, (str, int, int, float, Decimal, bool, dict)) and not (isinstance(data__matrixinclude_item_value, float) and data__matrixinclude_item_value.is_integer()):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix-include[{data__matrixinclude_x}].{data__matrixinclude_item_key}".format(**locals()) + " must be string or integer or number or boolean or object", value=data__matrixinclude_item_value, name="" + (name_prefix or "data") + ".matrix-include[{data__matrixinclude_x}].{data__matrixinclude_item_key}".format(**locals()) + "", definition={'type': ['string', 'integer', 'number', 'boolean', 'object']}, rule='type')
         if "matrix-exclude" in data_keys:
             data_keys.remove("matrix-exclude")
             data__matrixexclude = data["matrix-exclude"]
             if not isinstance(data__matrixexclude, (list, tuple)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".matrix-exclude must be array",
-                    value=data__matrixexclude,
-                    name="" + (name_prefix or "data") + ".matrix-exclude",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": {
-                                "type": ["string", "integer", "number", "boolean", "object"]
-                            },
-                        },
-                        "description": "Combinations removed from the matrix product.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix-exclude must be array", value=data__matrixexclude, name="" + (name_prefix or "data") + ".matrix-exclude", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations removed from the matrix product.'}, rule='type')
             data__matrixexclude_is_list = isinstance(data__matrixexclude, (list, tuple))
             if data__matrixexclude_is_list:
                 data__matrixexclude_len = len(data__matrixexclude)
-                for data__matrixexclude_x, data__matrixexclude_item in enumerate(
-                    data__matrixexclude
-                ):
+                for data__matrixexclude_x, data__matrixexclude_item in enumerate(data__matrixexclude):
                     if not isinstance(data__matrixexclude_item, (dict)):
-                        raise JsonSchemaValueException(
-                            ""
-                            + (name_prefix or "data")
-                            + ".matrix-exclude[{data__matrixexclude_x}]".format(**locals())
-                            + " must be object",
-                            value=data__matrixexclude_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".matrix-exclude[{data__matrixexclude_x}]".format(**locals())
-                            + "",
-                            definition={
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": ["string", "integer", "number", "boolean", "object"]
-                                },
-                            },
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix-exclude[{data__matrixexclude_x}]".format(**locals()) + " must be object", value=data__matrixexclude_item, name="" + (name_prefix or "data") + ".matrix-exclude[{data__matrixexclude_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, rule='type')
                     data__matrixexclude_item_is_dict = isinstance(data__matrixexclude_item, dict)
                     if data__matrixexclude_item_is_dict:
                         data__matrixexclude_item_keys = set(data__matrixexclude_item.keys())
                         for data__matrixexclude_item_key in data__matrixexclude_item_keys:
                             if data__matrixexclude_item_key not in []:
-                                data__matrixexclude_item_value = data__matrixexclude_item.get(
-                                    data__matrixexclude_item_key
-                                )
-                                if not isinstance(
-                                    data__matrixexclude_item_value,
-                                    (str, int, int, float, Decimal, bool, dict),
-                                ) and not (
-                                    isinstance(data__matrixexclude_item_value, float)
-                                    and data__matrixexclude_item_value.is_integer()
-                                ):
-                                    raise JsonSchemaValueException(
-                                        ""
-                                        + (name_prefix or "data")
-                                        + ".matrix-exclude[{data__matrixexclude_x}].{data__matrixexclude_item_key}".format(
-                                            **locals()
-                                        )
-                                        + " must be string or integer or number or boolean or object",
-                                        value=data__matrixexclude_item_value,
-                                        name=""
-                                        + (name_prefix or "data")
-                                        + ".matrix-exclude[{data__matrixexclude_x}].{data__matrixexclude_item_key}".format(
-                                            **locals()
-                                        )
-                                        + "",
-                                        definition={
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                        rule="type",
-                                    )
+                                data__matrixexclude_item_value = data__matrixexclude_item.get(data__matrixexclude_item_key)
+                                if not isinstance(data__matrixexclude_item_value, (str, int, int, float, Decimal, bool, dict)) and not (isinstance(data__matrixexclude_item_value, float) and data__matrixexclude_item_value.is_integer()):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".matrix-exclude[{data__matrixexclude_x}].{data__matrixexclude_item_key}".format(**locals()) + " must be string or integer or number or boolean or object", value=data__matrixexclude_item_value, name="" + (name_prefix or "data") + ".matrix-exclude[{data__matrixexclude_x}].{data__matrixexclude_item_key}".format(**locals()) + "", definition={'type': ['string', 'integer', 'number', 'boolean', 'object']}, rule='type')
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
             if not isinstance(data__name, (str)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".name must be string",
-                    value=data__name,
-                    name="" + (name_prefix or "data") + ".name",
-                    definition={
-                        "type": "string",
-                        "description": "Template naming each matrix combination.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string", value=data__name, name="" + (name_prefix or "data") + ".name", definition={'type': 'string', 'description': 'Template naming each matrix combination.'}, rule='type')
         if "watch" in data_keys:
             data_keys.remove("watch")
             data__watch = data["watch"]
             if not isinstance(data__watch, (dict)):
-                raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".watch must be object",
-                    value=data__watch,
-                    name="" + (name_prefix or "data") + ".watch",
-                    definition={
-                        "type": "object",
-                        "properties": {
-                            "paths": {"type": "array", "items": {"type": "string"}},
-                            "ignore": {"type": "array", "items": {"type": "string"}},
-                        },
-                        "additionalProperties": False,
-                        "description": "Extra inputs of this target and globs to ignore in watch mode.",
-                    },
-                    rule="type",
-                )
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".watch must be object", value=data__watch, name="" + (name_prefix or "data") + ".watch", definition={'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}, rule='type')
             data__watch_is_dict = isinstance(data__watch, dict)
             if data__watch_is_dict:
                 data__watch_keys = set(data__watch.keys())
@@ -2288,638 +510,26 @@ def validate(data, custom_formats={}, name_prefix=None):
                     data__watch_keys.remove("paths")
                     data__watch__paths = data__watch["paths"]
                     if not isinstance(data__watch__paths, (list, tuple)):
-                        raise JsonSchemaValueException(
-                            "" + (name_prefix or "data") + ".watch.paths must be array",
-                            value=data__watch__paths,
-                            name="" + (name_prefix or "data") + ".watch.paths",
-                            definition={"type": "array", "items": {"type": "string"}},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".watch.paths must be array", value=data__watch__paths, name="" + (name_prefix or "data") + ".watch.paths", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
                     data__watch__paths_is_list = isinstance(data__watch__paths, (list, tuple))
                     if data__watch__paths_is_list:
                         data__watch__paths_len = len(data__watch__paths)
-                        for data__watch__paths_x, data__watch__paths_item in enumerate(
-                            data__watch__paths
-                        ):
+                        for data__watch__paths_x, data__watch__paths_item in enumerate(data__watch__paths):
                             if not isinstance(data__watch__paths_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".watch.paths[{data__watch__paths_x}]".format(**locals())
-                                    + " must be string",
-                                    value=data__watch__paths_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".watch.paths[{data__watch__paths_x}]".format(**locals())
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".watch.paths[{data__watch__paths_x}]".format(**locals()) + " must be string", value=data__watch__paths_item, name="" + (name_prefix or "data") + ".watch.paths[{data__watch__paths_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                 if "ignore" in data__watch_keys:
                     data__watch_keys.remove("ignore")
                     data__watch__ignore = data__watch["ignore"]
                     if not isinstance(data__watch__ignore, (list, tuple)):
-                        raise JsonSchemaValueException(
-                            "" + (name_prefix or "data") + ".watch.ignore must be array",
-                            value=data__watch__ignore,
-                            name="" + (name_prefix or "data") + ".watch.ignore",
-                            definition={"type": "array", "items": {"type": "string"}},
-                            rule="type",
-                        )
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".watch.ignore must be array", value=data__watch__ignore, name="" + (name_prefix or "data") + ".watch.ignore", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
                     data__watch__ignore_is_list = isinstance(data__watch__ignore, (list, tuple))
                     if data__watch__ignore_is_list:
                         data__watch__ignore_len = len(data__watch__ignore)
-                        for data__watch__ignore_x, data__watch__ignore_item in enumerate(
-                            data__watch__ignore
-                        ):
+                        for data__watch__ignore_x, data__watch__ignore_item in enumerate(data__watch__ignore):
                             if not isinstance(data__watch__ignore_item, (str)):
-                                raise JsonSchemaValueException(
-                                    ""
-                                    + (name_prefix or "data")
-                                    + ".watch.ignore[{data__watch__ignore_x}]".format(**locals())
-                                    + " must be string",
-                                    value=data__watch__ignore_item,
-                                    name=""
-                                    + (name_prefix or "data")
-                                    + ".watch.ignore[{data__watch__ignore_x}]".format(**locals())
-                                    + "",
-                                    definition={"type": "string"},
-                                    rule="type",
-                                )
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".watch.ignore[{data__watch__ignore_x}]".format(**locals()) + " must be string", value=data__watch__ignore_item, name="" + (name_prefix or "data") + ".watch.ignore[{data__watch__ignore_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
                 if data__watch_keys:
-                    raise JsonSchemaValueException(
-                        ""
-                        + (name_prefix or "data")
-                        + ".watch must not contain "
-                        + str(data__watch_keys)
-                        + " properties",
-                        value=data__watch,
-                        name="" + (name_prefix or "data") + ".watch",
-                        definition={
-                            "type": "object",
-                            "properties": {
-                                "paths": {"type": "array", "items": {"type": "string"}},
-                                "ignore": {"type": "array", "items": {"type": "string"}},
-                            },
-                            "additionalProperties": False,
-                            "description": "Extra inputs of this target and globs to ignore in watch mode.",
-                        },
-                        rule="additionalProperties",
-                    )
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".watch must not contain "+str(data__watch_keys)+" properties", value=data__watch, name="" + (name_prefix or "data") + ".watch", definition={'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}, rule='additionalProperties')
         if data_keys:
-            raise JsonSchemaValueException(
-                ""
-                + (name_prefix or "data")
-                + " must not contain "
-                + str(data_keys)
-                + " properties",
-                value=data,
-                name="" + (name_prefix or "data") + "",
-                definition={
-                    "definitions": {
-                        "variable": {
-                            "anyOf": [
-                                {"type": ["string", "integer", "number", "boolean"]},
-                                {
-                                    "type": "object",
-                                    "properties": {
-                                        "default": {
-                                            "type": ["string", "integer", "number", "boolean"]
-                                        },
-                                        "description": {"type": "string"},
-                                        "env": {
-                                            "type": "string",
-                                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                                        },
-                                    },
-                                    "additionalProperties": False,
-                                },
-                            ]
-                        },
-                        "target": {
-                            "type": "object",
-                            "properties": {
-                                "description": {
-                                    "type": "string",
-                                    "description": "Human description of the target.",
-                                },
-                                "context": {
-                                    "type": "string",
-                                    "description": "Build context: a directory, URL or git repo.",
-                                },
-                                "contexts": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "Named contexts: name -> path, image or target:<name>.",
-                                },
-                                "dockerfile": {
-                                    "type": "string",
-                                    "description": "Dockerfile path, relative to the context.",
-                                },
-                                "dockerfile-inline": {
-                                    "type": "string",
-                                    "description": "Inline Dockerfile text.",
-                                },
-                                "target": {
-                                    "type": "string",
-                                    "description": "Dockerfile stage to build.",
-                                },
-                                "args": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "Build arguments.",
-                                },
-                                "labels": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "Image labels.",
-                                },
-                                "annotations": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "OCI annotations.",
-                                },
-                                "tags": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Image names and tags.",
-                                },
-                                "platforms": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Target platforms, e.g. linux/arm64.",
-                                },
-                                "cache-from": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "External cache sources.",
-                                },
-                                "cache-to": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Cache export destinations.",
-                                },
-                                "output": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Outputs, e.g. type=registry.",
-                                },
-                                "secret": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Secrets exposed to the build.",
-                                },
-                                "ssh": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "SSH agent sockets or keys.",
-                                },
-                                "attest": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Attestations (sbom, provenance).",
-                                },
-                                "pull": {
-                                    "type": "boolean",
-                                    "description": "Always pull referenced images.",
-                                },
-                                "no-cache": {
-                                    "type": "boolean",
-                                    "description": "Do not use the cache.",
-                                },
-                                "no-cache-filter": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Stages not to cache.",
-                                },
-                                "network": {
-                                    "type": "string",
-                                    "description": "Network mode for RUN.",
-                                },
-                                "shm-size": {"type": "string", "description": "Size of /dev/shm."},
-                                "ulimits": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Ulimit options.",
-                                },
-                                "entitlements": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Extra privileges.",
-                                },
-                                "call": {
-                                    "type": "string",
-                                    "description": "Frontend method: build, check, outline, targets.",
-                                },
-                                "extra-hosts": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                    "description": "Extra /etc/hosts entries.",
-                                },
-                                "policy": {
-                                    "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"type": "string"},
-                                            {
-                                                "type": "object",
-                                                "additionalProperties": {
-                                                    "type": ["string", "boolean", "number"]
-                                                },
-                                            },
-                                        ]
-                                    },
-                                    "description": "Build policies.",
-                                },
-                                "resources": {"type": "object", "description": "Resource limits."},
-                                "inherits": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Targets whose attributes this one starts from, in order.",
-                                },
-                                "depends_on": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": "Targets or groups that must be built first.",
-                                },
-                                "matrix": {
-                                    "type": "object",
-                                    "additionalProperties": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                        "minItems": 1,
-                                    },
-                                    "description": "Axis -> values; one target per combination.",
-                                },
-                                "matrix-include": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                    },
-                                    "description": "Combinations added to the matrix product.",
-                                },
-                                "matrix-exclude": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": [
-                                                "string",
-                                                "integer",
-                                                "number",
-                                                "boolean",
-                                                "object",
-                                            ]
-                                        },
-                                    },
-                                    "description": "Combinations removed from the matrix product.",
-                                },
-                                "name": {
-                                    "type": "string",
-                                    "description": "Template naming each matrix combination.",
-                                },
-                                "watch": {
-                                    "type": "object",
-                                    "properties": {
-                                        "paths": {"type": "array", "items": {"type": "string"}},
-                                        "ignore": {"type": "array", "items": {"type": "string"}},
-                                    },
-                                    "additionalProperties": False,
-                                    "description": "Extra inputs of this target and globs to ignore in watch mode.",
-                                },
-                            },
-                            "additionalProperties": False,
-                        },
-                        "group": {
-                            "type": "object",
-                            "properties": {
-                                "targets": {"type": "array", "items": {"type": "string"}},
-                                "description": {"type": "string"},
-                            },
-                            "required": ["targets"],
-                            "additionalProperties": False,
-                        },
-                    },
-                    "type": "object",
-                    "properties": {
-                        "description": {
-                            "type": "string",
-                            "description": "Human description of the target.",
-                        },
-                        "context": {
-                            "type": "string",
-                            "description": "Build context: a directory, URL or git repo.",
-                        },
-                        "contexts": {
-                            "type": "object",
-                            "additionalProperties": {"type": "string"},
-                            "description": "Named contexts: name -> path, image or target:<name>.",
-                        },
-                        "dockerfile": {
-                            "type": "string",
-                            "description": "Dockerfile path, relative to the context.",
-                        },
-                        "dockerfile-inline": {
-                            "type": "string",
-                            "description": "Inline Dockerfile text.",
-                        },
-                        "target": {"type": "string", "description": "Dockerfile stage to build."},
-                        "args": {
-                            "type": "object",
-                            "additionalProperties": {"type": "string"},
-                            "description": "Build arguments.",
-                        },
-                        "labels": {
-                            "type": "object",
-                            "additionalProperties": {"type": "string"},
-                            "description": "Image labels.",
-                        },
-                        "annotations": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "OCI annotations.",
-                        },
-                        "tags": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "Image names and tags.",
-                        },
-                        "platforms": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "Target platforms, e.g. linux/arm64.",
-                        },
-                        "cache-from": {
-                            "type": "array",
-                            "items": {
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            "description": "External cache sources.",
-                        },
-                        "cache-to": {
-                            "type": "array",
-                            "items": {
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            "description": "Cache export destinations.",
-                        },
-                        "output": {
-                            "type": "array",
-                            "items": {
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            "description": "Outputs, e.g. type=registry.",
-                        },
-                        "secret": {
-                            "type": "array",
-                            "items": {
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            "description": "Secrets exposed to the build.",
-                        },
-                        "ssh": {
-                            "type": "array",
-                            "items": {
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            "description": "SSH agent sockets or keys.",
-                        },
-                        "attest": {
-                            "type": "array",
-                            "items": {
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            "description": "Attestations (sbom, provenance).",
-                        },
-                        "pull": {
-                            "type": "boolean",
-                            "description": "Always pull referenced images.",
-                        },
-                        "no-cache": {"type": "boolean", "description": "Do not use the cache."},
-                        "no-cache-filter": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "Stages not to cache.",
-                        },
-                        "network": {"type": "string", "description": "Network mode for RUN."},
-                        "shm-size": {"type": "string", "description": "Size of /dev/shm."},
-                        "ulimits": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "Ulimit options.",
-                        },
-                        "entitlements": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "Extra privileges.",
-                        },
-                        "call": {
-                            "type": "string",
-                            "description": "Frontend method: build, check, outline, targets.",
-                        },
-                        "extra-hosts": {
-                            "type": "object",
-                            "additionalProperties": {"type": "string"},
-                            "description": "Extra /etc/hosts entries.",
-                        },
-                        "policy": {
-                            "type": "array",
-                            "items": {
-                                "anyOf": [
-                                    {"type": "string"},
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": ["string", "boolean", "number"]
-                                        },
-                                    },
-                                ]
-                            },
-                            "description": "Build policies.",
-                        },
-                        "resources": {"type": "object", "description": "Resource limits."},
-                        "inherits": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "Targets whose attributes this one starts from, in order.",
-                        },
-                        "depends_on": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "Targets or groups that must be built first.",
-                        },
-                        "matrix": {
-                            "type": "object",
-                            "additionalProperties": {
-                                "type": "array",
-                                "items": {
-                                    "type": ["string", "integer", "number", "boolean", "object"]
-                                },
-                                "minItems": 1,
-                            },
-                            "description": "Axis -> values; one target per combination.",
-                        },
-                        "matrix-include": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": ["string", "integer", "number", "boolean", "object"]
-                                },
-                            },
-                            "description": "Combinations added to the matrix product.",
-                        },
-                        "matrix-exclude": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": ["string", "integer", "number", "boolean", "object"]
-                                },
-                            },
-                            "description": "Combinations removed from the matrix product.",
-                        },
-                        "name": {
-                            "type": "string",
-                            "description": "Template naming each matrix combination.",
-                        },
-                        "watch": {
-                            "type": "object",
-                            "properties": {
-                                "paths": {"type": "array", "items": {"type": "string"}},
-                                "ignore": {"type": "array", "items": {"type": "string"}},
-                            },
-                            "additionalProperties": False,
-                            "description": "Extra inputs of this target and globs to ignore in watch mode.",
-                        },
-                    },
-                    "additionalProperties": False,
-                },
-                rule="additionalProperties",
-            )
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'definitions': {'variable': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean']}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}}, 'additionalProperties': False}]}, 'target': {'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object']}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, 'group': {'type': 'object', 'properties': {'targets': {'type': 'array', 'items': {'type': 'string'}}, 'description': {'type': 'string'}}, 'required': ['targets'], 'additionalProperties': False}}, 'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object']}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object']}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, rule='additionalProperties')
     return data

@@ -84,9 +84,27 @@ def _instructions(text: str) -> Iterator[tuple[int, str]]:
         yield start, instruction
 
 
+# BuildKit defines these in the global scope, per platform built: a reference that uses one
+# names a different image per platform, so it stays unexpanded (and is not matched).
+PLATFORM_ARGS = frozenset(
+    {
+        "BUILDPLATFORM",
+        "BUILDOS",
+        "BUILDARCH",
+        "BUILDVARIANT",
+        "TARGETPLATFORM",
+        "TARGETOS",
+        "TARGETARCH",
+        "TARGETVARIANT",
+    }
+)
+
+
 def _expand(text: str, values: Mapping[str, str]) -> str:
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(4)
+        if name in PLATFORM_ARGS and name not in values:
+            return match.group(0)
         operator, word = match.group(2), match.group(3) or ""
         value = values.get(name)
         if operator in (":-", "-"):

@@ -141,4 +141,6 @@ def test_generated_schema_files_are_current() -> None:
 
     root = Path(__file__).parent.parent
     for relative, text in generated_files().items():
-        assert (root / relative).read_text() == text, f"{relative} is stale: python -m buildgraph.schema"
+        assert (root / relative).read_text() == text, (
+            f"{relative} is stale: python -m buildgraph.schema"
+        )

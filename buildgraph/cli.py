@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Declare the container images of a monorepo once; build them in order.",
     )
     parser.add_argument("--version", action="version", version=f"buildgraph {__version__}")
+    # -f and --var are accepted before the command too (buildgraph -f x.toml plan).
+    parser.add_argument("-f", "--file", type=Path, dest="global_file", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--var", action="append", default=[], dest="global_var", help=argparse.SUPPRESS
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     plan = commands.add_parser("plan", help="dry run: the build waves, what and why")
@@ -174,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on bad flags, as the contract wants
         return int(exc.code or 0)
     handler: Handler = args.handler
+    if getattr(args, "file", None) is None and hasattr(args, "file"):
+        args.file = args.global_file
+    if hasattr(args, "var"):
+        args.var = [*args.global_var, *args.var]
     try:
         return handler(args)
     except BuildgraphError as exc:

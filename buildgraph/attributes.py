@@ -24,7 +24,9 @@ class Attribute:
     schema: dict[str, Any]
     merge: Merge
     description: str
-    min_buildx: str | None = None  # first buildx release that understands it
+    # The first buildx whose bake keeps the attribute (older ones drop it silently). From
+    # release notes, approximate; tests check it against the installed buildx.
+    min_buildx: str | None = None
 
 
 _STR: dict[str, Any] = {"type": "string"}
@@ -43,7 +45,7 @@ _ENTRY_LIST: dict[str, Any] = {
 }
 
 BAKE_ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute("description", _STR, Merge.REPLACE, "Human description of the target."),
+    Attribute("description", _STR, Merge.REPLACE, "Human description of the target.", "0.17.0"),
     Attribute("context", _STR, Merge.REPLACE, "Build context: a directory, URL or git repo."),
     Attribute(
         "contexts", _STR_MAP, Merge.MAP, "Named contexts: name -> path, image or target:<name>."
@@ -65,7 +67,7 @@ BAKE_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("pull", _BOOL, Merge.REPLACE, "Always pull referenced images."),
     Attribute("no-cache", _BOOL, Merge.REPLACE, "Do not use the cache."),
     Attribute("no-cache-filter", _STR_LIST, Merge.APPEND, "Stages not to cache."),
-    Attribute("network", _STR, Merge.REPLACE, "Network mode for RUN."),
+    Attribute("network", _STR, Merge.REPLACE, "Network mode for RUN.", "0.14.0"),
     Attribute("shm-size", _STR, Merge.REPLACE, "Size of /dev/shm.", "0.12.0"),
     Attribute("ulimits", _STR_LIST, Merge.APPEND, "Ulimit options.", "0.12.0"),
     Attribute("entitlements", _STR_LIST, Merge.APPEND, "Extra privileges.", "0.16.0"),

@@ -92,7 +92,18 @@ def bake_attrs(planned: PlannedTarget, rebaser: Rebaser) -> dict[str, Any]:
         if key in attrs:
             rebase = functools.partial(_rebase_entry_path, rebaser, access)
             attrs[key] = [map_entry_paths(e, keys, rebase) for e in attrs[key]]
+    if "ssh" in attrs:
+        attrs["ssh"] = [_rebased_ssh(entry, rebaser) for entry in attrs["ssh"]]
     return attrs
+
+
+def _rebased_ssh(entry: Any, rebaser: Rebaser) -> Any:
+    """`id=path[,path]`: sockets or keys on this machine, relative to the project file."""
+    if not isinstance(entry, str) or "=" not in entry:
+        return entry
+    ident, _, paths = entry.partition("=")
+    parts = [p if p.startswith("$") else rebaser.path(p) for p in paths.split(",")]
+    return ident + "=" + ",".join(parts)
 
 
 def _rebase_entry_path(rebaser: Rebaser, access: str, path: str) -> str:

@@ -18,7 +18,7 @@ def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[s
 
     Every missing context directory, Dockerfile or local named context is an error."""
     problems: list[Problem] = []
-    texts: dict[Path, str] = {}  # matrix targets share Dockerfiles: read each once
+    texts: dict[tuple[str, str], str | None] = {}
     parsed: dict[tuple[str, tuple[tuple[str, str], ...]], DockerfileInfo] = {}
     checked: dict[tuple[str, str, tuple[tuple[str, str], ...]], bool] = {}
     infos: dict[str, DockerfileInfo] = {}
@@ -43,18 +43,19 @@ def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[s
     return infos
 
 
-def _dockerfile_text(project: Project, target: Target, cache: dict[Path, str]) -> str | None:
+def _dockerfile_text(
+    project: Project, target: Target, cache: dict[tuple[str, str], str | None]
+) -> str | None:
     if target.dockerfile_inline is not None:
         return target.dockerfile_inline
-    path = project.dockerfile_path(target)
-    if path is None:
-        return None
-    if path not in cache:
+    key = (target.context, target.dockerfile)  # many targets share one: read it once
+    if key not in cache:
+        path = project.dockerfile_path(target)
         try:
-            cache[path] = path.read_text(encoding="utf-8", errors="replace")
+            cache[key] = None if path is None else path.read_text("utf-8", errors="replace")
         except OSError:
-            return None  # reported by missing_inputs
-    return cache[path]
+            cache[key] = None  # reported by missing_inputs
+    return cache[key]
 
 
 def missing_inputs(project: Project, target: Target) -> list[Problem]:

@@ -64,15 +64,16 @@ def _simple_parts(text: str) -> tuple[str, ...] | None:
 
 
 def _render_simple(parts: tuple[str, ...], scope: Mapping[str, Any]) -> str | None:
-    pieces = []
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            pieces.append(part)
-            continue
-        value = scope.get(part, _MISSING)
-        if value is _MISSING or not isinstance(value, str | int | float | bool):
+    pieces = list(parts)
+    for i in range(1, len(parts), 2):
+        value = scope.get(parts[i], _MISSING)
+        kind = type(value)
+        if kind is str:
+            pieces[i] = value
+        elif kind is int or kind is float or kind is bool:
+            pieces[i] = str(value)
+        else:
             return None  # Jinja decides: an undefined name, a global, or a rich value
-        pieces.append(str(value))
     return "".join(pieces)
 
 

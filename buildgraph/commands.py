@@ -16,7 +16,7 @@ from typing import Any
 from buildgraph.entries import entry_fields
 from buildgraph.errors import ConfigError
 from buildgraph.model import is_local_path
-from buildgraph.planner import OutputMode, Plan, PlannedTarget
+from buildgraph.planner import Plan, PlannedTarget
 from buildgraph.render import Rebaser, bake_attrs
 
 STATE_DIR = ".buildgraph/oci"
@@ -64,18 +64,19 @@ def linked_dependencies(plan: Plan) -> set[str]:
 def build_commands(plan: Plan, rebaser: Rebaser, state_dir: str = STATE_DIR) -> list[BuildCommand]:
     """One `docker buildx build` per planned target, in build order."""
     exported = linked_dependencies(plan)
-    return [
-        build_command(p, rebaser, plan.mode, p.name in exported, state_dir) for p in plan.targets
-    ]
+    return [build_command(p, rebaser, p.name in exported, state_dir) for p in plan.targets]
 
 
 def build_command(
     planned: PlannedTarget,
     rebaser: Rebaser,
-    mode: OutputMode,
     export_layout: bool,
     state_dir: str = STATE_DIR,
+    link_contexts: Mapping[str, str] | None = None,
+    metadata_file: str | None = None,
 ) -> BuildCommand:
+    """The command for one target. `link_contexts` (context name -> value) says where each
+    dependency's result is; by default its OCI layout in `state_dir`."""
     attrs = bake_attrs(planned, rebaser)
     unsupported = [k for k in UNSUPPORTED if k in attrs]
     if unsupported:
@@ -95,10 +96,13 @@ def build_command(
         argv += _flags(key, value)
     contexts = dict(attrs.get("contexts", {}))
     for ref, dep in planned.links.items():
-        contexts[ref] = "oci-layout://" + oci_layout_dir(dep, state_dir)
+        default = "oci-layout://" + oci_layout_dir(dep, state_dir)
+        contexts[ref] = (link_contexts or {}).get(ref, default)
     for name, value in contexts.items():
         argv += ["--build-context", f"{name}={value}"]
-    argv += _outputs(planned, attrs, mode, export_layout, state_dir)
+    argv += _outputs(planned, attrs, export_layout, state_dir)
+    if metadata_file is not None:
+        argv += ["--metadata-file", metadata_file]
     argv.append(attrs["context"])
     return BuildCommand(planned.name, tuple(argv), stdin)
 
@@ -131,21 +135,12 @@ def _entry_text(item: Any) -> str:
 
 
 def _outputs(
-    planned: PlannedTarget,
-    attrs: Mapping[str, Any],
-    mode: OutputMode,
-    export_layout: bool,
-    state_dir: str,
+    planned: PlannedTarget, attrs: Mapping[str, Any], export_layout: bool, state_dir: str
 ) -> list[str]:
-    if mode is OutputMode.PUSH:
-        outputs = ["type=registry"]
-    elif mode is OutputMode.LOAD:
-        outputs = ["type=docker"]
-    else:
-        outputs = [_entry_text(o) for o in attrs.get("output", [])]
-        if export_layout and not outputs:
+    outputs = [_entry_text(o) for o in attrs.get("output", [])]
+    if export_layout:
+        if not outputs:
             # Adding an output replaces the builder's default one: keep the image stored.
             outputs = ["type=docker"]
-    if export_layout:
         outputs.append(f"type=oci,dest={oci_layout_dir(planned.name, state_dir)},tar=false")
     return [part for o in outputs for part in ("--output", o)]

@@ -49,6 +49,7 @@ class BuildGraph:
     # One topological order of every target, ties broken by file order: selections are
     # slices of it, so planning stays linear.
     order: tuple[str, ...] = ()
+    dockerfiles: Mapping[str, DockerfileInfo] = field(default_factory=dict, repr=False)
 
     def dependencies(self, name: str) -> list[str]:
         return list(self.dag.predecessors(name))
@@ -132,7 +133,8 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
         for key, k in kinds.items()
     }
     dag.add_edges_from(edges)
-    return BuildGraph(project, dag, edges, _topological_order(project, dag, edges))
+    order = _topological_order(project, dag, edges)
+    return BuildGraph(project, dag, edges, order, dockerfiles)
 
 
 def _topological_order(

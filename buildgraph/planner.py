@@ -34,6 +34,7 @@ class PlannedTarget:
     links: Mapping[str, str]  # named context -> dependency, written or wired by buildgraph
     wired: Mapping[str, str]  # the subset of links buildgraph adds for Dockerfile references
     output: str  # what happens to the result, in words
+    outputs: tuple[Any, ...] = ()  # the output entries a build uses; () = the builder's default
 
     @property
     def name(self) -> str:
@@ -97,7 +98,7 @@ def make_plan(
         wired = {ref: d for d in needs for ref in graph.edge(d, name).refs}
         links = {**_written_links(target), **wired}
         problems.extend(_platform_problems(project, target, links))
-        if mode is OutputMode.PUSH and not target.tags:
+        if mode is OutputMode.PUSH and not target.tags and not target.outputs and name in requested:
             problems.append(
                 Problem(
                     "--push given, but the target has no tags to push to",
@@ -118,6 +119,7 @@ def make_plan(
                 links=MappingProxyType(links),
                 wired=MappingProxyType(wired),
                 output=describe_output(target, mode),
+                outputs=outputs_for(target, mode),
             )
         )
     if problems:
@@ -157,15 +159,29 @@ def _platform_problems(project: Project, target: Target, links: Mapping[str, str
     return problems
 
 
+def outputs_for(target: Target, mode: OutputMode) -> tuple[Any, ...]:
+    """A target's own `output` wins over --push/--load, which apply to the others; a target
+    with nothing to push (no tags) only feeds its dependents."""
+    if target.outputs:
+        return target.outputs
+    if mode is OutputMode.PUSH:
+        return ("type=registry",) if target.tags else ("type=cacheonly",)
+    if mode is OutputMode.LOAD:
+        return ("type=docker",)
+    return ()
+
+
 def describe_output(target: Target, mode: OutputMode) -> str:
     """What becomes of a target's result, said plainly: never a silent cache-only build."""
+    if target.outputs:
+        return "; ".join(_describe_entry(entry) for entry in target.outputs)
     if mode is OutputMode.PUSH:
+        if not target.tags:
+            return "build cache only: no tags to push (its dependents use it)"
         return "pushed to " + ", ".join(target.tags)
     if mode is OutputMode.LOAD:
         where = ", ".join(target.tags) or "an untagged image"
         return f"loaded into the local image store as {where}"
-    if target.outputs:
-        return "; ".join(_describe_entry(entry) for entry in target.outputs)
     return (
         "no output set: the docker driver stores the image locally; a docker-container "
         "builder keeps it only in its build cache (use --push or --load)"

@@ -78,6 +78,8 @@ def _is_within(path: Path, base: Path) -> bool:
 def bake_attrs(planned: PlannedTarget, rebaser: Rebaser) -> dict[str, Any]:
     """A planned target as bake's resolved JSON target: links wired, paths rebased."""
     attrs: dict[str, Any] = thaw(planned.target.attrs)
+    if planned.outputs:
+        attrs["output"] = thaw(planned.outputs)
     attrs["context"] = rebaser.context(planned.target.context)
     contexts = {k: rebaser.context(v) for k, v in attrs.get("contexts", {}).items()}
     contexts.update({ref: f"target:{dep}" for ref, dep in planned.wired.items()})

@@ -1,0 +1,85 @@
+"""`buildgraph build`: plan, check the builder can do it, run it, report.
+
+The order of the steps lives here; what each does lives in planner, environment and
+runner.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from buildgraph.console import Style
+from buildgraph.environment import Gap, plan_gaps
+from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK, EnvironmentProblem
+from buildgraph.events import Emit, Event, TargetResult, human_emitter, json_emitter, summary_table
+from buildgraph.pipeline import Loaded, plan
+from buildgraph.planner import OutputMode, Plan
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRequest:
+    names: tuple[str, ...] = ()
+    push: bool = False
+    load: bool = False
+    via: str = "bake"
+    jobs: int = 4
+    keep_going: bool = False
+    progress: str | None = None
+    builder: str | None = None
+    json_events: bool = False
+
+
+def output_mode(request: BuildRequest) -> OutputMode:
+    if request.push:
+        return OutputMode.PUSH
+    return OutputMode.LOAD if request.load else OutputMode.DEFAULT
+
+
+def preflight(loaded: Loaded, the_plan: Plan, builder: str | None) -> list[Gap]:
+    """The gaps between what the plan needs and what the builder offers; blocking ones
+    raise EnvironmentProblem (exit 3) before anything is built."""
+    from buildgraph.runner.probe import gather
+
+    gaps = plan_gaps(the_plan, gather(builder), loaded.graph.dockerfiles)
+    blocking = [g for g in gaps if g.blocking]
+    if blocking:
+        raise EnvironmentProblem(
+            "the builder cannot build this plan:\n"
+            + "\n".join(f"  - {g.problem}\n    fix: {g.fix}" for g in blocking)
+        )
+    return gaps
+
+
+def build(loaded: Loaded, request: BuildRequest) -> int:
+    from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
+
+    the_plan = plan(loaded, request.names, output_mode(request))
+    emit: Emit = json_emitter() if request.json_events else human_emitter()
+    for gap in preflight(loaded, the_plan, request.builder):
+        emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
+    for planned in the_plan.targets:
+        emit(Event("queued", planned.name, detail=planned.output,
+                   data={"wave": planned.wave, "platforms": list(planned.target.platforms)}))
+    options = BuildOptions(request.via, request.jobs, request.keep_going, request.progress,
+                           request.builder)
+    try:
+        results = run_plan(the_plan, options, emit)
+    except Interrupted as stop:
+        report(stop.results, request, emit)
+        return EXIT_INTERRUPTED
+    report(results, request, emit)
+    return EXIT_OK if all(r.status == "done" for r in results) else EXIT_BUILD_FAILED
+
+
+def report(results: list[TargetResult], request: BuildRequest, emit: Emit) -> None:
+    if request.json_events:
+        emit(Event("summary", data={"targets": [
+            {"name": r.name, "platforms": list(r.platforms), "status": r.status,
+             "seconds": round(r.seconds, 3), "digest": r.digest, "detail": r.detail}
+            for r in results
+        ]}))
+        return
+    print(summary_table(results, Style.for_stream(sys.stderr)), file=sys.stderr)
+
+

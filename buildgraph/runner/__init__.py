@@ -1,0 +1,1 @@
+"""The only place buildgraph starts processes: probing the engine and running builds."""

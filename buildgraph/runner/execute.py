@@ -1,0 +1,313 @@
+"""Running a plan against the current buildx builder.
+
+`--via bake`: one `docker buildx bake` per bake run of the plan, on a bake file rendered
+into .buildgraph/. `--via commands`: one `docker buildx build` per target, up to -j at once,
+each dependency handed to its dependents as the exact result just built (an OCI layout on
+disk, or the pushed digest). A failed target skips its dependents; with --keep-going the
+independent targets go on. Ctrl-C stops every build started.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from buildgraph.commands import build_command, linked_dependencies
+from buildgraph.entries import entry_fields
+from buildgraph.events import Emit, Event, TargetResult
+from buildgraph.fsutil import write_atomic
+from buildgraph.planner import Plan, PlannedTarget
+from buildgraph.render import Rebaser
+from buildgraph.render.bake_json import render_bake_json
+from buildgraph.runner.process import Running
+
+STATE_DIR = ".buildgraph"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    via: str = "bake"  # "bake" or "commands"
+    jobs: int = 4
+    keep_going: bool = False
+    progress: str | None = None  # buildx's own progress shown (auto, plain, tty), or None
+    builder: str | None = None
+
+
+class Interrupted(Exception):
+    """Ctrl-C: every started build was stopped; `results` says where each target got to."""
+
+    def __init__(self, results: list[TargetResult]) -> None:
+        super().__init__("interrupted")
+        self.results = results
+
+
+def state_dir(plan: Plan) -> Path:
+    """.buildgraph/ beside the project file, ignoring itself in git."""
+    folder = plan.project.root / STATE_DIR
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# buildgraph's working files\n*\n")
+    return folder
+
+
+def run_plan(plan: Plan, options: BuildOptions, emit: Emit) -> list[TargetResult]:
+    runner = _BakeRunner if options.via == "bake" else _CommandRunner
+    return runner(plan, options, emit).run()
+
+
+def last_error(log: Path) -> str | None:
+    """The line of a buildx log that says what went wrong."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        if "ERROR" in line or "error:" in line.lower():
+            return line.strip()[:300]
+    return lines[-1].strip()[:300] if lines else None
+
+
+def _digest(metadata: dict[str, Any]) -> str | None:
+    value = metadata.get("containerimage.digest")
+    return str(value) if value else None
+
+
+def _echo(prefix: str) -> Callable[[str], None]:
+    lock = threading.Lock()
+
+    def echo(line: str) -> None:
+        with lock:
+            print(f"{prefix}{line}", end="", flush=True)
+
+    return echo
+
+
+class _Runner:
+    def __init__(self, plan: Plan, options: BuildOptions, emit: Emit) -> None:
+        self.plan = plan
+        self.options = options
+        self.emit = emit
+        self.state = state_dir(plan)
+        self.root = plan.project.root
+        self.results: dict[str, TargetResult] = {}
+        self.failed = False
+
+    def blocked(self, planned: PlannedTarget) -> str | None:
+        """Why a target cannot start, if it cannot: a dependency that did not succeed."""
+        for dep in planned.needs:
+            result = self.results.get(dep)
+            if result is not None and result.status != "done":
+                return f"needs {dep}, which {'was ' if result.status == 'skipped' else ''}{result.status}"
+        if self.failed and not self.options.keep_going:
+            return "stopped after a failure (--keep-going builds what does not depend on it)"
+        return None
+
+    def skip(self, planned: PlannedTarget, why: str) -> None:
+        self.results[planned.name] = TargetResult(planned.name, planned.target.platforms, "skipped",
+                                                  detail=why)
+        self.emit(Event("skipped", planned.name, status="skipped", detail=why))
+
+    def finish(self, planned: PlannedTarget, result: TargetResult) -> None:
+        self.results[planned.name] = result
+        self.failed |= result.status == "failed"
+        self.emit(Event("finished", planned.name, status=result.status, seconds=result.seconds,
+                        detail=result.detail if result.status != "done" else result.digest,
+                        data={"digest": result.digest} if result.digest else {}))
+
+    def ordered(self) -> list[TargetResult]:
+        return [self.results[p.name] for p in self.plan.targets if p.name in self.results]
+
+    def progress_flag(self) -> list[str]:
+        return ["--progress", self.options.progress or "plain"]
+
+    def builder_flag(self) -> list[str]:
+        return ["--builder", self.options.builder] if self.options.builder else []
+
+    def run(self) -> list[TargetResult]:
+        raise NotImplementedError
+
+
+class _BakeRunner(_Runner):
+    def run(self) -> list[TargetResult]:
+        bake_file = self.state / "bake.json"
+        write_atomic(bake_file, render_bake_json(self.plan, Rebaser(self.plan.project, self.root)))
+        for number, stage in enumerate(self.plan.stages, start=1):
+            ready = []
+            for planned in stage:
+                why = self.blocked(planned)
+                if why:
+                    self.skip(planned, why)
+                else:
+                    ready.append(planned)
+            if ready:
+                self.bake(number, ready, bake_file)
+        return self.ordered()
+
+    def bake(self, number: int, stage: list[PlannedTarget], bake_file: Path) -> None:
+        metadata_file = self.state / f"bake-{number}.metadata.json"
+        metadata_file.unlink(missing_ok=True)
+        log = self.state / "logs" / f"bake-{number}.log"
+        argv = ["docker", "buildx", *self.builder_flag(), "bake", "-f", str(bake_file),
+                "--metadata-file", str(metadata_file), *self.progress_flag(),
+                *(p.name for p in stage)]
+        for planned in stage:
+            self.emit(Event("started", planned.name, detail=f"bake run {number}"))
+        started = time.monotonic()
+        process = Running(argv, self.root, log, echo=_echo("") if self.options.progress else None)
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            process.stop()
+            seconds = time.monotonic() - started
+            for planned in stage:
+                self.results[planned.name] = TargetResult(
+                    planned.name, planned.target.platforms, "cancelled", seconds, log=str(log))
+            raise Interrupted(self.ordered()) from None
+        seconds = time.monotonic() - started
+        metadata = _read_json(metadata_file)
+        error = last_error(log) if code else None
+        culprit = _failed_target(error, [p.name for p in stage])
+        for planned in stage:
+            entry = metadata.get(planned.name, {})
+            if code == 0:
+                status = "done"
+            elif culprit and planned.name != culprit:
+                status = "cancelled"  # bake stops the whole run when one target fails
+            else:
+                status = "failed"
+            self.finish(planned, TargetResult(
+                planned.name, planned.target.platforms, status, seconds,
+                _digest(entry) if isinstance(entry, dict) else None,
+                error if status != "done" else None, str(log)))
+
+
+def _failed_target(error: str | None, names: list[str]) -> str | None:
+    """The target a bake error names, when it names exactly one of the run."""
+    if not error:
+        return None
+    named = [n for n in names if f"target {n}:" in error or f"[{n} " in error]
+    return named[0] if len(named) == 1 else None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _next(finished: queue.Queue[str]) -> str:
+    # A short timeout keeps the main thread where Ctrl-C can reach it.
+    while True:
+        try:
+            return finished.get(timeout=0.2)
+        except queue.Empty:
+            continue
+
+
+def _repository(tag: str) -> str:
+    """`host:5000/a/b:tag` -> `host:5000/a/b`."""
+    name, _, last = tag.rpartition("/")
+    if ":" in last:
+        last = last.split(":", 1)[0]
+    return f"{name}/{last}" if name else last
+
+
+class _CommandRunner(_Runner):
+    def __init__(self, plan: Plan, options: BuildOptions, emit: Emit) -> None:
+        super().__init__(plan, options, emit)
+        self.rebaser = Rebaser(plan.project, self.root)
+        self.exported = linked_dependencies(plan)
+        self.oci = self.state / "oci"
+        self.digests: dict[str, str] = {}
+        self.running: dict[str, tuple[Running, float, PlannedTarget]] = {}
+        self.done: queue.Queue[str] = queue.Queue()
+
+    def run(self) -> list[TargetResult]:
+        pending = list(self.plan.targets)
+        try:
+            while pending or self.running:
+                pending = self.start_ready(pending)
+                if self.running:
+                    self.collect(_next(self.done))
+        except KeyboardInterrupt:
+            self.stop_all()
+            raise Interrupted(self.ordered()) from None
+        return self.ordered()
+
+    def start_ready(self, pending: list[PlannedTarget]) -> list[PlannedTarget]:
+        left = []
+        for planned in pending:
+            waiting = any(d not in self.results for d in planned.needs)
+            if waiting or len(self.running) >= max(1, self.options.jobs):
+                left.append(planned)
+                continue
+            why = self.blocked(planned)
+            if why:
+                self.skip(planned, why)
+            else:
+                self.start(planned)
+        return left
+
+    def link_contexts(self, planned: PlannedTarget) -> dict[str, str]:
+        contexts = {}
+        for ref, dep in planned.links.items():
+            digest = self.digests.get(dep)
+            dependency = self.plan[dep]
+            pushed = any(entry_fields(o).get("type") == "registry" for o in dependency.outputs)
+            if pushed and digest and dependency.target.tags:
+                contexts[ref] = f"docker-image://{_repository(dependency.target.tags[0])}@{digest}"
+            else:
+                pin = f"@{digest}" if digest else ""
+                contexts[ref] = f"oci-layout://{self.oci / dep}{pin}"
+        return contexts
+
+    def start(self, planned: PlannedTarget) -> None:
+        name = planned.name
+        if name in self.exported:
+            shutil.rmtree(self.oci / name, ignore_errors=True)
+        metadata = self.state / "metadata" / f"{name}.json"
+        metadata.parent.mkdir(parents=True, exist_ok=True)
+        metadata.unlink(missing_ok=True)
+        command = build_command(planned, self.rebaser, name in self.exported, str(self.oci),
+                                self.link_contexts(planned), str(metadata))
+        argv = list(command.argv)
+        argv[2:3] = [*self.builder_flag(), "build", *self.progress_flag()]
+        log = self.state / "logs" / f"{name}.log"
+        echo = _echo(f"[{name}] ") if self.options.progress else None
+        self.emit(Event("started", name, detail=", ".join(planned.target.platforms) or None))
+        process = Running(argv, self.root, log, command.stdin, echo)
+        self.running[name] = (process, time.monotonic(), planned)
+        threading.Thread(target=self._wait, args=(name, process), daemon=True).start()
+
+    def _wait(self, name: str, process: Running) -> None:
+        process.wait()
+        self.done.put(name)
+
+    def collect(self, name: str) -> None:
+        process, started, planned = self.running.pop(name)
+        code = process.wait()
+        seconds = time.monotonic() - started
+        digest = _digest(_read_json(self.state / "metadata" / f"{name}.json"))
+        if digest:
+            self.digests[name] = digest
+        status = "done" if code == 0 else "failed"
+        self.finish(planned, TargetResult(
+            name, planned.target.platforms, status, seconds, digest,
+            None if code == 0 else last_error(process.log), str(process.log)))
+
+    def stop_all(self) -> None:
+        for name, (process, started, planned) in list(self.running.items()):
+            process.stop()
+            self.results[name] = TargetResult(name, planned.target.platforms, "cancelled",
+                                              time.monotonic() - started, log=str(process.log))
+        self.running.clear()

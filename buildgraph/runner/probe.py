@@ -1,0 +1,79 @@
+"""Asking docker, buildx and the kernel what the builder can do."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from buildgraph.environment import Facts
+
+BINFMT = Path("/proc/sys/fs/binfmt_misc")
+TIMEOUT = 20
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 1, "", str(exc)
+    return done.returncode, done.stdout, done.stderr
+
+
+def binfmt_entries(root: Path = BINFMT) -> dict[str, bool]:
+    """qemu name -> whether its binfmt_misc entry is enabled. The builder's platform list
+    is fixed when the daemon starts; only this file tells whether emulation works now."""
+    entries: dict[str, bool] = {}
+    try:
+        names = [p for p in root.iterdir() if p.name.startswith("qemu-")]
+    except OSError:
+        return entries
+    for path in names:
+        try:
+            first = path.read_text().splitlines()[0].strip()
+        except (OSError, IndexError):
+            continue
+        entries[path.name.removeprefix("qemu-")] = first == "enabled"
+    return entries
+
+
+def gather(builder: str | None = None) -> Facts:
+    docker = shutil.which("docker")
+    if docker is None:
+        return Facts(binfmt=binfmt_entries())
+    code, out, err = _run([docker, "buildx", "version"])
+    if code != 0:
+        return Facts(docker=docker, buildx_error=(err or out).strip().splitlines()[-1:][0]
+                     if (err or out).strip() else None, binfmt=binfmt_entries())
+    version = re.search(r"v?(\d+\.\d+\.\d+)", out)
+    inspect = [docker, "buildx", "inspect", *(["--builder", builder] if builder else [])]
+    code, out, err = _run(inspect)
+    name = driver = None
+    platforms: tuple[str, ...] = ()
+    if code == 0:
+        fields = dict(re.findall(r"^(Name|Driver|Platforms|Status):\s*(.*)$", out, re.M))
+        name, driver = fields.get("Name"), fields.get("Driver")
+        platforms = tuple(p.strip() for p in fields.get("Platforms", "").split(",") if p.strip())
+        if fields.get("Status", "running") not in ("running", "inactive"):
+            driver = None
+    store = None
+    if driver == "docker":
+        code_i, out_i, _ = _run([docker, "info", "--format", "{{json .DriverStatus}}"])
+        if code_i == 0:
+            try:
+                status = json.loads(out_i or "null") or []
+            except ValueError:
+                status = []
+            store = any("io.containerd.snapshotter" in str(v) for _, v in status)
+    return Facts(
+        docker=docker,
+        buildx_version=version.group(1) if version else "unknown",
+        builder=name,
+        driver=driver,
+        builder_platforms=platforms,
+        builder_error=None if code == 0 else (err or out).strip()[-300:],
+        containerd_store=store,
+        binfmt=binfmt_entries(),
+    )

@@ -1,0 +1,95 @@
+"""Starting a build process in its own process group, logging it, and stopping it whole.
+
+buildx runs helpers of its own; signalling the group (not just the pid) is what leaves no
+process behind on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+GRACE_SECONDS = 5.0
+
+
+class Running:
+    """A child process whose output goes to a log file and, optionally, to a callback."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        log: Path,
+        stdin_text: str | None = None,
+        echo: Callable[[str], None] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        self.process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+            errors="replace",
+            env=env,
+        )
+        if stdin_text is not None:
+            assert self.process.stdin is not None
+            self.process.stdin.write(stdin_text)
+            self.process.stdin.close()
+        self._reader = threading.Thread(target=self._pump, args=(echo,), daemon=True)
+        self._reader.start()
+
+    def _pump(self, echo: Callable[[str], None] | None) -> None:
+        assert self.process.stdout is not None
+        with self.log.open("w", encoding="utf-8") as sink:
+            for line in self.process.stdout:
+                sink.write(line)
+                sink.flush()
+                if echo is not None:
+                    echo(line)
+
+    def wait(self) -> int:
+        code = self.process.wait()
+        self._reader.join()
+        return code
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def stop(self) -> None:
+        """SIGINT to the whole group (buildx cancels its builds), then TERM, then KILL."""
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+            if self.process.poll() is not None:
+                break
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(timeout=GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                continue
+        # The group may outlive its leader: make sure nothing of it is left.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._reader.join(timeout=GRACE_SECONDS)
+
+
+def run_quietly(argv: Sequence[str], cwd: Path | None = None, timeout: float = 120) -> tuple[int, str]:
+    """A short helper command (imagetools, inspect): exit code and combined output."""
+    try:
+        done = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 1, str(exc)
+    return done.returncode, done.stdout + done.stderr

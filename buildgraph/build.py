@@ -59,10 +59,17 @@ def build(loaded: Loaded, request: BuildRequest) -> int:
     for gap in preflight(loaded, the_plan, request.builder):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
     for planned in the_plan.targets:
-        emit(Event("queued", planned.name, detail=planned.output,
-                   data={"wave": planned.wave, "platforms": list(planned.target.platforms)}))
-    options = BuildOptions(request.via, request.jobs, request.keep_going, request.progress,
-                           request.builder)
+        emit(
+            Event(
+                "queued",
+                planned.name,
+                detail=planned.output,
+                data={"wave": planned.wave, "platforms": list(planned.target.platforms)},
+            )
+        )
+    options = BuildOptions(
+        request.via, request.jobs, request.keep_going, request.progress, request.builder
+    )
     try:
         results = run_plan(the_plan, options, emit)
     except Interrupted as stop:
@@ -74,12 +81,23 @@ def build(loaded: Loaded, request: BuildRequest) -> int:
 
 def report(results: list[TargetResult], request: BuildRequest, emit: Emit) -> None:
     if request.json_events:
-        emit(Event("summary", data={"targets": [
-            {"name": r.name, "platforms": list(r.platforms), "status": r.status,
-             "seconds": round(r.seconds, 3), "digest": r.digest, "detail": r.detail}
-            for r in results
-        ]}))
+        emit(
+            Event(
+                "summary",
+                data={
+                    "targets": [
+                        {
+                            "name": r.name,
+                            "platforms": list(r.platforms),
+                            "status": r.status,
+                            "seconds": round(r.seconds, 3),
+                            "digest": r.digest,
+                            "detail": r.detail,
+                        }
+                        for r in results
+                    ]
+                },
+            )
+        )
         return
     print(summary_table(results, Style.for_stream(sys.stderr)), file=sys.stderr)
-
-

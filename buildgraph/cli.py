@@ -78,16 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
     where = build.add_mutually_exclusive_group()
     where.add_argument("--push", action="store_true", help="push every tagged image")
     where.add_argument("--load", action="store_true", help="load every image into docker")
-    build.add_argument("--via", choices=["bake", "commands"], default="bake",
-                       help="one bake run per stage (default), or one build per target")
+    build.add_argument(
+        "--via",
+        choices=["bake", "commands"],
+        default="bake",
+        help="one bake run per stage (default), or one build per target",
+    )
     build.add_argument("-j", "--jobs", type=int, default=4, help="parallel builds (commands)")
-    build.add_argument("--keep-going", action="store_true",
-                       help="after a failure, still build what does not depend on it")
-    build.add_argument("--progress", choices=["auto", "plain", "tty"],
-                       help="show buildx's own progress output")
+    build.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a failure, still build what does not depend on it",
+    )
+    build.add_argument(
+        "--progress", choices=["auto", "plain", "tty"], help="show buildx's own progress output"
+    )
     build.add_argument("--builder", help="buildx builder to use (default: the current one)")
-    build.add_argument("--format", choices=["text", "json"], default="text",
-                       help="json: one event per line on stdout")
+    build.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="json: one event per line on stdout",
+    )
     build.set_defaults(handler=_build)
 
     graph = commands.add_parser("graph", help="the DAG as Graphviz dot or Mermaid")

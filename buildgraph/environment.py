@@ -62,6 +62,10 @@ def arch_of(platform: str) -> str:
     return parts[1] if len(parts) > 1 else parts[0]
 
 
+def qemu_name(platform: str) -> str:
+    return QEMU_NAMES.get(arch_of(platform), arch_of(platform))
+
+
 def is_native(platform: str, facts: Facts) -> bool:
     if platform == "local":
         return True
@@ -84,26 +88,33 @@ def emulated_stages(info: DockerfileInfo | None) -> list[int]:
 def tool_gaps(facts: Facts) -> list[Gap]:
     gaps = []
     if facts.docker is None:
-        gaps.append(Gap(
-            "the docker CLI is not installed",
-            "Debian/Ubuntu: apt-get install docker.io (or docker-ce-cli); Alpine: apk add "
-            "docker-cli; macOS/Windows: install Docker Desktop",
-        ))
+        gaps.append(
+            Gap(
+                "the docker CLI is not installed",
+                "Debian/Ubuntu: apt-get install docker.io (or docker-ce-cli); Alpine: apk add "
+                "docker-cli; macOS/Windows: install Docker Desktop",
+            )
+        )
         return gaps
     if facts.buildx_version is None:
-        gaps.append(Gap(
-            "the buildx plugin is missing (`docker: 'buildx' is not a docker command`)"
-            + (f": {facts.buildx_error}" if facts.buildx_error else ""),
-            "Debian/Ubuntu: apt-get install docker-buildx (docker-buildx-plugin from Docker's "
-            "repository); Alpine: apk add docker-cli-buildx; Docker Desktop ships it; or copy "
-            "the docker-buildx binary to ~/.docker/cli-plugins/",
-        ))
+        gaps.append(
+            Gap(
+                "the buildx plugin is missing (`docker: 'buildx' is not a docker command`)"
+                + (f": {facts.buildx_error}" if facts.buildx_error else ""),
+                "Debian/Ubuntu: apt-get install docker-buildx (docker-buildx-plugin from Docker's "
+                "repository); Alpine: apk add docker-cli-buildx; Docker Desktop ships it; or copy "
+                "the docker-buildx binary to ~/.docker/cli-plugins/",
+            )
+        )
         return gaps
     if facts.driver is None:
-        gaps.append(Gap(
-            f"no usable buildx builder{': ' + facts.builder_error if facts.builder_error else ''}",
-            "start the Docker daemon (dockerd), or create a builder: docker buildx create --use",
-        ))
+        why = f": {facts.builder_error}" if facts.builder_error else ""
+        gaps.append(
+            Gap(
+                f"no usable buildx builder{why}",
+                "start the Docker daemon (dockerd), or create a builder: docker buildx create --use",
+            )
+        )
     return gaps
 
 
@@ -132,12 +143,11 @@ def _emulation_gaps(
         for platform in planned.target.platforms:
             if is_native(platform, facts):
                 continue
-            qemu = QEMU_NAMES.get(arch_of(platform), arch_of(platform))
-            if not facts.binfmt.get(qemu, False):
+            if not facts.binfmt.get(qemu_name(platform), False):
                 users.setdefault(platform, []).append(planned.name)
     return [
         Gap(
-            f"{platform} needs QEMU, but no binfmt_misc entry for {QEMU_NAMES.get(arch_of(platform), arch_of(platform))} "
+            f"{platform} needs QEMU, but no binfmt_misc entry for {qemu_name(platform)} "
             f"is enabled: RUN steps of {', '.join(names)} would fail with `exec format error`",
             "Debian/Ubuntu: apt-get install qemu-user-static binfmt-support && "
             "update-binfmts --enable; any Docker host: docker run --privileged --rm "
@@ -160,13 +170,15 @@ def _load_gaps(plan: Plan, facts: Facts) -> list[Gap]:
         if facts.driver == "docker"
         else f"the {facts.driver} driver"
     )
-    return [Gap(
-        f"--load of several platforms ({', '.join(several)}): {why} cannot store a "
-        "multi-platform image in the local image store",
-        'enable the containerd image store ({"features": {"containerd-snapshotter": true}} '
-        "in /etc/docker/daemon.json, or Docker Desktop's setting) and use the docker driver; "
-        "or --push to a registry; or build one platform",
-    )]
+    return [
+        Gap(
+            f"--load of several platforms ({', '.join(several)}): {why} cannot store a "
+            "multi-platform image in the local image store",
+            'enable the containerd image store ({"features": {"containerd-snapshotter": true}} '
+            "in /etc/docker/daemon.json, or Docker Desktop's setting) and use the docker driver; "
+            "or --push to a registry; or build one platform",
+        )
+    ]
 
 
 def _cache_only_gaps(plan: Plan, facts: Facts) -> list[Gap]:
@@ -175,9 +187,11 @@ def _cache_only_gaps(plan: Plan, facts: Facts) -> list[Gap]:
     silent = [p.name for p in plan.targets if not p.outputs]
     if not silent:
         return []
-    return [Gap(
-        f"the {facts.driver} driver keeps results without an output only in its build cache "
-        f"(\"No output specified\"): {', '.join(silent)}",
-        "add --load or --push, or an `output` to those targets",
-        blocking=False,
-    )]
+    return [
+        Gap(
+            f"the {facts.driver} driver keeps results without an output only in its build cache "
+            f'("No output specified"): {", ".join(silent)}',
+            "add --load or --push, or an `output` to those targets",
+            blocking=False,
+        )
+    ]

@@ -87,13 +87,15 @@ def summary_table(results: Sequence[TargetResult], style: Style) -> str:
     """A table a person reads after the build: target, platforms, status, time, digest."""
     rows = [("target", "platforms", "status", "seconds", "digest")]
     for r in results:
-        rows.append((
-            r.name,
-            ", ".join(r.platforms) or "-",
-            r.status,
-            f"{r.seconds:.1f}" if r.status in ("done", "failed", "cancelled") else "-",
-            (r.digest or "-")[:19],
-        ))
+        rows.append(
+            (
+                r.name,
+                ", ".join(r.platforms) or "-",
+                r.status,
+                f"{r.seconds:.1f}" if r.status in ("done", "failed", "cancelled") else "-",
+                (r.digest or "-")[:19],
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = []
     for index, row in enumerate(rows):

@@ -55,3 +55,38 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return project
 
     return make
+
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session")
+def engine(buildx: str) -> str:
+    """A running BuildKit (dockerd) and the local registry on 127.0.0.1:5000."""
+    info = subprocess.run(
+        [buildx, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True
+    )
+    if info.returncode != 0:
+        _missing(f"no Docker daemon answers: {info.stderr.strip()[:200]}")
+    import urllib.request
+
+    try:
+        urllib.request.urlopen("http://127.0.0.1:5000/v2/", timeout=5).close()
+    except OSError as exc:
+        _missing(f"no registry on 127.0.0.1:5000: {exc}")
+    return buildx
+
+
+@pytest.fixture()
+def chain(tmp_path: Path, engine: str) -> Path:
+    """A copy of tests/fixtures/chain with busybox staged for its FROM scratch base."""
+    project = tmp_path / "chain"
+    shutil.copytree(FIXTURES / "chain", project)
+    staged = subprocess.run(
+        ["bash", str(REPO / "scripts" / "stage-busybox.sh"), str(project / "base" / "rootfs")],
+        capture_output=True,
+        text=True,
+    )
+    if staged.returncode != 0:
+        _missing(f"busybox is not staged: {staged.stderr.strip()}")
+    return project

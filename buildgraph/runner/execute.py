@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from buildgraph.bakelog import attribute_failures, exported_targets, failed_steps
 from buildgraph.commands import build_command, linked_dependencies
 from buildgraph.entries import entry_fields
 from buildgraph.events import Emit, Event, TargetResult
@@ -105,22 +106,31 @@ class _Runner:
         for dep in planned.needs:
             result = self.results.get(dep)
             if result is not None and result.status != "done":
-                return f"needs {dep}, which {'was ' if result.status == 'skipped' else ''}{result.status}"
+                was = "was " if result.status == "skipped" else ""
+                return f"needs {dep}, which {was}{result.status}"
         if self.failed and not self.options.keep_going:
             return "stopped after a failure (--keep-going builds what does not depend on it)"
         return None
 
     def skip(self, planned: PlannedTarget, why: str) -> None:
-        self.results[planned.name] = TargetResult(planned.name, planned.target.platforms, "skipped",
-                                                  detail=why)
+        self.results[planned.name] = TargetResult(
+            planned.name, planned.target.platforms, "skipped", detail=why
+        )
         self.emit(Event("skipped", planned.name, status="skipped", detail=why))
 
     def finish(self, planned: PlannedTarget, result: TargetResult) -> None:
         self.results[planned.name] = result
         self.failed |= result.status == "failed"
-        self.emit(Event("finished", planned.name, status=result.status, seconds=result.seconds,
-                        detail=result.detail if result.status != "done" else result.digest,
-                        data={"digest": result.digest} if result.digest else {}))
+        self.emit(
+            Event(
+                "finished",
+                planned.name,
+                status=result.status,
+                seconds=result.seconds,
+                detail=result.detail if result.status != "done" else result.digest,
+                data={"digest": result.digest} if result.digest else {},
+            )
+        )
 
     def ordered(self) -> list[TargetResult]:
         return [self.results[p.name] for p in self.plan.targets if p.name in self.results]
@@ -139,25 +149,59 @@ class _BakeRunner(_Runner):
     def run(self) -> list[TargetResult]:
         bake_file = self.state / "bake.json"
         write_atomic(bake_file, render_bake_json(self.plan, Rebaser(self.plan.project, self.root)))
-        for number, stage in enumerate(self.plan.stages, start=1):
-            ready = []
-            for planned in stage:
-                why = self.blocked(planned)
-                if why:
-                    self.skip(planned, why)
-                else:
-                    ready.append(planned)
-            if ready:
-                self.bake(number, ready, bake_file)
+        runs = 0
+        for stage in self.plan.stages:
+            left = list(stage)
+            # A failed bake run cancels the rest of it: with --keep-going, what was cut
+            # short and does not depend on the failure runs again.
+            while left:
+                ready = []
+                for planned in left:
+                    why = self.blocked(planned)
+                    if why:
+                        self.skip(planned, why)
+                    else:
+                        ready.append(planned)
+                if not ready:
+                    break
+                runs += 1
+                self.bake(runs, ready, bake_file)
+                left = [p for p in ready if self.results[p.name].status == "cancelled"]
+                if not self.options.keep_going or len(left) == len(ready):
+                    break
         return self.ordered()
+
+    def dockerfile_texts(self, stage: list[PlannedTarget]) -> dict[str, str]:
+        texts = {}
+        for planned in stage:
+            inline = planned.target.dockerfile_inline
+            path = self.plan.project.dockerfile_path(planned.target)
+            try:
+                texts[planned.name] = (
+                    inline
+                    if inline is not None
+                    else (path.read_text(errors="replace") if path else "")
+                )
+            except OSError:
+                texts[planned.name] = ""
+        return texts
 
     def bake(self, number: int, stage: list[PlannedTarget], bake_file: Path) -> None:
         metadata_file = self.state / f"bake-{number}.metadata.json"
         metadata_file.unlink(missing_ok=True)
         log = self.state / "logs" / f"bake-{number}.log"
-        argv = ["docker", "buildx", *self.builder_flag(), "bake", "-f", str(bake_file),
-                "--metadata-file", str(metadata_file), *self.progress_flag(),
-                *(p.name for p in stage)]
+        argv = [
+            "docker",
+            "buildx",
+            *self.builder_flag(),
+            "bake",
+            "-f",
+            str(bake_file),
+            "--metadata-file",
+            str(metadata_file),
+            *self.progress_flag(),
+            *(p.name for p in stage),
+        ]
         for planned in stage:
             self.emit(Event("started", planned.name, detail=f"bake run {number}"))
         started = time.monotonic()
@@ -169,32 +213,46 @@ class _BakeRunner(_Runner):
             seconds = time.monotonic() - started
             for planned in stage:
                 self.results[planned.name] = TargetResult(
-                    planned.name, planned.target.platforms, "cancelled", seconds, log=str(log))
+                    planned.name, planned.target.platforms, "cancelled", seconds, log=str(log)
+                )
             raise Interrupted(self.ordered()) from None
         seconds = time.monotonic() - started
         metadata = _read_json(metadata_file)
         error = last_error(log) if code else None
-        culprit = _failed_target(error, [p.name for p in stage])
-        for planned in stage:
+        lines = log.read_text(errors="replace").splitlines() if code else []
+        exported = exported_targets(lines)
+        order = [p.name for p in stage]
+        culprits = attribute_failures(failed_steps(lines), self.dockerfile_texts(stage), order)
+        for planned in stage:  # in build order: dependencies are settled first
             entry = metadata.get(planned.name, {})
-            if code == 0:
+            # BuildKit shares a step between targets and may report it under the
+            # dependent's name: a target whose dependency failed did not fail itself.
+            broken = [
+                d
+                for d in planned.needs
+                if self.results.get(d) and self.results[d].status in ("failed", "skipped")
+            ]
+            if code == 0 or planned.name in exported:
                 status = "done"
-            elif culprit and planned.name != culprit:
-                status = "cancelled"  # bake stops the whole run when one target fails
-            else:
+            elif broken:
+                self.skip(planned, f"needs {broken[0]}, which {self.results[broken[0]].status}")
+                continue
+            elif planned.name in culprits or not culprits:
                 status = "failed"
-            self.finish(planned, TargetResult(
-                planned.name, planned.target.platforms, status, seconds,
-                _digest(entry) if isinstance(entry, dict) else None,
-                error if status != "done" else None, str(log)))
-
-
-def _failed_target(error: str | None, names: list[str]) -> str | None:
-    """The target a bake error names, when it names exactly one of the run."""
-    if not error:
-        return None
-    named = [n for n in names if f"target {n}:" in error or f"[{n} " in error]
-    return named[0] if len(named) == 1 else None
+            else:
+                status = "cancelled"  # bake stops the whole run when one target fails
+            self.finish(
+                planned,
+                TargetResult(
+                    planned.name,
+                    planned.target.platforms,
+                    status,
+                    seconds,
+                    _digest(entry) if isinstance(entry, dict) else None,
+                    error if status != "done" else None,
+                    str(log),
+                ),
+            )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -212,6 +270,12 @@ def _next(finished: queue.Queue[str]) -> str:
             return finished.get(timeout=0.2)
         except queue.Empty:
             continue
+
+
+def _pushed_repositories(planned: PlannedTarget) -> set[str]:
+    if not any(entry_fields(o).get("type") == "registry" for o in planned.outputs):
+        return set()
+    return {_repository(tag) for tag in planned.target.tags}
 
 
 def _repository(tag: str) -> str:
@@ -248,7 +312,8 @@ class _CommandRunner(_Runner):
         left = []
         for planned in pending:
             waiting = any(d not in self.results for d in planned.needs)
-            if waiting or len(self.running) >= max(1, self.options.jobs):
+            full = len(self.running) >= max(1, self.options.jobs)
+            if waiting or full or self.pushes_clash(planned):
                 left.append(planned)
                 continue
             why = self.blocked(planned)
@@ -257,6 +322,15 @@ class _CommandRunner(_Runner):
             else:
                 self.start(planned)
         return left
+
+    def pushes_clash(self, planned: PlannedTarget) -> bool:
+        """Whether a running build pushes to a repository this one pushes to: a registry
+        that writes tag links non-atomically (distribution's filesystem storage) answers
+        concurrent pushes to one repository with 500s, so those wait for each other."""
+        mine = _pushed_repositories(planned)
+        return bool(mine) and any(
+            mine & _pushed_repositories(other) for _, _, other in self.running.values()
+        )
 
     def link_contexts(self, planned: PlannedTarget) -> dict[str, str]:
         contexts = {}
@@ -278,8 +352,14 @@ class _CommandRunner(_Runner):
         metadata = self.state / "metadata" / f"{name}.json"
         metadata.parent.mkdir(parents=True, exist_ok=True)
         metadata.unlink(missing_ok=True)
-        command = build_command(planned, self.rebaser, name in self.exported, str(self.oci),
-                                self.link_contexts(planned), str(metadata))
+        command = build_command(
+            planned,
+            self.rebaser,
+            name in self.exported,
+            str(self.oci),
+            self.link_contexts(planned),
+            str(metadata),
+        )
         argv = list(command.argv)
         argv[2:3] = [*self.builder_flag(), "build", *self.progress_flag()]
         log = self.state / "logs" / f"{name}.log"
@@ -301,13 +381,27 @@ class _CommandRunner(_Runner):
         if digest:
             self.digests[name] = digest
         status = "done" if code == 0 else "failed"
-        self.finish(planned, TargetResult(
-            name, planned.target.platforms, status, seconds, digest,
-            None if code == 0 else last_error(process.log), str(process.log)))
+        self.finish(
+            planned,
+            TargetResult(
+                name,
+                planned.target.platforms,
+                status,
+                seconds,
+                digest,
+                None if code == 0 else last_error(process.log),
+                str(process.log),
+            ),
+        )
 
     def stop_all(self) -> None:
         for name, (process, started, planned) in list(self.running.items()):
             process.stop()
-            self.results[name] = TargetResult(name, planned.target.platforms, "cancelled",
-                                              time.monotonic() - started, log=str(process.log))
+            self.results[name] = TargetResult(
+                name,
+                planned.target.platforms,
+                "cancelled",
+                time.monotonic() - started,
+                log=str(process.log),
+            )
         self.running.clear()

@@ -45,8 +45,13 @@ def gather(builder: str | None = None) -> Facts:
         return Facts(binfmt=binfmt_entries())
     code, out, err = _run([docker, "buildx", "version"])
     if code != 0:
-        return Facts(docker=docker, buildx_error=(err or out).strip().splitlines()[-1:][0]
-                     if (err or out).strip() else None, binfmt=binfmt_entries())
+        return Facts(
+            docker=docker,
+            buildx_error=(err or out).strip().splitlines()[-1:][0]
+            if (err or out).strip()
+            else None,
+            binfmt=binfmt_entries(),
+        )
     version = re.search(r"v?(\d+\.\d+\.\d+)", out)
     inspect = [docker, "buildx", "inspect", *(["--builder", builder] if builder else [])]
     code, out, err = _run(inspect)

@@ -6,6 +6,7 @@ process behind on Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -79,14 +80,14 @@ class Running:
             except subprocess.TimeoutExpired:
                 continue
         # The group may outlive its leader: make sure nothing of it is left.
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self._reader.join(timeout=GRACE_SECONDS)
 
 
-def run_quietly(argv: Sequence[str], cwd: Path | None = None, timeout: float = 120) -> tuple[int, str]:
+def run_quietly(
+    argv: Sequence[str], cwd: Path | None = None, timeout: float = 120
+) -> tuple[int, str]:
     """A short helper command (imagetools, inspect): exit code and combined output."""
     try:
         done = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,63 @@
+"""Reading what happened to each target out of bake's plain progress output.
+
+bake writes its metadata file only when every target succeeded; after a failure, the
+progress log is what tells which targets were exported, which one failed, and which were
+cut short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_EXPORT = re.compile(r"^#(\d+) \[([A-Za-z0-9_-]+)\] exporting to (?:image|oci|docker|client)")
+_DONE = re.compile(r"^#(\d+) DONE\b")
+_TARGET_ERROR = re.compile(r"target ([A-Za-z0-9_-]+):")
+
+
+def exported_targets(lines: Iterable[str]) -> set[str]:
+    """Targets whose export step finished: their results exist."""
+    vertices: dict[str, str] = {}
+    done: set[str] = set()
+    for line in lines:
+        export = _EXPORT.match(line)
+        if export:
+            vertices[export.group(1)] = export.group(2)
+            continue
+        finished = _DONE.match(line)
+        if finished and finished.group(1) in vertices:
+            done.add(vertices[finished.group(1)])
+    return done
+
+
+_FAILED_STEP_TEXT = re.compile(r"^ > \[([A-Za-z0-9_-]+)(?: [^\]]*)?\] (.*?):?$")
+
+
+def failed_steps(lines: Iterable[str]) -> list[tuple[str, str]]:
+    """(target as labelled, instruction) of each step bake's error report names.
+
+    BuildKit runs a step shared by several targets once and labels it with one of them,
+    so the label alone may name a dependent of the target that really failed."""
+    steps = []
+    for line in lines:
+        match = _FAILED_STEP_TEXT.match(line)
+        if match:
+            steps.append((match.group(1), match.group(2).strip()))
+    for line in lines:
+        match = _TARGET_ERROR.search(line)
+        if match and line.startswith("ERROR"):
+            steps.append((match.group(1), ""))
+    return steps
+
+
+def attribute_failures(
+    steps: Iterable[tuple[str, str]], dockerfiles: dict[str, str], order: list[str]
+) -> set[str]:
+    """The targets that failed: for each failed step, the earliest target (in build order)
+    whose Dockerfile holds that instruction, else the target the step is labelled with."""
+    failed = set()
+    for label, instruction in steps:
+        holders = [n for n in order if instruction and instruction in dockerfiles.get(n, "")]
+        if label in order or holders:
+            failed.add(holders[0] if holders else label)
+    return failed

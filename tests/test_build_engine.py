@@ -1,0 +1,234 @@
+"""`buildgraph build` against the real engine: multi-platform builds pushed to the local
+registry, fresh dependencies, failures, interruption, and the preflight."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import EXAMPLES
+
+pytestmark = pytest.mark.engine
+
+REGISTRY = "localhost:5000"
+BINFMT_ARM64 = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
+
+
+def buildgraph(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "buildgraph", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def events(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def summary(stdout: str) -> dict[str, dict[str, Any]]:
+    [last] = [e for e in events(stdout) if e["event"] == "summary"]
+    return {t["name"]: t for t in last["data"]["targets"]}
+
+
+def manifest_platforms(docker: str, ref: str) -> set[str]:
+    raw = subprocess.run(
+        [docker, "buildx", "imagetools", "inspect", "--raw", ref],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    index = json.loads(raw)
+    return {
+        f"{m['platform']['os']}/{m['platform']['architecture']}"
+        for m in index.get("manifests", [])
+        if m.get("platform", {}).get("os") != "unknown"
+    }
+
+
+def run_in_image(docker: str, ref: str, platform: str, *command: str) -> str:
+    return subprocess.run(
+        [docker, "run", "--rm", "--pull", "always", "--platform", platform, ref, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def namespace() -> str:
+    return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest.mark.parametrize("via", ["bake", "commands"])
+def test_example_monorepo_builds_for_two_platforms_and_pushes(engine: str, via: str) -> None:
+    tag = namespace()
+    result = buildgraph(
+        "build",
+        "--push",
+        "--via",
+        via,
+        "--var",
+        f"TAG={tag}",
+        "--format",
+        "json",
+        cwd=EXAMPLES / "monorepo",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    done = summary(result.stdout)
+    assert {t["status"] for t in done.values()} == {"done"}
+    assert len(done) == 9
+    for image in ("base", "runtime", "worker", "web", f"api:{tag}-slim-release"):
+        ref = f"{REGISTRY}/acme/{image}" + ("" if ":" in image else f":{tag}")
+        assert manifest_platforms(engine, ref) == {"linux/amd64", "linux/arm64"}, ref
+    assert manifest_platforms(engine, f"{REGISTRY}/acme/migrate:{tag}") == {"linux/amd64"}
+    api = f"{REGISTRY}/acme/api:{tag}-full-release"
+    assert "arch=aarch64" in run_in_image(engine, api, "linux/arm64", "cat", "/app/build-info")
+    assert "arch=x86_64" in run_in_image(engine, api, "linux/amd64", "cat", "/app/build-info")
+
+
+@pytest.mark.parametrize("via", ["bake", "commands"])
+def test_dependents_build_on_the_fresh_base_never_a_stale_tag(
+    engine: str, chain: Path, via: str
+) -> None:
+    ns = namespace()
+    stale = buildgraph(
+        "build", "base", "--push", "--var", f"NS={ns}", "--var", "MARK=stale", cwd=chain
+    )
+    assert stale.returncode == 0, stale.stderr
+    # The stale base is now both in the registry and in the local image store.
+    base = f"{REGISTRY}/{ns}/base:dev"
+    assert run_in_image(engine, base, "linux/amd64", "cat", "/mark") == "stale"
+
+    fresh = buildgraph(
+        "build",
+        "app",
+        "--push",
+        "--via",
+        via,
+        "--var",
+        f"NS={ns}",
+        "--var",
+        "MARK=fresh",
+        cwd=chain,
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    app = f"{REGISTRY}/{ns}/app:dev"
+    for platform, arch in (("linux/amd64", "x86_64"), ("linux/arm64", "aarch64")):
+        assert run_in_image(engine, app, platform, "cat", "/app-mark") == "fresh"
+        assert run_in_image(engine, app, platform, "cat", "/app-arch") == arch
+
+
+@pytest.mark.parametrize("via", ["bake", "commands"])
+def test_a_failure_skips_dependents_and_keep_going_builds_the_rest(
+    engine: str, chain: Path, via: str
+) -> None:
+    ns = namespace()
+    result = buildgraph(
+        "build",
+        "after-broken",
+        "independent",
+        "--push",
+        "--keep-going",
+        "--via",
+        via,
+        "--var",
+        f"NS={ns}",
+        "--format",
+        "json",
+        cwd=chain,
+    )
+    assert result.returncode == 1
+    status = {name: t["status"] for name, t in summary(result.stdout).items()}
+    assert status["base"] == "done"
+    assert status["broken"] == "failed"
+    assert status["after-broken"] == "skipped"
+    assert status["independent"] == "done"
+    broken = summary(result.stdout)["broken"]
+    assert broken["detail"]
+    human = buildgraph("build", "after-broken", "--via", via, "--var", f"NS={ns}", cwd=chain)
+    assert human.returncode == 1
+    assert "failed" in human.stderr and "skipped" in human.stderr
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in listing.splitlines() if text in line and "ps -eo" not in line]
+
+
+@pytest.mark.parametrize("via", ["bake", "commands"])
+def test_ctrl_c_stops_every_build_and_leaves_no_process(engine: str, chain: Path, via: str) -> None:
+    ns = namespace()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "buildgraph",
+            "build",
+            "slow",
+            "--via",
+            via,
+            "--var",
+            f"NS={ns}",
+            "--format",
+            "json",
+        ],
+        cwd=chain,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    for line in process.stdout:
+        event = json.loads(line)
+        if event["event"] == "started" and event["target"] == "slow":
+            break
+        assert time.monotonic() < deadline
+    time.sleep(3)  # let `RUN sleep 120` start
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 130
+    statuses = {name: t["status"] for name, t in summary(rest).items()}
+    assert statuses["slow"] == "cancelled"
+    time.sleep(1)
+    assert _processes_mentioning(ns) == []
+
+
+def test_load_of_two_platforms_works_with_the_containerd_store(engine: str, chain: Path) -> None:
+    ns = namespace()
+    result = buildgraph("build", "base", "--load", "--var", f"NS={ns}", cwd=chain)
+    assert result.returncode == 0, result.stderr
+    inspect = subprocess.run(
+        [engine, "image", "inspect", f"{REGISTRY}/{ns}/base:dev"], capture_output=True, text=True
+    )
+    assert inspect.returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch binfmt_misc entries")
+def test_missing_qemu_is_refused_before_building(engine: str, chain: Path) -> None:
+    if not BINFMT_ARM64.exists():
+        pytest.fail("qemu-aarch64 is not registered: .ci/provision-engine.sh should have done it")
+    ns = namespace()
+    BINFMT_ARM64.write_text("0")
+    try:
+        result = buildgraph("build", "app", "--var", f"NS={ns}", cwd=chain)
+    finally:
+        BINFMT_ARM64.write_text("1")
+    assert result.returncode == 3
+    assert "linux/arm64 needs QEMU" in result.stderr
+    assert "exec format error" in result.stderr and "qemu-user-static" in result.stderr
+    assert "building" not in result.stderr  # refused before starting anything
+    again = buildgraph("build", "app", "--var", f"NS={ns}", cwd=chain)
+    assert again.returncode == 0, again.stderr

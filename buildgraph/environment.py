@@ -112,7 +112,7 @@ def tool_gaps(facts: Facts) -> list[Gap]:
         gaps.append(
             Gap(
                 f"no usable buildx builder{why}",
-                "start the Docker daemon (dockerd), or create a builder: docker buildx create --use",
+                "start the Docker daemon (dockerd), or create one: docker buildx create --use",
             )
         )
     return gaps

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 
 from buildgraph.console import Style
-from buildgraph.environment import Gap, plan_gaps
+from buildgraph.environment import Facts, Gap, plan_gaps
 from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK, EnvironmentProblem
 from buildgraph.events import Emit, Event, TargetResult, human_emitter, json_emitter, summary_table
 from buildgraph.pipeline import Loaded, plan
@@ -28,6 +28,7 @@ class BuildRequest:
     progress: str | None = None
     builder: str | None = None
     json_events: bool = False
+    split_platforms: bool = False
 
 
 def output_mode(request: BuildRequest) -> OutputMode:
@@ -36,12 +37,10 @@ def output_mode(request: BuildRequest) -> OutputMode:
     return OutputMode.LOAD if request.load else OutputMode.DEFAULT
 
 
-def preflight(loaded: Loaded, the_plan: Plan, builder: str | None) -> list[Gap]:
+def preflight(loaded: Loaded, the_plan: Plan, facts: Facts) -> list[Gap]:
     """The gaps between what the plan needs and what the builder offers; blocking ones
     raise EnvironmentProblem (exit 3) before anything is built."""
-    from buildgraph.runner.probe import gather
-
-    gaps = plan_gaps(the_plan, gather(builder), loaded.graph.dockerfiles)
+    gaps = plan_gaps(the_plan, facts, loaded.graph.dockerfiles)
     blocking = [g for g in gaps if g.blocking]
     if blocking:
         raise EnvironmentProblem(
@@ -56,7 +55,10 @@ def build(loaded: Loaded, request: BuildRequest) -> int:
 
     the_plan = plan(loaded, request.names, output_mode(request))
     emit: Emit = json_emitter() if request.json_events else human_emitter()
-    for gap in preflight(loaded, the_plan, request.builder):
+    from buildgraph.runner.probe import gather
+
+    facts = gather(request.builder)
+    for gap in preflight(loaded, the_plan, facts):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
     for planned in the_plan.targets:
         emit(
@@ -68,7 +70,13 @@ def build(loaded: Loaded, request: BuildRequest) -> int:
             )
         )
     options = BuildOptions(
-        request.via, request.jobs, request.keep_going, request.progress, request.builder
+        request.via,
+        request.jobs,
+        request.keep_going,
+        request.progress,
+        request.builder,
+        request.split_platforms,
+        facts.driver,
     )
     try:
         results = run_plan(the_plan, options, emit)

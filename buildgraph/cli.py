@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--builder", help="buildx builder to use (default: the current one)")
     build.add_argument(
+        "--split-platforms",
+        action="store_true",
+        help="one build per platform ([project.builders]), joined by digest",
+    )
+    build.add_argument(
         "--format",
         choices=["text", "json"],
         default="text",
@@ -192,6 +197,7 @@ def _build(args: argparse.Namespace) -> int:
         progress=args.progress,
         builder=args.builder,
         json_events=args.format == "json",
+        split_platforms=args.split_platforms,
     )
     return build(_loaded(args), request)
 

@@ -8,7 +8,7 @@ result of this run, never on an older image with the same tag.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -74,9 +74,14 @@ def build_command(
     state_dir: str = STATE_DIR,
     link_contexts: Mapping[str, str] | None = None,
     metadata_file: str | None = None,
+    *,
+    platform: str | None = None,
+    outputs: Sequence[str] | None = None,
 ) -> BuildCommand:
     """The command for one target. `link_contexts` (context name -> value) says where each
-    dependency's result is; by default its OCI layout in `state_dir`."""
+    dependency's result is, by default its OCI layout in `state_dir`; `platform` and
+    `outputs` replace the target's own, and its tags are left to the outputs' names (one
+    platform of a split build)."""
     attrs = bake_attrs(planned, rebaser)
     unsupported = [k for k in UNSUPPORTED if k in attrs]
     if unsupported:
@@ -90,9 +95,12 @@ def build_command(
     argv: list[str] = ["docker", "buildx", "build"]
     stdin = attrs.get("dockerfile-inline")
     argv += ["--file", "-" if stdin is not None else _dockerfile_arg(attrs)]
-    if attrs.get("platforms"):
-        argv += ["--platform", ",".join(attrs["platforms"])]
+    platforms = [platform] if platform else attrs.get("platforms")
+    if platforms:
+        argv += ["--platform", ",".join(platforms)]
     for key, value in attrs.items():
+        if key == "tags" and outputs is not None:
+            continue
         argv += _flags(key, value)
     contexts = dict(attrs.get("contexts", {}))
     for ref, dep in planned.links.items():
@@ -100,7 +108,10 @@ def build_command(
         contexts[ref] = (link_contexts or {}).get(ref, default)
     for name, value in contexts.items():
         argv += ["--build-context", f"{name}={value}"]
-    argv += _outputs(planned, attrs, export_layout, state_dir)
+    if outputs is None:
+        argv += _outputs(planned, attrs, export_layout, state_dir)
+    else:
+        argv += [part for o in outputs for part in ("--output", o)]
     if metadata_file is not None:
         argv += ["--metadata-file", metadata_file]
     argv.append(attrs["context"])

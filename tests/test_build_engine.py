@@ -232,3 +232,39 @@ def test_missing_qemu_is_refused_before_building(engine: str, chain: Path) -> No
     assert "building" not in result.stderr  # refused before starting anything
     again = buildgraph("build", "app", "--var", f"NS={ns}", cwd=chain)
     assert again.returncode == 0, again.stderr
+
+
+def test_split_platforms_gives_the_same_manifest_list(engine: str, chain: Path) -> None:
+    ns = namespace()
+    whole = buildgraph(
+        "build", "app", "--push", "--var", f"NS={ns}", "--var", "TAG=whole", cwd=chain
+    )
+    assert whole.returncode == 0, whole.stderr
+    split = buildgraph(
+        "build",
+        "app",
+        "--push",
+        "--split-platforms",
+        "--var",
+        f"NS={ns}",
+        "--var",
+        "TAG=split",
+        "--format",
+        "json",
+        cwd=chain,
+    )
+    assert split.returncode == 0, split.stdout
+    for image in ("base", "app"):
+        one = manifest_platforms(engine, f"{REGISTRY}/{ns}/{image}:whole")
+        assert one == {"linux/amd64", "linux/arm64"}
+        assert manifest_platforms(engine, f"{REGISTRY}/{ns}/{image}:split") == one
+    app = f"{REGISTRY}/{ns}/app:split"
+    # Each platform of app was built on the same platform of the base built in this run.
+    assert run_in_image(engine, app, "linux/arm64", "cat", "/app-arch") == "aarch64"
+    assert run_in_image(engine, app, "linux/amd64", "cat", "/app-mark") == "fresh"
+
+
+def test_split_platforms_needs_push(engine: str, chain: Path) -> None:
+    result = buildgraph("build", "app", "--split-platforms", cwd=chain)
+    assert result.returncode == 2
+    assert "needs --push" in result.stderr

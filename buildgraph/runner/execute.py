@@ -39,6 +39,8 @@ class BuildOptions:
     keep_going: bool = False
     progress: str | None = None  # buildx's own progress shown (auto, plain, tty), or None
     builder: str | None = None
+    split_platforms: bool = False
+    driver: str | None = None  # the builder's driver, as the probe found it
 
 
 class Interrupted(Exception):
@@ -60,6 +62,10 @@ def state_dir(plan: Plan) -> Path:
 
 
 def run_plan(plan: Plan, options: BuildOptions, emit: Emit) -> list[TargetResult]:
+    if options.split_platforms:
+        from buildgraph.runner.split import SplitRunner
+
+        return SplitRunner(plan, options, emit).run()
     runner = _BakeRunner if options.via == "bake" else _CommandRunner
     return runner(plan, options, emit).run()
 

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from buildgraph.environment import Facts
@@ -40,21 +41,25 @@ def binfmt_entries(root: Path = BINFMT) -> dict[str, bool]:
 
 
 def gather(builder: str | None = None) -> Facts:
+    """Facts about docker, buildx, the builder and QEMU. The three docker calls run at
+    once: the probe precedes every build, so its time is every build's overhead."""
     docker = shutil.which("docker")
     if docker is None:
         return Facts(binfmt=binfmt_entries())
-    code, out, err = _run([docker, "buildx", "version"])
-    if code != 0:
-        return Facts(
-            docker=docker,
-            buildx_error=(err or out).strip().splitlines()[-1:][0]
-            if (err or out).strip()
-            else None,
-            binfmt=binfmt_entries(),
-        )
-    version = re.search(r"v?(\d+\.\d+\.\d+)", out)
     inspect = [docker, "buildx", "inspect", *(["--builder", builder] if builder else [])]
-    code, out, err = _run(inspect)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        version_call = pool.submit(_run, [docker, "buildx", "version"])
+        inspect_call = pool.submit(_run, inspect)
+        info_call = pool.submit(_run, [docker, "info", "--format", "{{json .DriverStatus}}"])
+        code, out, err = version_call.result()
+        inspected = inspect_call.result()
+        info = info_call.result()
+    if code != 0:
+        message = (err or out).strip().splitlines()
+        return Facts(docker=docker, buildx_error=message[-1] if message else None,
+                     binfmt=binfmt_entries())
+    version = re.search(r"v?(\d+\.\d+\.\d+)", out)
+    code, out, err = inspected
     name = driver = None
     platforms: tuple[str, ...] = ()
     if code == 0:
@@ -63,15 +68,6 @@ def gather(builder: str | None = None) -> Facts:
         platforms = tuple(p.strip() for p in fields.get("Platforms", "").split(",") if p.strip())
         if fields.get("Status", "running") not in ("running", "inactive"):
             driver = None
-    store = None
-    if driver == "docker":
-        code_i, out_i, _ = _run([docker, "info", "--format", "{{json .DriverStatus}}"])
-        if code_i == 0:
-            try:
-                status = json.loads(out_i or "null") or []
-            except ValueError:
-                status = []
-            store = any("io.containerd.snapshotter" in str(v) for _, v in status)
     return Facts(
         docker=docker,
         buildx_version=version.group(1) if version else "unknown",
@@ -79,6 +75,18 @@ def gather(builder: str | None = None) -> Facts:
         driver=driver,
         builder_platforms=platforms,
         builder_error=None if code == 0 else (err or out).strip()[-300:],
-        containerd_store=store,
+        containerd_store=_containerd_store(info) if driver == "docker" else None,
         binfmt=binfmt_entries(),
     )
+
+
+def _containerd_store(info: tuple[int, str, str]) -> bool | None:
+    """Whether `docker info` says the daemon keeps images in containerd (multi-platform)."""
+    code, out, _ = info
+    if code != 0:
+        return None
+    try:
+        status = json.loads(out or "null") or []
+    except ValueError:
+        return None
+    return any("io.containerd.snapshotter" in str(value) for _, value in status)

@@ -1,240 +1,948 @@
-"""Reading image references out of a Dockerfile, as BuildKit's frontend understands them.
+"""Stages and image references of a Dockerfile, read the way BuildKit reads them.
 
-Only what the graph and the emulation lint need: stages (base, --platform, RUN lines) and
-the images named by FROM, COPY --from and RUN --mount=from, with meta ARGs expanded.
+buildgraph draws an edge to a target from every Dockerfile that names one of its tags in
+FROM, COPY --from or RUN --mount=from; the emulation lint needs each stage's --platform
+and RUN lines. What counts as an image here is what BuildKit would pull, so this follows
+moby/buildkit's Dockerfile frontend (parser, shell lexer, instructions, dockerfile2llb)
+and distribution/reference rather than a plausible reading of the syntax.
+
+This module never raises on a Dockerfile: where BuildKit would refuse one, the answer is
+as much as can be said, and the instruction BuildKit refuses names no image.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
 class ImageRef:
-    ref: str
-    line: int
-    instruction: str  # "FROM", "COPY --from", "RUN --mount=from"
-    stage: str | None
+    ref: str  # as written, meta ARGs expanded, e.g. "localhost:5000/acme/base:dev"
+    line: int  # 1-based first line of the instruction
+    instruction: str  # "FROM", "COPY --from" or "RUN --mount=from"
+    stage: str | None  # name of the stage it is in, else that stage's index as a string
 
 
 @dataclass(frozen=True, slots=True)
 class Stage:
     index: int
-    name: str | None
-    base: str
-    platform: str | None
+    name: str | None  # the AS name, lowercased as BuildKit does
+    base: str  # FROM operand, meta ARGs expanded: an earlier stage, "scratch" or an image
+    platform: str | None  # --platform unexpanded (quotes removed), e.g. "$BUILDPLATFORM"
     line: int
-    run_lines: tuple[int, ...]
+    run_lines: tuple[int, ...]  # first lines of the stage's RUN instructions (not ONBUILD's)
 
 
 @dataclass(frozen=True, slots=True)
 class DockerfileInfo:
     stages: tuple[Stage, ...]
-    external_refs: tuple[ImageRef, ...]
+    external_refs: tuple[ImageRef, ...]  # images, not stages or scratch; first use of each
 
 
-_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
-_HEREDOC = re.compile(r"<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
-_VAR = re.compile(
-    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
-)
+def parse_dockerfile(text: str, build_args: Mapping[str, str] | None = None) -> DockerfileInfo:
+    """The stages of a Dockerfile and the images it names.
+
+    build_args are --build-arg values. FROM sees only the ARGs declared before the first
+    FROM: a build arg overrides such an ARG's default, and one never declared is not seen
+    (it expands to nothing). BuildKit's predefined args (TARGETARCH, BUILDPLATFORM, ...)
+    stay unexpanded unless a build arg or a global ARG default sets them, because they
+    change with each platform built; a reference that keeps one names no single image and
+    is left out of external_refs. COPY --from and RUN --mount=from are not expanded at
+    all: BuildKit refuses variables there.
+    """
+    lines = _physical_lines(text)
+    escape = _escape_token(lines)
+    instructions = list(_instructions(lines, escape))
+    first_from = next(
+        (i for i, instruction in enumerate(instructions) if instruction.keyword == "from"),
+        len(instructions),
+    )
+    declarations = (i for i in instructions[:first_from] if i.keyword == "arg")
+    meta = _meta_args(declarations, build_args or {}, escape)
+    return _dockerfile_info(_stage_groups(instructions[first_from:]), meta, escape)
 
 
-def _instructions(text: str) -> Iterator[tuple[int, str]]:
-    """(first line number, logical instruction text): continuations joined, comments and
-    heredoc bodies skipped, so line numbers stay those of the file."""
-    lines = text.splitlines()
-    escape = "\\"
-    for line in lines:  # parser directives come first, before any other line
-        match = _DIRECTIVE.match(line.strip())
-        if not match:
-            break
-        if match.group(1).lower() == "escape" and match.group(2) in ("`", "\\"):
-            escape = match.group(2)
-    i = 0
-    while i < len(lines):
-        stripped = lines[i].strip()
-        if not stripped or stripped.startswith("#"):
-            i += 1
-            continue
-        start = i + 1
-        parts: list[str] = []
-        while True:
-            current = lines[i].rstrip()
-            if current.endswith(escape) and not current.strip().startswith("#"):
-                parts.append(current[:-1])
-                i += 1
-                while i < len(lines) and (not lines[i].strip() or lines[i].strip().startswith("#")):
-                    i += 1
-                if i >= len(lines):
-                    break
-                continue
-            if not current.strip().startswith("#") or not parts:
-                parts.append(current)
-            i += 1
-            break
-        instruction = " ".join(p.strip() for p in parts)
-        for _, _, word in _HEREDOC.findall(instruction):
-            while i < len(lines) and lines[i].strip() != word:  # skip the heredoc body
-                i += 1
-            i += 1
-        yield start, instruction
+def read_dockerfile(path: Path, build_args: Mapping[str, str] | None = None) -> DockerfileInfo:
+    """parse_dockerfile of the file at path; an OSError reading it propagates as is."""
+    # Bytes, not read_text: universal newlines would make a lone CR a line break, which it
+    # is not for BuildKit; and bytes that are not UTF-8 must not stop planning.
+    return parse_dockerfile(path.read_bytes().decode("utf-8", errors="replace"), build_args)
 
 
-# BuildKit defines these in the global scope, per platform built: a reference that uses one
-# names a different image per platform, so it stays unexpanded (and is not matched).
-PLATFORM_ARGS = frozenset(
+def normalize_ref(ref: str) -> str:
+    """The canonical form Docker compares references in: alpine is
+    docker.io/library/alpine:latest, localhost:5000/a/b is localhost:5000/a/b:latest.
+
+    As distribution/reference's ParseNormalizedNamed and TagNameOnly: the first path
+    component is a registry only if it has a "." or ":", is "localhost" or is not
+    lowercase; index.docker.io is docker.io; :latest is added only to a reference with
+    neither tag nor digest. Nothing is lowercased (Docker does not either).
+    """
+    domain, remainder = _split_domain(ref)
+    name, digest_mark, _ = remainder.partition("@")
+    if not digest_mark and ":" not in name:
+        remainder += ":latest"
+    return f"{domain}/{remainder}"
+
+
+# --- From stages to references ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Instruction:
+    line: int
+    keyword: str  # lowercased
+    flags: tuple[str, ...]  # leading "--name[=value]" words, quotes and escapes resolved
+    args: str  # the rest, trimmed
+
+
+@dataclass(frozen=True, slots=True)
+class _FromClause:
+    operand: str  # the base as written
+    name: str | None
+    platform: str | None
+    accepted: bool  # BuildKit accepts its form; a FROM it refuses names no image
+
+
+# BuildKit defines these for every build (dockerfile2llb defaultArgs), per platform and
+# target stage; this module cannot know their values.
+_PREDEFINED_ARGS = frozenset(
     {
         "BUILDPLATFORM",
         "BUILDOS",
+        "BUILDOSVERSION",
         "BUILDARCH",
         "BUILDVARIANT",
         "TARGETPLATFORM",
         "TARGETOS",
+        "TARGETOSVERSION",
         "TARGETARCH",
         "TARGETVARIANT",
+        "TARGETSTAGE",
     }
 )
+_STAGE_NAME = re.compile(r"[a-z][a-z0-9\-_.]*")
+_SCRATCH = "scratch"  # BuildKit compares case-sensitively; "SCRATCH" is no valid image either
 
 
-def _expand(text: str, values: Mapping[str, str]) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(4)
-        if name in PLATFORM_ARGS and name not in values:
-            return match.group(0)
-        operator, word = match.group(2), match.group(3) or ""
-        value = values.get(name)
-        if operator in (":-", "-"):
-            unset = value is None or (operator == ":-" and value == "")
-            return word if unset else str(value)
-        if operator in (":+", "+"):
-            set_ = value is not None and (operator == "+" or value != "")
-            return word if set_ else ""
-        return "" if value is None else value
-
-    return _VAR.sub(substitute, text)
-
-
-def _flags(words: list[str]) -> tuple[dict[str, list[str]], list[str]]:
-    flags: dict[str, list[str]] = {}
-    rest = list(words)
-    while rest and rest[0].startswith("--"):
-        key, _, value = rest.pop(0)[2:].partition("=")
-        flags.setdefault(key.lower(), []).append(value)
-    return flags, rest
-
-
-def parse_dockerfile(text: str, build_args: Mapping[str, str] | None = None) -> DockerfileInfo:
-    overrides = dict(build_args or {})
-    meta: dict[str, str] = {}
+def _dockerfile_info(
+    groups: Sequence[Sequence[_Instruction]], meta: Mapping[str, str], escape: str
+) -> DockerfileInfo:
+    """The stages, one per group of instructions, and the images they name."""
+    # COPY --from and mounts look stage names up among all stages, FROM only among earlier
+    # ones (a later name there is an image, and BuildKit would pull it).
+    clauses = [_from_clause(group[0]) for group in groups]
+    every_name = frozenset(clause.name for clause in clauses if clause.name is not None)
     stages: list[Stage] = []
-    refs: dict[str, ImageRef] = {}
-    names: set[str] = set()
-    runs: list[int] = []
+    found: list[ImageRef] = []
+    for index, (group, clause) in enumerate(zip(groups, clauses, strict=True)):
+        head, body = group[0], group[1:]
+        base = _expanded(clause.operand, meta, escape, keep=_PREDEFINED_ARGS.difference(meta))
+        label = clause.name or str(index)
+        earlier = {stage.name for stage in stages}
+        if clause.accepted and base is not None and base not in earlier and _names_image(base):
+            found.append(ImageRef(base, head.line, "FROM", label))
+        found.extend(
+            ImageRef(source, instruction.line, kind, label)
+            for instruction in body
+            for source, kind in _sources(instruction, escape)
+            if _names_image(source, every_name, stage_index=kind == "COPY --from")
+        )
+        run_lines = tuple(instruction.line for instruction in body if instruction.keyword == "run")
+        stages.append(
+            Stage(
+                index,
+                clause.name,
+                clause.operand if base is None else base,
+                clause.platform,
+                head.line,
+                run_lines,
+            )
+        )
+    unique: dict[str, ImageRef] = {}
+    for ref in found:
+        unique.setdefault(ref.ref, ref)
+    return DockerfileInfo(tuple(stages), tuple(unique.values()))
 
-    def close_stage() -> None:
-        if stages:
-            stages[-1] = replace(stages[-1], run_lines=tuple(runs))
 
-    for line, instruction in _instructions(text):
-        keyword, _, rest = instruction.partition(" ")
-        keyword = keyword.upper()
-        words = rest.split()
-        if keyword == "ARG" and not stages:
-            for word in words:
-                name, has_default, default = word.partition("=")
-                if name in overrides:
-                    meta[name] = overrides[name]
-                elif has_default:
-                    meta[name] = _expand(default.strip("\"'"), meta)
-                else:
-                    meta.setdefault(name, "")
-        elif keyword == "FROM":
-            close_stage()
-            runs = []
-            flags, operands = _flags(words)
-            if not operands:
+def _stage_groups(instructions: Sequence[_Instruction]) -> list[list[_Instruction]]:
+    """Instructions from the first FROM on, one list per stage, each opening with its FROM."""
+    groups: list[list[_Instruction]] = []
+    for instruction in instructions:
+        if instruction.keyword == "from" or not groups:
+            groups.append([instruction])
+        else:
+            groups[-1].append(instruction)
+    return groups
+
+
+def _from_clause(instruction: _Instruction) -> _FromClause:
+    # FROM's operands are split on whitespace only: quotes are resolved later, by expansion.
+    operands = _WHITESPACE.split(instruction.args) if instruction.args else []
+    named = len(operands) == 3 and operands[1].casefold() == "as"
+    name = operands[2].lower() if named else None
+    platforms = _flag_values(instruction.flags, "platform")
+    accepted = (
+        (len(operands) == 1 or (name is not None and _STAGE_NAME.fullmatch(name) is not None))
+        and platforms is not None
+        and len(platforms) == len(instruction.flags) <= 1  # FROM has no other flag
+    )
+    platform = platforms[0] if platforms else None
+    return _FromClause(operands[0] if operands else "", name, platform or None, accepted)
+
+
+def _sources(instruction: _Instruction, escape: str) -> list[tuple[str, str]]:
+    """(source, instruction kind) of each other stage or image an instruction reads from."""
+    if instruction.keyword == "copy":
+        source = _copy_from(instruction, escape)
+        return [] if source is None else [(source, "COPY --from")]
+    if instruction.keyword == "run":
+        return [(source, "RUN --mount=from") for source in _mount_froms(instruction)]
+    return []
+
+
+def _copy_from(instruction: _Instruction, escape: str) -> str | None:
+    """The --from=X of a COPY, when BuildKit would accept it."""
+    values = _flag_values(instruction.flags, "from")
+    if values is None or len(values) != 1 or not values[0]:  # missing value, duplicate flag
+        return None
+    source = values[0]
+    # BuildKit refuses any expansion in --from ("define a new stage with FROM using ARG").
+    return source if _expanded(source, {}, escape) == source else None
+
+
+def _mount_froms(instruction: _Instruction) -> list[str]:
+    """The from= of each RUN --mount that has one."""
+    specs = _flag_values(instruction.flags, "mount")
+    return [source for spec in specs or () if (source := _mount_from(spec))]
+
+
+def _mount_from(spec: str) -> str | None:
+    """The from= of one --mount=spec, if it has one BuildKit would accept."""
+    fields = _csv_fields(spec)  # key=value fields, keys case-insensitive
+    if fields is None:
+        return None
+    source = ""
+    for field in fields:
+        key, has_value, value = field.partition("=")
+        if has_value and key.lower() == "from":
+            source = value
+    # BuildKit: "'from' doesn't support variable expansion, define alias stage instead".
+    if "$" in source[:-1]:
+        return None
+    return source or None  # no from: a mount of scratch or of the build context
+
+
+def _csv_fields(record: str) -> list[str] | None:
+    """The fields of one CSV record as BuildKit's go-csvvalue reads a --mount: RFC 4180
+    quotes, doubled quotes inside them; None where it errs (a bare or unclosed quote)."""
+    if not record:
+        return None
+    fields: list[str] = []
+    rest = record
+    while True:
+        if not rest.startswith('"'):
+            field, comma, rest = rest.partition(",")
+            if '"' in field:
+                return None
+            fields.append(field)
+            if not comma:
+                return fields
+            continue
+        parts: list[str] = []
+        rest = rest[1:]
+        while True:
+            end = rest.find('"')
+            if end < 0:
+                return None
+            parts.append(rest[:end])
+            rest = rest[end + 1 :]
+            if not rest.startswith('"'):
+                break
+            parts.append('"')  # a doubled quote is one quote
+            rest = rest[1:]
+        fields.append("".join(parts))
+        if not rest:
+            return fields
+        if not rest.startswith(","):
+            return None
+        rest = rest[1:]
+
+
+def _names_image(
+    source: str, stage_names: frozenset[str] = frozenset(), *, stage_index: bool = False
+) -> bool:
+    """Whether BuildKit takes a FROM operand, COPY --from or mount from as an image to pull.
+
+    COPY --from and mounts name stages case-insensitively (FROM's caller checks earlier
+    names itself, exactly); only COPY --from takes a number for a stage index.
+    """
+    if stage_index and _INTEGER.fullmatch(source):
+        return False
+    if source == _SCRATCH or source.lower() in stage_names:
+        return False
+    # An unexpanded predefined arg leaves a "$", which no valid reference has.
+    return _is_image_reference(source)
+
+
+def _flag_values(flags: Iterable[str], name: str) -> list[str] | None:
+    """Values of the --name=value flags, or None if one lacks its value (BuildKit errs)."""
+    values: list[str] = []
+    for flag in flags:
+        flag_name, has_value, value = flag[2:].partition("=")
+        if flag_name == name:
+            if not has_value:
+                return None
+            values.append(value)
+    return values
+
+
+def _meta_args(
+    declarations: Iterable[_Instruction], build_args: Mapping[str, str], escape: str
+) -> dict[str, str]:
+    """Values of the global ARGs, the only variables FROM expands (dockerfile2llb
+    buildMetaArgs). An ARG without default or build arg stays unset, not empty."""
+    values = {name: value for name, value in build_args.items() if name in _PREDEFINED_ARGS}
+    for declaration in declarations:
+        for word in _arg_words(declaration.args, escape):
+            name, has_default, default = word.partition("=")
+            if not name:
                 continue
-            base = _expand(operands[0], meta)
-            alias = (
-                operands[2].lower() if len(operands) >= 3 and operands[1].upper() == "AS" else None
-            )
-            platform = flags["platform"][-1] if "platform" in flags else None
-            stages.append(Stage(len(stages), alias, base, platform, line, ()))
-            _add_ref(
-                refs, base, line, "FROM", alias or str(len(stages) - 1), names, len(stages) - 1
-            )
-            if alias:
-                names.add(alias)
-        elif keyword == "COPY" and stages:
-            flags, _ = _flags(words)
-            for source in flags.get("from", []):
-                _add_ref(
-                    refs,
-                    _expand(source, meta),
-                    line,
-                    "COPY --from",
-                    stages[-1].name or str(len(stages) - 1),
-                    names,
-                    len(stages),
-                )
-        elif keyword == "RUN" and stages:
-            runs.append(line)
-            flags, _ = _flags(words)
-            for mount in flags.get("mount", []):
-                for field in mount.split(","):
-                    key, _, value = field.partition("=")
-                    if key.strip().lower() == "from":
-                        _add_ref(
-                            refs,
-                            _expand(value, meta),
-                            line,
-                            "RUN --mount=from",
-                            stages[-1].name or str(len(stages) - 1),
-                            names,
-                            len(stages),
-                        )
-    close_stage()
-    return DockerfileInfo(tuple(stages), tuple(refs.values()))
+            if name in build_args:
+                values[name] = build_args[name]
+            elif has_default:
+                keep = _PREDEFINED_ARGS.difference(values)
+                expanded = _expanded(default, values, escape, keep=keep)
+                values[name] = default if expanded is None else expanded
+    return values
 
 
-def _add_ref(
-    refs: dict[str, ImageRef],
-    ref: str,
-    line: int,
-    instruction: str,
-    stage: str,
-    stage_names: set[str],
-    stage_count: int,
-) -> None:
-    ref = ref.strip("\"'")
-    if (
-        not ref
-        or ref.lower() in stage_names
-        or ref.lower() == "scratch"
-        or (ref.isdigit() and int(ref) < stage_count)
-        or "$" in ref
-    ):
-        return
-    refs.setdefault(ref, ImageRef(ref, line, instruction, stage))
+def _expanded(
+    word: str, values: Mapping[str, str], escape: str, keep: frozenset[str] = frozenset()
+) -> str | None:
+    """word after BuildKit's quote removal and $-expansion, names in keep left as written
+    when unset; None where BuildKit would fail (an open quote, a bad ${...})."""
+    if not _NEEDS_LEXER.search(word):
+        return word
+    try:
+        return _Lexer(word, escape, values, keep=keep).word()
+    except (_ShellError, RecursionError):
+        return None
 
 
-def read_dockerfile(path: Path, build_args: Mapping[str, str] | None = None) -> DockerfileInfo:
-    return parse_dockerfile(path.read_text(encoding="utf-8"), build_args)
+# --- From text to instructions (BuildKit's parser package) -----------------------------
+
+# Go's unicode.IsSpace, which the parser trims and splits with (Python's isspace differs).
+_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_WHITESPACE = re.compile(r"[\t\v\f\r ]+")  # the parser's reWhitespace: instruction operands
+_DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")
+_DIRECTIVE_NAMES = frozenset({"syntax", "escape", "check"})
+_HEREDOC = re.compile(r"([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)")
+_HEREDOC_HOSTS = frozenset({"add", "copy", "run"})
+_READ_KEYWORDS = _HEREDOC_HOSTS | {"arg", "from", "onbuild"}
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # what Go's strconv.Atoi takes
+_NEEDS_LEXER = re.compile(r"[$'\"\\`]")  # expansion leaves any other word as it is
 
 
-def normalize_ref(ref: str) -> str:
-    """Docker's full form of a reference: docker.io/library/alpine:latest for alpine."""
-    name, at, digest = ref.partition("@")
-    first, slash, _ = name.partition("/")
+def _physical_lines(text: str) -> list[str]:
+    """Lines as BuildKit scans them: split at LF only, trailing CRs dropped, BOM dropped."""
+    lines = text.removeprefix("\ufeff").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # a final newline ends the last line; it does not open another
+    return [line.rstrip("\r") for line in lines]
+
+
+def _escape_token(lines: Sequence[str]) -> str:
+    """The escape character: backslash unless an `# escape=` parser directive says backtick.
+
+    Directives count only in the run of directive comments that opens the file: a blank
+    line, another comment or an instruction ends it.
+    """
+    seen: set[str] = set()
+    for line in lines:
+        body = line.lstrip(_SPACE)
+        if not body.startswith("#"):
+            break
+        match = _DIRECTIVE.fullmatch(body[1:].lstrip(_SPACE))
+        if match is None:
+            break
+        key, value = match.group(1).lower(), match.group(2)
+        if key not in _DIRECTIVE_NAMES or key in seen:
+            break
+        seen.add(key)
+        if key == "escape":
+            return value if value in ("\\", "`") else "\\"  # BuildKit refuses any other
+    return "\\"
+
+
+def _instructions(lines: Sequence[str], escape: str) -> Iterator[_Instruction]:
+    """Every instruction with the line it starts on; comments, blank lines and heredoc
+    bodies are skipped, so later line numbers stay those of the file."""
+    continuation = _continuation_pattern(escape)
+    index = 0
+    while index < len(lines):
+        start = index + 1
+        text, index = _logical_line(lines, index, continuation)
+        if text is None:
+            continue
+        instruction = _instruction(start, text, escape)
+        if "<<" in text and _takes_heredocs(instruction, escape):
+            for terminator, chomp in _heredoc_terminators(text):
+                index = _after_heredoc(lines, index, terminator, chomp)
+        yield instruction
+
+
+def _continuation_pattern(escape: str) -> re.Pattern[str]:
+    # The escape token as last non-blank character continues the line, unless it is itself
+    # escaped (the parser's lineContinuationRegex).
+    token = re.escape(escape)
+    return re.compile(rf"([^{token}]){token}[ \t]*\Z|^{token}[ \t]*\Z")
+
+
+def _logical_line(
+    lines: Sequence[str], index: int, continuation: re.Pattern[str]
+) -> tuple[str | None, int]:
+    """The instruction text starting at lines[index], or None for a blank or comment line;
+    and the index after it.
+
+    Continuation lines are joined as BuildKit joins them: without a separator, with their
+    indentation, skipping comment and blank lines among them.
+    """
+    first = lines[index].lstrip(_SPACE)
+    index += 1
+    if first.startswith("#"):
+        return None, index
+    text, continued = _without_continuation(first, continuation)
+    if not continued and not text:
+        return None, index
+    parts = [text]
+    while continued and index < len(lines):
+        line = lines[index]
+        index += 1
+        stripped = line.lstrip(_SPACE)
+        if not stripped or stripped.startswith("#"):
+            continue
+        text, continued = _without_continuation(line, continuation)
+        parts.append(text)
+    return "".join(parts), index
+
+
+def _without_continuation(line: str, continuation: re.Pattern[str]) -> tuple[str, bool]:
+    """line without its continuation token, and whether it had one."""
+    if not line.rstrip(" \t").endswith(("\\", "`")):
+        return line, False  # most lines: spare the regular expression
+    text, count = continuation.subn(r"\1", line, count=1)
+    return text, count > 0
+
+
+def _instruction(line: int, text: str, escape: str) -> _Instruction:
+    """One logical line split as the parser's splitCommand: keyword, --flags, the rest."""
+    parts = _WHITESPACE.split(text.strip(_SPACE), maxsplit=1)
+    keyword, rest = parts[0].lower(), parts[1] if len(parts) > 1 else ""
+    if keyword not in _READ_KEYWORDS:
+        return _Instruction(line, keyword, (), rest.strip(_SPACE))  # nothing here reads it
+    flags, args = _builder_flags(rest, escape)
+    return _Instruction(line, keyword, flags, args.strip(_SPACE))
+
+
+def _builder_flags(text: str, escape: str) -> tuple[tuple[str, ...], str]:
+    """The leading --flag words of an instruction's text, and the rest (the parser's
+    extractBuilderFlags); a "--" word ends the flags."""
+    flags: list[str] = []
+    position = 0
+    while True:
+        while position < len(text) and text[position] in _SPACE:
+            position += 1
+        if not text.startswith("--", position):
+            return tuple(flags), text[position:]
+        word, position = _flag_word(text, position, escape)
+        if word == "--":
+            return tuple(flags), text[position:]
+        flags.append(word)
+
+
+_PLAIN_FLAG = re.compile(rf"[^{_SPACE}'\"\\\\`]+(?=[{_SPACE}]|\Z)")
+
+
+def _flag_word(text: str, position: int, escape: str) -> tuple[str, int]:
+    """The flag word at position, quotes removed and escaped characters taken literally,
+    and the position after it."""
+    plain = _PLAIN_FLAG.match(text, position)
+    if plain is not None:  # no quote, no escape: the common case
+        return plain.group(), plain.end()
+    chars: list[str] = []
+    quote = ""
+    while position < len(text):
+        char = text[position]
+        position += 1
+        if quote:
+            if char == quote:
+                quote = ""
+                continue
+        elif char in _SPACE:
+            return "".join(chars), position - 1
+        elif char in ("'", '"'):
+            quote = char
+            continue
+        if char == escape:
+            if position == len(text):
+                break  # an escape at the very end is dropped
+            char = text[position]
+            position += 1
+        chars.append(char)
+    return "".join(chars), position
+
+
+def _arg_words(text: str, escape: str) -> list[str]:
+    """ARG's name[=default] words (the parser's parseWords): split at unquoted whitespace,
+    quotes and escapes kept for the expansion that follows."""
+    words: list[str] = []
+    chars: list[str] = []
+    quote = ""
+    position = 0
+    while position < len(text):
+        char = text[position]
+        position += 1
+        if not quote and char in _SPACE:
+            if chars:
+                words.append("".join(chars))
+                chars = []
+            continue
+        if quote and char == quote:
+            quote = ""
+        elif not quote and char in ("'", '"'):
+            quote = char
+        elif char == escape and quote != "'":  # nothing escapes inside single quotes
+            if position == len(text):
+                continue  # an escape at the very end is dropped
+            chars.append(char)
+            char = text[position]
+            position += 1
+        chars.append(char)
+    if chars:
+        words.append("".join(chars))
+    return words
+
+
+def _takes_heredocs(instruction: _Instruction, escape: str) -> bool:
+    """Whether BuildKit reads heredocs after this instruction: ADD, COPY and RUN (also under
+    ONBUILD) in shell form; a heredoc marker elsewhere is just text."""
+    if instruction.keyword == "onbuild":
+        if not instruction.args:
+            return False
+        instruction = _instruction(instruction.line, instruction.args, escape)
+    return instruction.keyword in _HEREDOC_HOSTS and not _is_json_array(instruction.args)
+
+
+def _is_json_array(args: str) -> bool:
+    """Whether args is the exec form, a JSON array of strings."""
+    text = args.lstrip(_SPACE)
+    if not text.startswith("["):
+        return False
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _heredoc_terminators(text: str) -> list[tuple[str, bool]]:
+    """(terminator, leading tabs ignored) of each heredoc an instruction opens, in order.
+
+    As the parser's heredocsFromLine: a heredoc is a whole shell word [n]<<[-]WORD (so not
+    `cat<<EOF`, nor a quoted "<<EOF"); quotes around WORD are not part of the terminator.
+    """
+    terminators: list[tuple[str, bool]] = []
+    for word in _shell_words(text, raw=True):
+        match = _HEREDOC.fullmatch(word)
+        if match is None or not match.group(3):
+            continue
+        names = _shell_words(match.group(3), raw=False)
+        if len(names) == 1:
+            terminators.append((names[0], match.group(2) == "-"))
+    return terminators
+
+
+def _after_heredoc(lines: Sequence[str], index: int, terminator: str, chomp: bool) -> int:
+    """The index after the heredoc body that starts at lines[index] and its terminator
+    line; the end of the file if the heredoc is never closed."""
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if (line.lstrip("\t") if chomp else line) == terminator:
+            break
+    return index
+
+
+def _shell_words(text: str, *, raw: bool) -> list[str]:
+    """The words BuildKit's lexer splits text into, variables unexpanded; none on error."""
+    lexer = _Lexer(text, "\\", {}, raw=raw, skip_unset=True)
+    try:
+        return lexer.words()
+    except (_ShellError, RecursionError):
+        return []
+
+
+# --- BuildKit's shell lexer (frontend/dockerfile/shell/lex.go) -------------------------
+
+
+class _ShellError(ValueError):
+    """Where BuildKit's lexer fails, and with it the build."""
+
+
+class _Words:
+    """Word splitting as the lexer does it: whitespace in plain text and in unquoted
+    expansions separates words; quoted text and escaped characters never do."""
+
+    __slots__ = ("current", "open", "words")
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self.current: list[str] = []  # pieces, some possibly empty (an empty quoted string)
+        self.open = False
+
+    def add_char(self, char: str) -> None:
+        if char not in _SPACE:
+            self.add_raw(char)
+        elif self.open and any(self.current):
+            self._close()
+
+    def add_text(self, text: str) -> None:
+        for char in text:
+            self.add_char(char)
+
+    def add_raw(self, text: str) -> None:
+        self.current.append(text)
+        self.open = True
+
+    def finish(self) -> list[str]:
+        if any(self.current):  # a word of empty quotes alone is no word
+            self._close()
+        return self.words
+
+    def _close(self) -> None:
+        self.words.append("".join(self.current))
+        self.current = []
+        self.open = False
+
+
+class _Lexer:
+    """One text through BuildKit's shell lexer: quotes, escapes and $-expansion.
+
+    raw keeps quotes and escapes in the output (how the parser looks for heredocs);
+    skip_unset, and keep for the names in it, leave unset variables as written.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        escape: str,
+        values: Mapping[str, str],
+        *,
+        raw: bool = False,
+        skip_unset: bool = False,
+        keep: frozenset[str] = frozenset(),
+    ) -> None:
+        self.text = text
+        self.position = 0
+        self.escape = escape
+        self.values = values
+        self.raw_quotes = raw
+        self.raw_escapes = raw
+        self.skip_unset = skip_unset
+        self.keep = keep
+
+    def word(self) -> str:
+        return self._until("", self.raw_escapes)[0]
+
+    def words(self) -> list[str]:
+        return self._until("", self.raw_escapes)[1]
+
+    def _peek(self) -> str:
+        return self.text[self.position] if self.position < len(self.text) else ""
+
+    def _next(self) -> str:
+        char = self._peek()
+        self.position += 1
+        return char
+
+    def _until(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
+        """The text up to stop (consumed; "" for the end), processed, and its words."""
+        saved, self.raw_escapes = self.raw_escapes, raw_escapes
+        try:
+            return self._scan(stop)
+        finally:
+            self.raw_escapes = saved
+
+    def _scan(self, stop: str) -> tuple[str, list[str]]:
+        result: list[str] = []
+        words = _Words()
+        while self.position < len(self.text):
+            char = self.text[self.position]
+            if stop and char == stop:
+                self.position += 1
+                return "".join(result), words.finish()
+            if char in ("$", "<", "'", '"'):
+                piece = self._special(char)
+                result.append(piece)
+                if char == "$":
+                    words.add_text(piece)  # an unquoted expansion is split into words
+                else:
+                    words.add_raw(piece)
+                continue
+            self.position += 1
+            if char == self.escape:
+                if self.raw_escapes:
+                    words.add_raw(char)
+                    result.append(char)
+                if self.position == len(self.text):
+                    break  # an escape at the end is dropped
+                char = self._next()
+                words.add_raw(char)
+            else:
+                words.add_char(char)
+            result.append(char)
+        if stop:
+            raise _ShellError(f"missing {stop!r}")
+        return "".join(result), words.finish()
+
+    def _special(self, char: str) -> str:
+        if char == "$":
+            return self._dollar()
+        if char == "<":
+            return self._angle()
+        if char == "'":
+            return self._single_quoted()
+        return self._double_quoted()
+
+    def _single_quoted(self) -> str:
+        self.position += 1
+        end = self.text.find("'", self.position)
+        if end < 0:
+            raise _ShellError("missing closing single quote")
+        body = self.text[self.position : end]
+        self.position = end + 1
+        return f"'{body}'" if self.raw_quotes else body
+
+    def _double_quoted(self) -> str:
+        self.position += 1
+        result = ['"'] if self.raw_quotes else []
+        while True:
+            char = self._peek()
+            if not char:
+                raise _ShellError("missing closing double quote")
+            if char == '"':
+                self.position += 1
+                if self.raw_quotes:
+                    result.append(char)
+                return "".join(result)
+            if char == "$":
+                result.append(self._dollar())
+                continue
+            self.position += 1
+            if char == self.escape:
+                if self.raw_escapes:
+                    result.append(char)
+                following = self._peek()
+                if not following:
+                    continue  # an escape at the end: the missing quote is reported next
+                if following in ('"', "$", self.escape):
+                    char = self._next()  # only these can be escaped in double quotes
+            result.append(char)
+
+    def _angle(self) -> str:
+        # "<<" and the blanks after it stay one piece, so "<< EOF" is one heredoc word.
+        self.position += 1
+        if self._peek() != "<":
+            return "<"
+        self.position += 1
+        start = self.position
+        while self._peek() in ("\t", "\r", " "):
+            self.position += 1
+        return "<<" + self.text[start : self.position]
+
+    def _name(self) -> str:
+        start = self.position
+        first = self._peek()
+        if first.isdecimal():  # positional parameters: $1, $12
+            while self._peek().isdecimal():
+                self.position += 1
+        elif first and first in "@*#?-$!0":  # special parameters: one character
+            self.position += 1
+        else:
+            while (char := self._peek()) and (char.isalpha() or char.isdecimal() or char == "_"):
+                self.position += 1
+        return self.text[start : self.position]
+
+    def _kept(self, name: str, start: int) -> str | None:
+        """The expression from start as written, if name is unset and to be kept."""
+        if name not in self.values and (self.skip_unset or name in self.keep):
+            return self.text[start : self.position]
+        return None
+
+    def _dollar(self) -> str:
+        start = self.position
+        self.position += 1
+        if self._peek() != "{":
+            name = self._name()
+            if not name:
+                return "$"
+            kept = self._kept(name, start)
+            return kept if kept is not None else self.values.get(name, "")
+        self.position += 1
+        following = self._peek()
+        if not following:
+            raise _ShellError("missing '}'")
+        if following in ("{", "}", ":"):
+            raise _ShellError("bad substitution")
+        name = self._name()
+        operator = self._next()
+        if operator == "}":
+            kept = self._kept(name, start)
+            return kept if kept is not None else self.values.get(name, "")
+        null_is_unset = operator == ":"
+        if null_is_unset:
+            operator = self._next()
+        if null_is_unset or operator in ("+", "-", "?", "#", "%"):
+            return self._modified(name, operator, null_is_unset, start)
+        if operator == "/":
+            return self._replaced(name, start)
+        raise _ShellError(f"unsupported modifier {operator!r}")
+
+    def _modified(self, name: str, operator: str, null_is_unset: bool, start: int) -> str:
+        """${name-word}, ${name:-word}, ${name+word}, ${name?word}, ${name#pattern},
+        ${name%pattern} and their greedy ## and %% forms."""
+        trims = operator in ("#", "%")
+        if null_is_unset and trims:
+            raise _ShellError(f"unsupported modifier ':{operator}'")
+        word, _ = self._until("}", trims)  # patterns keep their escapes
+        kept = self._kept(name, start)
+        if kept is not None:
+            return kept
+        value = self.values.get(name)
+        present = value is not None and not (null_is_unset and value == "")
+        current = value or ""
+        if operator == "-":
+            return current if present else word
+        if operator == "+":
+            return word if present else ""
+        if operator == "?":
+            if not present:
+                raise _ShellError(f"{name}: {word or 'is not allowed to be unset or empty'}")
+            return current
+        if trims:
+            greedy = word.startswith(operator)
+            pattern = word[1:] if greedy else word
+            if operator == "#":
+                return _trim_prefix(pattern, current, greedy)
+            return _trim_suffix(pattern, current, greedy)
+        raise _ShellError(f"unsupported modifier {operator!r}")
+
+    def _replaced(self, name: str, start: int) -> str:
+        """${name/pattern/replacement}, and ${name//pattern/replacement} for every match."""
+        every = self._peek() == "/"
+        if every:
+            self.position += 1
+        pattern, _ = self._until("/", True)
+        replacement, _ = self._until("}", True)
+        kept = self._kept(name, start)
+        if kept is not None:
+            return kept
+        regex = _shell_pattern(pattern, greedy=True, anchored=False)
+        return regex.sub(lambda _: replacement, self.values.get(name, ""), count=0 if every else 1)
+
+
+def _shell_pattern(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
+    """The regular expression of a ${...#pattern} style pattern: * and ? wildcards,
+    backslash escapes (the lexer's convertShellPatternToRegex; no [...] classes)."""
+    parts = ["^"] if anchored else []
+    index = 0
+    while index < len(pattern):
+        token = pattern[index]
+        index += 1
+        if token == "*":
+            parts.append(".*" if greedy else ".*?")
+        elif token == "?":
+            parts.append(".")
+        elif token == "\\":
+            following = pattern[index : index + 1]
+            if following in ("}", "/"):
+                continue  # escaped only to get through ${...}; the character follows
+            index += 1
+            if following not in ("*", "?", "\\"):
+                raise _ShellError(f"invalid escape in pattern {pattern!r}")
+            parts.append("\\" + following)
+        else:
+            parts.append(re.escape(token))
+    return re.compile("".join(parts))
+
+
+def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
+    match = _shell_pattern(pattern, greedy=greedy, anchored=True).search(value)
+    return value[match.end() :] if match else value
+
+
+def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
+    # Regular expressions find leftmost matches: reverse both to trim from the right.
+    return _trim_prefix(_reversed_pattern(pattern), value[::-1], greedy)[::-1]
+
+
+def _reversed_pattern(pattern: str) -> str:
+    tokens: list[str] = []
+    index = 0
+    while index < len(pattern):
+        size = 2 if pattern[index] == "\\" and index + 1 < len(pattern) else 1
+        tokens.append(pattern[index : index + size])  # an escape stays before its character
+        index += size
+    return "".join(reversed(tokens))
+
+
+# --- Image references (distribution/reference) -----------------------------------------
+
+_ALPHANUMERIC = r"[a-z0-9]+"
+_PATH_COMPONENT = rf"{_ALPHANUMERIC}(?:(?:[._]|__|[-]+){_ALPHANUMERIC})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])"
+_NAME = rf"(?:{_HOST}(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+_TAG = r"\w[\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+_REFERENCE = re.compile(rf"({_NAME})(?::{_TAG})?(?:@{_DIGEST})?", re.ASCII)
+_IDENTIFIER = re.compile(r"[a-f0-9]{64}")  # an image ID, refused as a name
+_LONGEST_PATH = 255
+_LONGEST_REFERENCE = 2048  # far beyond any real one; bounds the regular expression's work
+
+
+def _is_image_reference(ref: str) -> bool:
+    """Whether ref is a reference BuildKit can pull (ParseNormalizedNamed accepts it)."""
+    if len(ref) > _LONGEST_REFERENCE or _IDENTIFIER.fullmatch(ref):
+        return False
+    domain, remainder = _split_domain(ref)
+    repository = remainder.partition(":")[0]
+    if repository.lower() != repository:
+        return False
+    match = _REFERENCE.fullmatch(f"{domain}/{remainder}")
+    return match is not None and len(match.group(1)) - len(domain) - 1 <= _LONGEST_PATH
+
+
+def _split_domain(ref: str) -> tuple[str, str]:
+    """(registry, the rest) as distribution/reference's splitDockerDomain: Docker Hub's
+    official images get their library/ namespace."""
+    first, slash, rest = ref.partition("/")
     if not slash:
-        name = f"docker.io/library/{name}"
-    elif not ("." in first or ":" in first or first == "localhost"):
-        name = f"docker.io/{name}"
-    last = name.rsplit("/", 1)[-1]
-    if ":" not in last and not at:
-        name += ":latest"
-    return name + at + digest
+        return "docker.io", f"library/{ref}"
+    if first == "index.docker.io":
+        domain, remainder = "docker.io", rest
+    elif first == "localhost" or "." in first or ":" in first or first.lower() != first:
+        domain, remainder = first, rest
+    else:
+        domain, remainder = "docker.io", ref
+    if domain == "docker.io" and "/" not in remainder:
+        remainder = f"library/{remainder}"
+    return domain, remainder

@@ -15,7 +15,7 @@ from buildgraph.console import Style
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    event: str  # queued, started, finished, skipped, change, plan, note
+    event: str  # queued, started, finished, skipped, summary, change, plan, batch, note, error
     target: str | None = None
     status: str | None = None  # finished: done, failed, cancelled; skipped: why
     seconds: float | None = None
@@ -76,6 +76,12 @@ def _human_line(event: Event, style: Style) -> str | None:
         return f"  {name} queued{_suffix(event.detail)}"
     if event.event in ("change", "note", "plan"):
         return f"{style('buildgraph:', 'dim')} {event.detail}"
+    if event.event == "error":
+        return f"{style('buildgraph: error:', 'red')} {event.detail}"
+    if event.event == "batch":
+        seconds = f" in {event.seconds:.1f}s" if event.seconds is not None else ""
+        colour = "green" if event.status == "done" else "red"
+        return style(f"buildgraph: build {event.status}{seconds}; watching", colour)
     return None
 
 

@@ -41,6 +41,12 @@ class BuildOptions:
     builder: str | None = None
     split_platforms: bool = False
     driver: str | None = None  # the builder's driver, as the probe found it
+    only: frozenset[str] | None = None  # build just these; the others are taken as built
+    cancel: threading.Event | None = None  # set from another thread: stop like Ctrl-C
+
+
+class Stop(Exception):
+    """Ctrl-C, or the cancel event of the options: stop every build started."""
 
 
 class Interrupted(Exception):
@@ -107,6 +113,22 @@ class _Runner:
         self.results: dict[str, TargetResult] = {}
         self.failed = False
 
+    def selected(self, planned: PlannedTarget) -> bool:
+        return self.options.only is None or planned.name in self.options.only
+
+    def settled(self, name: str) -> bool:
+        """Built (or failed) in this run, or not part of it: built before."""
+        return name in self.results or (
+            self.options.only is not None and name not in self.options.only
+        )
+
+    def wait_for(self, process: Running) -> int:
+        cancel = self.options.cancel
+        while cancel is not None and process.poll() is None:
+            if cancel.wait(0.05):
+                raise Stop
+        return process.wait()
+
     def blocked(self, planned: PlannedTarget) -> str | None:
         """Why a target cannot start, if it cannot: a dependency that did not succeed."""
         for dep in planned.needs:
@@ -157,7 +179,7 @@ class _BakeRunner(_Runner):
         write_atomic(bake_file, render_bake_json(self.plan, Rebaser(self.plan.project, self.root)))
         runs = 0
         for stage in self.plan.stages:
-            left = list(stage)
+            left = [p for p in stage if self.selected(p)]
             # A failed bake run cancels the rest of it: with --keep-going, what was cut
             # short and does not depend on the failure runs again.
             while left:
@@ -213,8 +235,8 @@ class _BakeRunner(_Runner):
         started = time.monotonic()
         process = Running(argv, self.root, log, echo=_echo("") if self.options.progress else None)
         try:
-            code = process.wait()
-        except KeyboardInterrupt:
+            code = self.wait_for(process)
+        except (KeyboardInterrupt, Stop):
             process.stop()
             seconds = time.monotonic() - started
             for planned in stage:
@@ -269,11 +291,13 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _next(finished: queue.Queue[str]) -> str:
-    # A short timeout keeps the main thread where Ctrl-C can reach it.
+def _next(finished: queue.Queue[str], cancel: threading.Event | None) -> str:
+    # A short timeout keeps the main thread where Ctrl-C (or a cancel) can reach it.
     while True:
+        if cancel is not None and cancel.is_set():
+            raise Stop
         try:
-            return finished.get(timeout=0.2)
+            return finished.get(timeout=0.05)
         except queue.Empty:
             continue
 
@@ -303,13 +327,13 @@ class _CommandRunner(_Runner):
         self.done: queue.Queue[str] = queue.Queue()
 
     def run(self) -> list[TargetResult]:
-        pending = list(self.plan.targets)
+        pending = [p for p in self.plan.targets if self.selected(p)]
         try:
             while pending or self.running:
                 pending = self.start_ready(pending)
                 if self.running:
-                    self.collect(_next(self.done))
-        except KeyboardInterrupt:
+                    self.collect(_next(self.done, self.options.cancel))
+        except (KeyboardInterrupt, Stop):
             self.stop_all()
             raise Interrupted(self.ordered()) from None
         return self.ordered()
@@ -317,7 +341,7 @@ class _CommandRunner(_Runner):
     def start_ready(self, pending: list[PlannedTarget]) -> list[PlannedTarget]:
         left = []
         for planned in pending:
-            waiting = any(d not in self.results for d in planned.needs)
+            waiting = any(not self.settled(d) for d in planned.needs)
             full = len(self.running) >= max(1, self.options.jobs)
             if waiting or full or self.pushes_clash(planned):
                 left.append(planned)

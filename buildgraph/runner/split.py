@@ -20,6 +20,7 @@ from buildgraph.events import Event, TargetResult
 from buildgraph.planner import OutputMode, Plan, PlannedTarget
 from buildgraph.runner.execute import (
     Interrupted,
+    Stop,
     _CommandRunner,
     _digest,
     _next,
@@ -70,13 +71,13 @@ class SplitRunner(_CommandRunner):
         self.started_at: dict[str, float] = {}
         self.unit_failed: dict[str, str] = {}
         self.retried: set[str] = set()
-        pending = list(self.plan.targets)
+        pending = [p for p in self.plan.targets if self.selected(p)]
         try:
             while pending or self.running:
                 pending = self.start_ready(pending)
                 if self.running:
-                    self.collect_unit(_next(self.done))
-        except KeyboardInterrupt:
+                    self.collect_unit(_next(self.done, self.options.cancel))
+        except (KeyboardInterrupt, Stop):
             self.stop_all()
             raise Interrupted(self.ordered()) from None
         return self.ordered()

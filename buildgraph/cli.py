@@ -107,6 +107,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(handler=_build)
 
+    watch = commands.add_parser("watch", help="build, then rebuild what changes")
+    _common(watch)
+    watch_where = watch.add_mutually_exclusive_group()
+    watch_where.add_argument("--push", action="store_true")
+    watch_where.add_argument("--load", action="store_true")
+    watch.add_argument("--via", choices=["bake", "commands"], default="bake")
+    watch.add_argument("-j", "--jobs", type=int, default=4)
+    watch.add_argument("--progress", choices=["auto", "plain", "tty"])
+    watch.add_argument("--builder")
+    watch.add_argument(
+        "--debounce",
+        type=int,
+        default=50,
+        metavar="MS",
+        help="longest wait to group changes (default 50 ms)",
+    )
+    watch.add_argument("--format", choices=["text", "json"], default="text")
+    watch.set_defaults(handler=_watch)
+
+    doctor = commands.add_parser("doctor", help="check the machine against what the plan needs")
+    _common(doctor)
+    doctor_where = doctor.add_mutually_exclusive_group()
+    doctor_where.add_argument("--push", action="store_true", help="check for a --push build")
+    doctor_where.add_argument("--load", action="store_true", help="check for a --load build")
+    doctor.add_argument("--builder")
+    doctor.add_argument("--format", choices=["text", "json"], default="text")
+    doctor.set_defaults(handler=_doctor)
+
     graph = commands.add_parser("graph", help="the DAG as Graphviz dot or Mermaid")
     _common(graph)
     graph.add_argument("--format", choices=["dot", "mermaid"], default="dot")
@@ -127,7 +155,8 @@ def _plan(args: argparse.Namespace) -> int:
     from buildgraph.console import Style
     from buildgraph.pipeline import plan
 
-    result = plan(_loaded(args), args.names)
+    loaded = _loaded(args)
+    result = plan(loaded, args.names)
     if args.format == "json":
         from buildgraph.render.plan_json import render_plan_json
 
@@ -135,7 +164,9 @@ def _plan(args: argparse.Namespace) -> int:
     else:
         from buildgraph.render.plan_text import render_plan_text
 
-        sys.stdout.write(render_plan_text(result, Style.for_stream(sys.stdout), Path.cwd()))
+        style = Style.for_stream(sys.stdout)
+        text = render_plan_text(result, style, Path.cwd(), loaded.graph.dockerfiles)
+        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -200,6 +231,41 @@ def _build(args: argparse.Namespace) -> int:
         split_platforms=args.split_platforms,
     )
     return build(_loaded(args), request)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from buildgraph.build import BuildRequest, output_mode
+    from buildgraph.events import human_emitter, json_emitter
+    from buildgraph.pipeline import parse_vars
+    from buildgraph.runner.execute import BuildOptions
+    from buildgraph.watcher import WatchRequest, watch
+
+    mode = output_mode(BuildRequest(push=args.push, load=args.load))
+    options = BuildOptions(args.via, args.jobs, True, args.progress, args.builder)
+    request = WatchRequest(
+        args.file, parse_vars(args.var), tuple(args.names), mode, options, debounce_ms=args.debounce
+    )
+    return watch(request, json_emitter() if args.format == "json" else human_emitter())
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from buildgraph.build import BuildRequest, output_mode
+    from buildgraph.console import Style
+    from buildgraph.doctor import checks, emulation_lint, push_registries
+    from buildgraph.errors import EXIT_ENVIRONMENT
+    from buildgraph.pipeline import plan
+    from buildgraph.render.doctor_report import render_doctor
+    from buildgraph.runner.probe import gather, registry_problems
+
+    loaded = _loaded(args)
+    the_plan = plan(loaded, args.names, output_mode(BuildRequest(push=args.push, load=args.load)))
+    facts = gather(args.builder)
+    found = checks(
+        the_plan, facts, loaded.graph.dockerfiles, registry_problems(push_registries(the_plan))
+    )
+    lint = emulation_lint(the_plan, facts, loaded.graph.dockerfiles)
+    sys.stdout.write(render_doctor(found, lint, args.format, Style.for_stream(sys.stdout)))
+    return EXIT_ENVIRONMENT if any(not c.ok and c.blocking for c in found) else EXIT_OK
 
 
 def _graph(args: argparse.Namespace) -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from buildgraph.environment import Facts, is_native
 from buildgraph.model import thaw
 from buildgraph.planner import Plan, PlannedTarget
 
 
-def planned_facts(planned: PlannedTarget) -> dict[str, Any]:
+def planned_facts(planned: PlannedTarget, facts: Facts | None = None) -> dict[str, Any]:
     target = planned.target
+    facts = facts or Facts()
     return {
         "name": planned.name,
         "wave": planned.wave,
@@ -18,6 +20,7 @@ def planned_facts(planned: PlannedTarget) -> dict[str, Any]:
         "reason": planned.reason,
         "requested": planned.requested,
         "platforms": list(target.platforms),
+        "emulated": [p for p in target.platforms if not is_native(p, facts)],
         "tags": list(target.tags),
         "output": planned.output,
         "outputs": thaw(target.outputs),

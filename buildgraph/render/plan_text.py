@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from collections import Counter
 from pathlib import Path
 
 from buildgraph.console import Style
+from buildgraph.dockerfile import DockerfileInfo
+from buildgraph.doctor import emulation_lint
+from buildgraph.environment import Facts, is_native
 from buildgraph.planner import Plan, PlannedTarget
 
 
-def _platforms(planned: PlannedTarget) -> str:
-    return ", ".join(planned.target.platforms) or "builder's platform"
+def _platforms(planned: PlannedTarget, facts: Facts) -> str:
+    if not planned.target.platforms:
+        return "builder's platform"
+    return ", ".join(
+        p if is_native(p, facts) else f"{p} (emulated)" for p in planned.target.platforms
+    )
 
 
 def _most_common_output(plan: Plan) -> str | None:
@@ -22,7 +30,16 @@ def _most_common_output(plan: Plan) -> str | None:
     return output if count > 1 else None
 
 
-def render_plan_text(plan: Plan, style: Style, cwd: Path) -> str:
+def render_plan_text(
+    plan: Plan,
+    style: Style,
+    cwd: Path,
+    dockerfiles: Mapping[str, DockerfileInfo] | None = None,
+    facts: Facts | None = None,
+) -> str:
+    """`facts` default to this machine: its architecture says what is native."""
+    facts = facts or Facts()
+    emulated = {(e.target, e.platform): e for e in emulation_lint(plan, facts, dockerfiles or {})}
     waves = plan.waves
     runs = len(plan.stages)
     file = os.path.relpath(plan.project.file, cwd)
@@ -37,13 +54,23 @@ def render_plan_text(plan: Plan, style: Style, cwd: Path) -> str:
         lines.append(style(f"wave {number}", "cyan", "bold"))
         for planned in wave:
             reason = style(planned.reason, "dim" if not planned.requested else "green")
-            lines.append(
-                f"  {style(planned.name.ljust(width), 'bold')}  {_platforms(planned)}  {reason}"
-            )
+            platforms = _platforms(planned, facts)
+            lines.append(f"  {style(planned.name.ljust(width), 'bold')}  {platforms}  {reason}")
             if planned.target.tags:
                 lines.append(f"    tags:    {', '.join(planned.target.tags)}")
             if planned.output != common:
                 lines.append(f"    output:  {planned.output}")
+            for platform in planned.target.platforms:
+                finding = emulated.get((planned.name, platform))
+                if finding:
+                    at_lines = ", ".join(map(str, finding.run_lines))
+                    lines.append(
+                        style(
+                            f"    lint:    RUN at line(s) {at_lines} runs under QEMU for "
+                            f"{platform}; cross-compiling avoids it (see doctor)",
+                            "yellow",
+                        )
+                    )
             if planned.links:
                 wired = ", ".join(f"{ref} = target:{dep}" for ref, dep in planned.links.items())
                 lines.append(f"    context: {wired}")

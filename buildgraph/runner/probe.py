@@ -56,8 +56,9 @@ def gather(builder: str | None = None) -> Facts:
         info = info_call.result()
     if code != 0:
         message = (err or out).strip().splitlines()
-        return Facts(docker=docker, buildx_error=message[-1] if message else None,
-                     binfmt=binfmt_entries())
+        return Facts(
+            docker=docker, buildx_error=message[-1] if message else None, binfmt=binfmt_entries()
+        )
     version = re.search(r"v?(\d+\.\d+\.\d+)", out)
     code, out, err = inspected
     name = driver = None
@@ -90,3 +91,23 @@ def _containerd_store(info: tuple[int, str, str]) -> bool | None:
     except ValueError:
         return None
     return any("io.containerd.snapshotter" in str(value) for _, value in status)
+
+
+def registry_problems(hosts: list[str], timeout: float = 3.0) -> dict[str, str | None]:
+    """Host -> None when its registry API answers (200, or 401 asking for a login)."""
+    import urllib.error
+    import urllib.request
+
+    answers: dict[str, str | None] = {}
+    for host in hosts:
+        local = host.startswith(("localhost", "127."))
+        api = "registry-1.docker.io" if host == "docker.io" else host
+        url = f"{'http' if local else 'https'}://{api}/v2/"
+        try:
+            urllib.request.urlopen(url, timeout=timeout).close()
+            answers[host] = None
+        except urllib.error.HTTPError as exc:
+            answers[host] = None if exc.code == 401 else f"{url} answered {exc.code}"
+        except (OSError, ValueError) as exc:
+            answers[host] = f"{url} does not answer: {getattr(exc, 'reason', exc)}"
+    return answers

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from buildgraph.console import Style

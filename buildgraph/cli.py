@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--format", choices=["text", "json"], default="text")
     doctor.set_defaults(handler=_doctor)
 
+    affected = commands.add_parser("affected", help="targets whose inputs changed since a ref")
+    _common(affected)
+    affected.add_argument("--since", required=True, metavar="REF", help="git ref to compare with")
+    affected.add_argument("--format", choices=["text", "json"], default="text")
+    affected.set_defaults(handler=_affected)
+
     graph = commands.add_parser("graph", help="the DAG as Graphviz dot or Mermaid")
     _common(graph)
     graph.add_argument("--format", choices=["dot", "mermaid"], default="dot")
@@ -266,6 +272,32 @@ def _doctor(args: argparse.Namespace) -> int:
     lint = emulation_lint(the_plan, facts, loaded.graph.dockerfiles)
     sys.stdout.write(render_doctor(found, lint, args.format, Style.for_stream(sys.stdout)))
     return EXIT_ENVIRONMENT if any(not c.ok and c.blocking for c in found) else EXIT_OK
+
+
+def _affected(args: argparse.Namespace) -> int:
+    from buildgraph.affected import affected_targets
+    from buildgraph.inputs import InputIndex
+    from buildgraph.pipeline import plan
+    from buildgraph.runner.git import changed_since
+
+    loaded = _loaded(args)
+    names = args.names or list(loaded.project.targets)
+    result = plan(loaded, names)
+    index = InputIndex.of(loaded.project, [p.name for p in result.targets])
+    found = affected_targets(result, index, changed_since(args.since, loaded.project.root))
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "since": args.since,
+                    "targets": [{"name": a.name, "reason": a.reason} for a in found],
+                }
+            )
+        )
+    else:
+        for item in found:
+            print(f"{item.name}\t{item.reason}")
+    return EXIT_OK
 
 
 def _graph(args: argparse.Namespace) -> int:

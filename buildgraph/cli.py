@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MS",
         help="longest wait to group changes (default 50 ms)",
     )
+    watch.add_argument(
+        "--no-build-first",
+        action="store_true",
+        help="start watching without building everything first",
+    )
     watch.add_argument("--format", choices=["text", "json"], default="text")
     watch.set_defaults(handler=_watch)
 
@@ -249,7 +254,13 @@ def _watch(args: argparse.Namespace) -> int:
     mode = output_mode(BuildRequest(push=args.push, load=args.load))
     options = BuildOptions(args.via, args.jobs, True, args.progress, args.builder)
     request = WatchRequest(
-        args.file, parse_vars(args.var), tuple(args.names), mode, options, debounce_ms=args.debounce
+        args.file,
+        parse_vars(args.var),
+        tuple(args.names),
+        mode,
+        options,
+        debounce_ms=args.debounce,
+        build_first=not args.no_build_first,
     )
     return watch(request, json_emitter() if args.format == "json" else human_emitter())
 

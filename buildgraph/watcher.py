@@ -35,6 +35,7 @@ class WatchRequest:
     options: BuildOptions
     debounce_ms: int = 50
     step_ms: int = 10
+    build_first: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,8 @@ def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None 
 
     current = snapshot(request)  # an invalid file at start is an error like anywhere else
     builds = Builds(request, emit)
-    builds.submit(current.plan, {p.name for p in current.plan.targets})
+    if request.build_first:
+        builds.submit(current.plan, {p.name for p in current.plan.targets})
     stop = stop_event or threading.Event()
     ignore = watchfiles.DefaultFilter(
         ignore_dirs=(*watchfiles.DefaultFilter.ignore_dirs, STATE_DIR_NAME)

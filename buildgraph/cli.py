@@ -34,6 +34,27 @@ def _common(parser: argparse.ArgumentParser, names: bool = True) -> None:
         )
 
 
+def _builder_options(parser: argparse.ArgumentParser) -> None:
+    """What `build` and `watch` share: where results go and how builds run."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--push", action="store_true", help="push every tagged image")
+    where.add_argument("--load", action="store_true", help="load every image into docker")
+    parser.add_argument(
+        "--via",
+        choices=["bake", "commands"],
+        default="bake",
+        help="one bake run per stage (default), or one build per target",
+    )
+    parser.add_argument("-j", "--jobs", type=int, default=4, help="parallel builds (commands)")
+    parser.add_argument(
+        "--progress", choices=["auto", "plain", "tty"], help="show buildx's own progress output"
+    )
+    parser.add_argument("--builder", help="buildx builder to use (default: the current one)")
+    parser.add_argument(
+        "--format", choices=["text", "json"], default="text", help="json: one event per line"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="buildgraph",
@@ -75,47 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="build the plan with docker buildx")
     _common(build)
-    where = build.add_mutually_exclusive_group()
-    where.add_argument("--push", action="store_true", help="push every tagged image")
-    where.add_argument("--load", action="store_true", help="load every image into docker")
-    build.add_argument(
-        "--via",
-        choices=["bake", "commands"],
-        default="bake",
-        help="one bake run per stage (default), or one build per target",
-    )
-    build.add_argument("-j", "--jobs", type=int, default=4, help="parallel builds (commands)")
+    _builder_options(build)
     build.add_argument(
         "--keep-going",
         action="store_true",
         help="after a failure, still build what does not depend on it",
     )
     build.add_argument(
-        "--progress", choices=["auto", "plain", "tty"], help="show buildx's own progress output"
-    )
-    build.add_argument("--builder", help="buildx builder to use (default: the current one)")
-    build.add_argument(
         "--split-platforms",
         action="store_true",
         help="one build per platform ([project.builders]), joined by digest",
-    )
-    build.add_argument(
-        "--format",
-        choices=["text", "json"],
-        default="text",
-        help="json: one event per line on stdout",
     )
     build.set_defaults(handler=_build)
 
     watch = commands.add_parser("watch", help="build, then rebuild what changes")
     _common(watch)
-    watch_where = watch.add_mutually_exclusive_group()
-    watch_where.add_argument("--push", action="store_true")
-    watch_where.add_argument("--load", action="store_true")
-    watch.add_argument("--via", choices=["bake", "commands"], default="bake")
-    watch.add_argument("-j", "--jobs", type=int, default=4)
-    watch.add_argument("--progress", choices=["auto", "plain", "tty"])
-    watch.add_argument("--builder")
+    _builder_options(watch)
     watch.add_argument(
         "--debounce",
         type=int,
@@ -128,7 +124,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start watching without building everything first",
     )
-    watch.add_argument("--format", choices=["text", "json"], default="text")
     watch.set_defaults(handler=_watch)
 
     doctor = commands.add_parser("doctor", help="check the machine against what the plan needs")

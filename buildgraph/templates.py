@@ -46,69 +46,95 @@ def _compiled(text: str) -> Template:
         ) from None
 
 
-_SIMPLE_NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_BARE_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_MISSING = object()
 
 
 @lru_cache(maxsize=8192)
-def _simple_parts(text: str) -> tuple[str, ...] | None:
-    """Literal text and names alternating, when `text` only substitutes bare names.
+def _parts(text: str) -> tuple[str, ...] | None:
+    """Literal text and `{{ expression }}` sources alternating, when the template has
+    nothing else (no blocks, comments or whitespace control).
 
-    Most templates are `{{ registry }}/api:{{ TAG }}`; substituting those directly gives
-    what Jinja gives (str of the value) without compiling one template per target."""
+    Each expression is compiled once however many templates use it: projects spell the
+    same `{{ py | replace('.', '') }}` in hundreds of otherwise different strings, and
+    compiling a whole template per string would dominate planning."""
     if "{%" in text or "{#" in text:
         return None
-    parts = tuple(_SIMPLE_NAME.split(text))
+    parts = tuple(_EXPRESSION.split(text))
     if any("{{" in literal for literal in parts[::2]):
+        return None
+    if any(source.startswith(("-", "+")) or source.endswith(("-", "+")) for source in parts[1::2]):
         return None
     return parts
 
 
-def _render_simple(parts: tuple[str, ...], scope: Mapping[str, Any]) -> str | None:
+@lru_cache(maxsize=4096)
+def _expression(source: str) -> Any:
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        return _environment().compile_expression(source, undefined_to_none=False)
+    except TemplateSyntaxError:
+        return None  # let the whole template say what is wrong, with its context
+
+
+def _render_parts(parts: tuple[str, ...], scope: Mapping[str, Any]) -> str | None:
     pieces = list(parts)
     for i in range(1, len(parts), 2):
-        value = scope.get(parts[i], _MISSING)
+        source = parts[i]
+        bare = _BARE_NAME.match(source)
+        value = scope.get(bare.group(1), _MISSING) if bare else _MISSING
         kind = type(value)
         if kind is str:
-            pieces[i] = value
-        elif kind is int or kind is float or kind is bool:
             pieces[i] = str(value)
-        else:
-            return None  # Jinja decides: an undefined name, a global, or a rich value
+            continue
+        if kind is int or kind is float or kind is bool:
+            pieces[i] = str(value)
+            continue
+        expression = _expression(source)
+        if expression is None:
+            return None
+        pieces[i] = str(expression(**scope))  # a StrictUndefined raises here
     return "".join(pieces)
-
-
-_MISSING = object()
 
 
 def render_string(text: str, scope: Mapping[str, Any]) -> str:
     """`text` rendered in `scope`; plain text comes back unchanged."""
     if not is_template(text):
         return text
-    parts = _simple_parts(text)
-    if parts is not None:
-        simple = _render_simple(parts, scope)
-        if simple is not None:
-            return simple
+    parts = _parts(text)
+    try:
+        if parts is not None:
+            rendered = _render_parts(parts, scope)
+            if rendered is not None:
+                return rendered
+        return _compiled(text).render(scope)
+    except TemplateProblem:
+        raise
+    except Exception as exc:
+        raise _problem_of(text, exc, scope) from None
+
+
+def _problem_of(text: str, exc: Exception, scope: Mapping[str, Any]) -> Exception:
+    """The error a person reads for a template that failed; other errors pass unchanged."""
     from jinja2 import TemplateSyntaxError, UndefinedError
     from jinja2.exceptions import SecurityError
 
-    template = _compiled(text)
-    try:
-        return template.render(scope)
-    except UndefinedError as exc:
-        raise TemplateProblem(
-            f"undefined name in template {text!r}: {exc.message}",
-            hint=_undefined_hint(scope),
-        ) from None
-    except SecurityError as exc:
-        raise TemplateProblem(
+    if isinstance(exc, UndefinedError):
+        return TemplateProblem(
+            f"undefined name in template {text!r}: {exc.message}", hint=_undefined_hint(scope)
+        )
+    if isinstance(exc, SecurityError):
+        return TemplateProblem(
             f"template {text!r} does something the sandbox forbids: {exc}",
             hint="templates may only format values; they cannot reach Python internals",
-        ) from None
-    except TemplateSyntaxError as exc:  # pragma: no cover - caught at compile time
-        raise TemplateProblem(f"template syntax error: {exc.message}") from None
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise TemplateProblem(f"template {text!r} failed: {exc}") from None
+        )
+    if isinstance(exc, TemplateSyntaxError):
+        return TemplateProblem(f"template syntax error: {exc.message}")
+    if isinstance(exc, TypeError | ValueError | ArithmeticError):
+        return TemplateProblem(f"template {text!r} failed: {exc}")
+    return exc
 
 
 def _undefined_hint(scope: Mapping[str, Any]) -> str:

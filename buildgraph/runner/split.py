@@ -16,14 +16,12 @@ import time
 
 from buildgraph.commands import build_command
 from buildgraph.errors import ConfigError, Problem
-from buildgraph.events import Event, TargetResult
+from buildgraph.events import Emit, Event, TargetResult
 from buildgraph.planner import OutputMode, Plan, PlannedTarget
 from buildgraph.runner.execute import (
-    Interrupted,
-    Stop,
+    BuildOptions,
     _CommandRunner,
     _digest,
-    _next,
     _read_json,
     _repository,
     last_error,
@@ -64,23 +62,17 @@ def check_splittable(plan: Plan) -> None:
 class SplitRunner(_CommandRunner):
     """Units are (target, platform); a target is done when its manifest list is made."""
 
-    def run(self) -> list[TargetResult]:
-        check_splittable(self.plan)
+    def __init__(self, plan: Plan, options: BuildOptions, emit: Emit) -> None:
+        super().__init__(plan, options, emit)
         self.platform_digests: dict[tuple[str, str], str] = {}
         self.left: dict[str, set[str]] = {}
         self.started_at: dict[str, float] = {}
         self.unit_failed: dict[str, str] = {}
         self.retried: set[str] = set()
-        pending = [p for p in self.plan.targets if self.selected(p)]
-        try:
-            while pending or self.running:
-                pending = self.start_ready(pending)
-                if self.running:
-                    self.collect_unit(_next(self.done, self.options.cancel))
-        except (KeyboardInterrupt, Stop):
-            self.stop_all()
-            raise Interrupted(self.ordered()) from None
-        return self.ordered()
+
+    def run(self) -> list[TargetResult]:
+        check_splittable(self.plan)
+        return super().run()
 
     def start(self, planned: PlannedTarget) -> None:
         platforms = planned.target.platforms or ("local",)
@@ -153,7 +145,8 @@ class SplitRunner(_CommandRunner):
                 contexts[ref] = f"oci-layout://{self.layout(dep, theirs)}@{digest}"
         return contexts
 
-    def collect_unit(self, key: str) -> None:
+    def collect(self, key: str) -> None:
+        """A unit (one platform of a target) finished."""
         process, _, planned = self.running.pop(key)
         name, platform = key.split("@", 1)
         code = process.wait()

@@ -31,7 +31,7 @@ def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[s
             problems.extend(missing_inputs(project, target))
         text = _dockerfile_text(project, target, texts)
         if text is not None:
-            args = tuple((k, str(v)) for k, v in target.args.items())
+            args = _args_used(text, target.args)
             key = (text, args)
             if key not in parsed:
                 parsed[key] = parse_dockerfile(text, dict(args))
@@ -39,6 +39,12 @@ def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[s
     if problems:
         raise ConfigError(*problems)
     return infos
+
+
+def _args_used(text: str, args: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The build args a Dockerfile can see: only those it names can change how it parses,
+    so targets differing in other args share one parse."""
+    return tuple((k, str(v)) for k, v in args.items() if f"${k}" in text or f"${{{k}" in text)
 
 
 def _dockerfile_text(

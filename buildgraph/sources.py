@@ -6,6 +6,8 @@ pure graph code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from buildgraph.dockerfile import DockerfileInfo, parse_dockerfile
 from buildgraph.errors import ConfigError, Problem
 from buildgraph.model import Project, Target, is_local_path

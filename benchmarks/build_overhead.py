@@ -19,14 +19,14 @@ STATE = EXAMPLE / ".buildgraph"
 
 def seconds(argv: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--push", action="store_true", help="push to the local registry")
     args = parser.parse_args()
@@ -35,14 +35,19 @@ def main() -> int:
     STATE.mkdir(exist_ok=True)
     # The raw run: the very bake file buildgraph renders, given to bake by hand.
     raw = STATE / "bench-raw.json"
-    subprocess.run([*buildgraph, "render", "-o", str(raw)], cwd=EXAMPLE, check=True,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [*buildgraph, "render", "-o", str(raw)], cwd=EXAMPLE, check=True, stderr=subprocess.DEVNULL
+    )
     commands = {
-        "docker buildx bake (raw)": (["docker", "buildx", "bake", "-f", raw.name,
-                                      "--progress", "plain", *mode], STATE),
+        "docker buildx bake (raw)": (
+            ["docker", "buildx", "bake", "-f", raw.name, "--progress", "plain", *mode],
+            STATE,
+        ),
         "buildgraph build (via bake)": ([*buildgraph, "build", *mode], EXAMPLE),
         "buildgraph build --via commands -j 4": (
-            [*buildgraph, "build", "--via", "commands", "-j", "4", *mode], EXAMPLE),
+            [*buildgraph, "build", "--via", "commands", "-j", "4", *mode],
+            EXAMPLE,
+        ),
     }
     for argv, cwd in commands.values():  # warm the cache
         seconds(argv, cwd)
@@ -51,7 +56,8 @@ def main() -> int:
         for name, (argv, cwd) in commands.items():
             times[name].append(seconds(argv, cwd))
     base = statistics.median(times["docker buildx bake (raw)"])
-    print(f"warm cache, {args.runs} runs each, median seconds ({'push' if args.push else 'no output flag'}):")
+    outputs = "push" if args.push else "no output flag"
+    print(f"warm cache, {args.runs} runs each, median seconds ({outputs}):")
     print("| command | median (s) | vs raw bake |")
     print("| --- | ---: | ---: |")
     for name, values in times.items():

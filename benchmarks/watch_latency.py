@@ -44,7 +44,9 @@ def read_events(stream: Any, sink: queue.Queue[dict[str, Any]]) -> None:
             sink.put(json.loads(line))
 
 
-def wait_for(events: queue.Queue[dict[str, Any]], kind: str, timeout: float = 600) -> dict[str, Any]:
+def wait_for(
+    events: queue.Queue[dict[str, Any]], kind: str, timeout: float = 600
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         event = events.get(timeout=max(0.1, deadline - time.monotonic()))
@@ -56,9 +58,22 @@ def measure(contexts: int, samples: int) -> list[float]:
     folder = OUT / str(contexts)
     generate(contexts, folder)
     process = subprocess.Popen(
-        [sys.executable, "-m", "buildgraph", "watch", "--format", "json", "--via", "commands",
-         "-j", "2"],
-        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "buildgraph",
+            "watch",
+            "--format",
+            "json",
+            "--via",
+            "commands",
+            "-j",
+            "2",
+        ],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
         env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
     )
     events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -87,8 +102,9 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--contexts", default="10,100,1000")
     parser.add_argument("--samples", type=int, default=20)
     args = parser.parse_args()
@@ -96,8 +112,11 @@ def main() -> int:
     print("| ---: | ---: | ---: | ---: |")
     for count in (int(c) for c in args.contexts.split(",")):
         values = measure(count, args.samples)
-        print(f"| {count:,} | {statistics.median(values):.0f} | {percentile(values, 0.95):.0f} "
-              f"| {len(values)} |", flush=True)
+        print(
+            f"| {count:,} | {statistics.median(values):.0f} | {percentile(values, 0.95):.0f} "
+            f"| {len(values)} |",
+            flush=True,
+        )
     return 0
 
 

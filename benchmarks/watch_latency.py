@@ -69,6 +69,7 @@ def measure(contexts: int, samples: int) -> list[float]:
             "commands",
             "-j",
             "2",
+            "--no-build-first",
         ],
         cwd=folder,
         stdout=subprocess.PIPE,
@@ -80,7 +81,7 @@ def measure(contexts: int, samples: int) -> list[float]:
     threading.Thread(target=read_events, args=(process.stdout, events), daemon=True).start()
     latencies = []
     try:
-        wait_for(events, "batch", timeout=1800)  # the first full build
+        wait_for(events, "note", timeout=300)  # "watching N path(s)": ready
         for sample in range(samples):
             target = sample % contexts
             data = folder / "ctx" / f"c{target}" / "data.txt"

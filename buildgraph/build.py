@@ -50,14 +50,12 @@ def preflight(loaded: Loaded, the_plan: Plan, facts: Facts) -> list[Gap]:
     return gaps
 
 
-def build(loaded: Loaded, request: BuildRequest) -> int:
+def build(loaded: Loaded, request: BuildRequest, facts: Facts) -> int:
+    """Plan, check the builder (`facts`, from runner.probe.gather) can do it, build."""
     from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
 
     the_plan = plan(loaded, request.names, output_mode(request))
     emit: Emit = json_emitter() if request.json_events else human_emitter()
-    from buildgraph.runner.probe import gather
-
-    facts = gather(request.builder)
     for gap in preflight(loaded, the_plan, facts):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
     for planned in the_plan.targets:

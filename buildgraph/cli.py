@@ -222,7 +222,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from buildgraph.build import BuildRequest, build
+    from buildgraph.runner.probe import gather
 
     request = BuildRequest(
         names=tuple(args.names),
@@ -236,7 +239,12 @@ def _build(args: argparse.Namespace) -> int:
         json_events=args.format == "json",
         split_platforms=args.split_platforms,
     )
-    return build(_loaded(args), request)
+    # The probe asks docker while the project is read and planned: both are every build's
+    # fixed cost, and they need nothing from each other.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        facts = pool.submit(gather, args.builder)
+        loaded = _loaded(args)
+        return build(loaded, request, facts.result())
 
 
 def _watch(args: argparse.Namespace) -> int:

@@ -168,7 +168,13 @@ def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None 
     """Build, then watch until Ctrl-C (or `stop_event`); returns the exit code."""
     import watchfiles
 
+    from buildgraph.build import preflight
+    from buildgraph.runner.probe import gather
+
     current = snapshot(request)  # an invalid file at start is an error like anywhere else
+    # The builder is checked once, as `build` checks it: a gap stops watch (exit 3) too.
+    for gap in preflight(current.loaded, current.plan, gather(request.options.builder)):
+        emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
     builds = Builds(request, emit)
     if request.build_first:
         builds.submit(current.plan, {p.name for p in current.plan.targets})

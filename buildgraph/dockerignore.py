@@ -1,10 +1,15 @@
-"""`.dockerignore` matching, as BuildKit matches it (moby/patternmatcher).
+"""`.dockerignore` matching, exactly as BuildKit applies it to a local build context.
 
-Lines are trimmed, `#` lines are comments, `!` makes an exception; patterns are cleaned
-like paths and lose a leading `/`. A pattern matches a file when it matches the file's
-path or the path of one of its parent directories; the last pattern that matches decides.
-`*` and `?` stay within one path element, `**` spans any number of them, `[...]` classes
-pass through, `\\` escapes the next character.
+Three pieces of upstream code decide what is sent; each has a counterpart here:
+- moby/patternmatcher `ignorefile.ReadAll` reads the file (`_lines`);
+- `patternmatcher.New` and `Pattern.compile` give each pattern one of four match kinds
+  (exact, prefix, suffix, regex), quirks included: `^foo` is compared literally, `**.md`
+  matches `a/b.md`, `\\d` is Go's digit class (`_pattern`, `_translated`);
+- tonistiigi/fsutil `filterFS.Walk` walks the context with `MatchesUsingParentResults`
+  (`IgnoreRules._verdict`) and prunes excluded directories no exception can reach into
+  (`IgnoreRules._prunes`).
+The Dockerfile and the ignore file are not special: the frontend loads them on the side,
+and they are in the context a `COPY .` sees exactly when the patterns leave them in.
 """
 
 from __future__ import annotations
@@ -12,118 +17,248 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-_REGEX_SPECIAL = set(".+()|{}$")
+# Go's strings.TrimSpace trims unicode.IsSpace, which is not Python's str.isspace.
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+    map(chr, range(0x2000, 0x200B))
+)
+_REGEX_ONLY = frozenset(".+()|{}$")  # patternmatcher escapes these: not glob syntax
+# Letter escapes Go's regexp accepts and Python's re (with re.ASCII) reads the same way.
+_LETTER_ESCAPES = {c: "\\" + c for c in "dDwWsSbBAaftnrvx"} | {"z": r"\Z"}
+_PREFIX_BREAKERS = "*[]?^\\"  # fsutil: an exception with these may match in any directory
+
+Hits = tuple[bool, ...]  # per pattern: whether it counts as matching a directory
 
 
 @dataclass(frozen=True, slots=True)
 class _Pattern:
-    text: str
+    text: str  # cleaned, without the `!`
     exception: bool
-    regex: re.Pattern[str]
+    kind: str  # "exact", "prefix", "suffix" or "regex", as patternmatcher picks it
+    regex: re.Pattern[str] | None  # None for a regex Go's regexp refuses
+
+    def matches(self, path: str) -> bool:
+        if self.kind == "exact":
+            return path == self.text
+        if self.kind == "prefix":
+            return path.startswith(self.text[:-2])
+        if self.kind == "suffix":
+            suffix = self.text[2:]
+            return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
+        if self.regex is None:  # Go compiles on first use: only then does the build fail
+            raise ValueError(f"syntax error in pattern {self.text!r}")
+        return self.regex.match(path) is not None
 
 
-@lru_cache(maxsize=1024)
-def _compile(pattern: str) -> re.Pattern[str]:
-    out = ["^"]
+def _go_clean(path: str) -> str:
+    """filepath.Clean, which unlike posixpath.normpath folds a leading `//` too."""
+    cleaned = posixpath.normpath(path)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
+
+
+def _lines(text: str) -> list[str]:
+    """ignorefile.ReadAll: `#` is a comment only in column one, before any trimming."""
+    patterns = []
+    for number, raw in enumerate(text.split("\n")):
+        line = raw.removesuffix("\r").removeprefix("\ufeff" if number == 0 else "")
+        line = "" if line.startswith("#") else line.strip(_GO_SPACE)
+        if not line:
+            continue
+        invert = line.startswith("!")
+        line = line[1:].strip(_GO_SPACE) if invert else line
+        if line:
+            line = _go_clean(line)
+            line = line[1:] if len(line) > 1 and line.startswith("/") else line
+        patterns.append("!" + line if invert else line)
+    return patterns
+
+
+def _pattern(line: str) -> _Pattern:
+    """patternmatcher.New for one pattern, cleaning it once more (`!/` becomes `!`)."""
+    text = _go_clean(line.strip(_GO_SPACE))
+    exception = text.startswith("!")
+    if text == "!":
+        raise ValueError('illegal exclusion pattern: "!"')
+    text = text[1:] if exception else text
+    _check_glob_syntax(text)
+    kind, source = _translated(text)
+    return _Pattern(text, exception, kind, _regex(source) if kind == "regex" else None)
+
+
+def _check_glob_syntax(pattern: str) -> None:
+    """The filepath.Match syntax check patternmatcher.New runs: it fails the build."""
     i = 0
     while i < len(pattern):
-        ch = pattern[i]
-        if ch == "*" and pattern[i + 1 : i + 2] == "*":
-            i += 2
-            if pattern[i : i + 1] == "/":
-                i += 1  # `**/` is `**`
-            # `**` at the end takes everything; inside, any number of elements (even none)
-            out.append(".*" if i >= len(pattern) else "(.*/)?")
-            continue
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "\\":
+        i += 1
+        if pattern[i - 1] == "\\":
+            if i == len(pattern):
+                raise ValueError(f"syntax error in pattern {pattern!r}")
             i += 1
-            out.append("\\" + pattern[i] if i < len(pattern) else "\\\\")
-        elif ch in _REGEX_SPECIAL:
+        elif pattern[i - 1] == "[":
+            i += pattern[i : i + 1] == "^"
+            ranges = 0
+            while not (pattern[i : i + 1] == "]" and ranges):  # `[]...]` is no class in Go
+                i = _class_char_end(pattern, i)
+                i = _class_char_end(pattern, i + 1) if pattern[i] == "-" else i
+                ranges += 1
+            i += 1
+
+
+def _class_char_end(pattern: str, i: int) -> int:
+    """Go's getEsc: one class character, which must not be the last of the pattern."""
+    if i >= len(pattern) or pattern[i] in "-]":
+        raise ValueError(f"syntax error in pattern {pattern!r}")
+    i += 2 if pattern[i] == "\\" else 1
+    if i >= len(pattern):
+        raise ValueError(f"syntax error in pattern {pattern!r}")
+    return i
+
+
+def _translated(pattern: str) -> tuple[str, str | None]:
+    """Pattern.compile: the match kind, and the regex Go builds (None: one Go refuses)."""
+    kind, out, i = "exact", [], 0
+    while i < len(pattern):
+        ch, first = pattern[i], i == 0
+        i += 1
+        if ch == "*" and pattern[i : i + 1] == "*":
+            i += 2 if pattern[i + 1 : i + 2] == "/" else 1  # `**/` is read as `**`
+            if i == len(pattern):
+                kind = "prefix" if kind == "exact" else "regex"
+                out.append(".*")
+            else:
+                kind = "regex"
+                out.append("(.*/)?")  # any number of whole directories, even none
+            kind = "suffix" if first else kind  # Go decides by position alone
+        elif ch in "*?":
+            kind = "regex"
+            out.append("[^/]*" if ch == "*" else "[^/]")
+        elif ch == "\\" and i < len(pattern):
+            kind, escaped = "regex", pattern[i]
+            i += 1
+            if escaped.isascii() and not escaped.isalnum():
+                out.append(re.escape(escaped))
+            elif escaped in _LETTER_ESCAPES:
+                out.append(_LETTER_ESCAPES[escaped])
+            else:  # Go rejects it, or reads it in a way re cannot: treat both as refused
+                return "regex", None
+        elif ch in _REGEX_ONLY:
             out.append("\\" + ch)
         else:
-            out.append(ch)  # `[` and `]` pass through: character classes
-        i += 1
-    out.append("$")
-    try:
-        return re.compile("".join(out), re.DOTALL)
-    except re.error:
-        return re.compile(r"(?!)")  # BuildKit refuses the build; match nothing
+            kind = "regex" if ch in "[]" else kind
+            out.append(ch)  # `[`, `]`, `^` and the rest mean in re what they mean in Go
+    return kind, "".join(out)
 
 
-def _clean(pattern: str) -> str:
-    cleaned = posixpath.normpath(pattern)
-    if len(cleaned) > 1 and cleaned.startswith("/"):
-        cleaned = cleaned.lstrip("/") or "/"
-    return cleaned
+def _regex(source: str | None) -> re.Pattern[str] | None:
+    if source is None:
+        return None
+    with warnings.catch_warnings():  # `[[` is a literal `[` in both; Python merely warns
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            return re.compile(f"^{source}\\Z", re.ASCII)  # Go's `$`: no newline before it
+        except re.error:
+            return None
+
+
+def _without_trailing_glob(text: str) -> str:
+    return text.removesuffix("/**").removesuffix("/*")
 
 
 @dataclass(frozen=True, slots=True)
 class IgnoreRules:
     patterns: tuple[_Pattern, ...] = ()
+    error: str | None = None  # why BuildKit refuses these rules outright (none then apply)
 
     @classmethod
     def parse(cls, text: str) -> IgnoreRules:
-        patterns = []
-        for raw in text.splitlines():
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            exception = line.startswith("!")
-            if exception:
-                line = line[1:].strip()
-                if not line:
-                    continue
-            cleaned = _clean(line)
-            patterns.append(_Pattern(cleaned, exception, _compile(cleaned)))
-        return cls(tuple(patterns))
+        try:
+            return cls(tuple(_pattern(line) for line in _lines(text)))
+        except ValueError as exc:  # every build fails, so every file counts as an input
+            return cls(error=str(exc))
 
     @classmethod
     def for_context(cls, context_dir: Path, dockerfile: Path | None = None) -> IgnoreRules:
-        """BuildKit prefers `<Dockerfile>.dockerignore` beside the Dockerfile."""
-        candidates = []
+        """`<Dockerfile>.dockerignore` beside the Dockerfile wins, even when empty."""
+        candidates = [context_dir / ".dockerignore"]
         if dockerfile is not None:
-            candidates.append(dockerfile.with_name(dockerfile.name + ".dockerignore"))
-        candidates.append(context_dir / ".dockerignore")
+            candidates.insert(0, dockerfile.with_name(dockerfile.name + ".dockerignore"))
         for candidate in candidates:
             try:
-                return cls.parse(candidate.read_text(encoding="utf-8", errors="replace"))
+                return cls.parse(candidate.read_bytes().decode("utf-8", "surrogateescape"))
             except OSError:
                 continue
         return cls()
 
     def excludes(self, relpath: str) -> bool:
-        """Whether the file at `relpath` (POSIX, from the context root) is left out."""
-        if not self.patterns:
+        """Whether the file at `relpath` (POSIX, from the context root) is not sent."""
+        hits: Hits | None
+        parts = posixpath.normpath(relpath).split("/")
+        if not self.patterns or parts == ["."]:
             return False
-        path = posixpath.normpath(relpath)
-        parents = _parents(path)
-        excluded = False
-        for pattern in self.patterns:
-            if pattern.regex.match(path) or any(pattern.regex.match(p) for p in parents):
-                excluded = not pattern.exception
+        excluded, hits = False, None
+        try:
+            for depth in range(1, len(parts) + 1):
+                prefix = "/".join(parts[:depth])
+                excluded, hits = self._verdict(prefix, hits)
+                if excluded and depth < len(parts) and self._prunes(prefix):
+                    return True
+        except ValueError:  # the walk tries a regex Go cannot compile: the build fails
+            return False
         return excluded
 
+    def _verdict(self, path: str, parent: Hits | None) -> tuple[bool, Hits]:
+        """MatchesUsingParentResults: whether `path` is excluded, and the hits it passes on.
 
-def _parents(path: str) -> list[str]:
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        What matched a directory matches everything below it. A pattern not tried on a
+        directory (it could not flip the verdict there) is recorded as no match, so below
+        it the pattern is only tried on the deeper paths: after `a/*`, `!a` re-includes
+        nothing inside `a`.
+        """
+        excluded, hits = False, []
+        for index, pattern in enumerate(self.patterns):
+            hit = parent[index] if parent else False
+            if not hit and pattern.exception == excluded:
+                hit = pattern.matches(path)
+            hits.append(hit)
+            excluded = not pattern.exception if hit else excluded
+        return excluded, tuple(hits)
+
+    def _prunes(self, directory: str) -> bool:
+        """Whether fsutil skips an excluded directory instead of walking into it."""
+        exceptions = [_without_trailing_glob(p.text) for p in self.patterns if p.exception]
+        if any(c in text for text in exceptions for c in _PREFIX_BREAKERS):
+            return False
+        return not any((text + "/").startswith(directory + "/") for text in exceptions)
 
 
 def included_files(context_dir: Path, rules: IgnoreRules) -> list[str]:
-    """POSIX paths of the files BuildKit would send from `context_dir`, sorted."""
-    found = []
-    for folder, dirs, files in os.walk(context_dir):
-        relative_folder = Path(folder).relative_to(context_dir).as_posix()
-        for name in [*files, *(d for d in dirs if os.path.islink(os.path.join(folder, d)))]:
-            relative = name if relative_folder == "." else f"{relative_folder}/{name}"
-            if not rules.excludes(relative):
-                found.append(relative)
+    """Sorted POSIX paths of the non-directories (symlinks unfollowed) BuildKit sends.
+
+    ValueError where BuildKit would fail the build instead.
+    """
+    if rules.error is not None:
+        raise ValueError(f"BuildKit refuses this .dockerignore: {rules.error}")
+    found: list[str] = []
+    _collect(context_dir, "", None, rules, found)
     return sorted(found)
+
+
+def _collect(
+    folder: Path, prefix: str, parent: Hits | None, rules: IgnoreRules, found: list[str]
+) -> None:
+    """Walk like fsutil: each directory hands its pattern hits down to its entries."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            relative = prefix + entry.name
+            excluded, hits = rules._verdict(relative, parent)
+            if not entry.is_dir(follow_symlinks=False):
+                found.extend([] if excluded else [relative])
+            elif not (excluded and rules._prunes(relative)):
+                try:
+                    _collect(Path(entry.path), relative + "/", hits, rules, found)
+                except PermissionError:
+                    if not excluded:  # fsutil forgives unreadable excluded directories only
+                        raise

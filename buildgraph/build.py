@@ -6,6 +6,7 @@ runner.
 
 from __future__ import annotations
 
+import gc
 import sys
 from dataclasses import dataclass
 
@@ -56,6 +57,7 @@ def build(loaded: Loaded, request: BuildRequest, facts: Facts) -> int:
 
     the_plan = plan(loaded, request.names, output_mode(request))
     emit: Emit = json_emitter() if request.json_events else human_emitter()
+    gc.enable()  # planned: from here on the process waits on builds (see cli.main)
     for gap in preflight(loaded, the_plan, facts):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
     for planned in the_plan.targets:

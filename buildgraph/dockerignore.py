@@ -89,32 +89,71 @@ def _pattern(line: str) -> _Pattern:
 
 
 def _check_glob_syntax(pattern: str) -> None:
-    """The filepath.Match syntax check patternmatcher.New runs: it fails the build."""
-    i = 0
-    while i < len(pattern):
-        i += 1
-        if pattern[i - 1] == "\\":
-            if i == len(pattern):
-                raise ValueError(f"syntax error in pattern {pattern!r}")
-            i += 1
-        elif pattern[i - 1] == "[":
-            i += pattern[i : i + 1] == "^"
-            ranges = 0
-            while not (pattern[i : i + 1] == "]" and ranges):  # `[]...]` is no class in Go
-                i = _class_char_end(pattern, i)
-                i = _class_char_end(pattern, i + 1) if pattern[i] == "-" else i
-                ranges += 1
-            i += 1
+    """patternmatcher.New runs filepath.Match(pattern, "."), failing the build on
+    ErrBadPattern; Go only checks the chunks it reaches, so `x*[` passes (as a regex it
+    fails later, once tried)."""
+    name = "."
+    while pattern:
+        star, chunk, pattern = _scan_chunk(pattern)
+        if star and not chunk:
+            return
+        rest = _match_chunk(chunk, name)
+        if rest is not None and (not rest or pattern):
+            name = rest
+            continue
+        for i in range(len(name.split("/")[0]) if star else 0):  # a star skips 1, 2, ...
+            rest = _match_chunk(chunk, name[i + 1 :])
+            if rest is not None and (not rest or pattern):
+                name = rest
+                break
+        else:
+            return
 
 
-def _class_char_end(pattern: str, i: int) -> int:
-    """Go's getEsc: one class character, which must not be the last of the pattern."""
-    if i >= len(pattern) or pattern[i] in "-]":
-        raise ValueError(f"syntax error in pattern {pattern!r}")
-    i += 2 if pattern[i] == "\\" else 1
-    if i >= len(pattern):
-        raise ValueError(f"syntax error in pattern {pattern!r}")
-    return i
+def _scan_chunk(pattern: str) -> tuple[bool, str, str]:
+    """Go's scanChunk: leading stars, then up to the next star outside a class."""
+    chunk = pattern.lstrip("*")
+    i, in_class = 0, False
+    while i < len(chunk) and (chunk[i] != "*" or in_class):
+        in_class = chunk[i] == "[" or (in_class and chunk[i] != "]")
+        i += 2 if chunk[i] == "\\" and i + 1 < len(chunk) else 1
+    return len(chunk) < len(pattern), chunk[:i], chunk[i:]
+
+
+def _match_chunk(chunk: str, name: str) -> str | None:
+    """Go's matchChunk: what is left of `name`, or None; it parses the whole chunk even
+    after a mismatch, raising ValueError at bad syntax."""
+    i, failed = 0, False
+    while i < len(chunk):
+        failed = failed or not name
+        char, name = ("", name) if failed else (name[0], name[1:])
+        if chunk[i] == "[":
+            i += 1 + (chunk[i + 1 : i + 2] == "^")
+            negated, found, ranges = chunk[i - 1] == "^", False, 0
+            while not (chunk[i : i + 1] == "]" and ranges):
+                low, i = _class_char(chunk, i)
+                high, i = _class_char(chunk, i + 1) if chunk[i] == "-" else (low, i)
+                found, ranges = found or low <= char <= high, ranges + 1
+            i += 1
+            failed = failed or found == negated
+        elif chunk[i] == "?":
+            failed, i = failed or char == "/", i + 1
+        else:
+            i += chunk[i] == "\\"
+            if i == len(chunk):
+                raise ValueError(f"syntax error in pattern {chunk!r}")
+            failed, i = failed or chunk[i] != char, i + 1
+    return None if failed else name
+
+
+def _class_char(chunk: str, i: int) -> tuple[str, int]:
+    """Go's getEsc: one class character, which may not end the chunk."""
+    if chunk[i : i + 1] in ("", "-", "]"):
+        raise ValueError(f"syntax error in pattern {chunk!r}")
+    i += chunk[i] == "\\"
+    if i >= len(chunk) - 1:
+        raise ValueError(f"syntax error in pattern {chunk!r}")
+    return chunk[i], i + 1
 
 
 def _translated(pattern: str) -> tuple[str, str | None]:
@@ -144,12 +183,14 @@ def _translated(pattern: str) -> tuple[str, str | None]:
                 out.append(_LETTER_ESCAPES[escaped])
             else:  # Go rejects it, or reads it in a way re cannot: treat both as refused
                 return "regex", None
+        elif ch == "\\":  # a last backslash escapes the `$` Go appends: no anchor then
+            return kind, "".join(out) + "\\$"
         elif ch in _REGEX_ONLY:
             out.append("\\" + ch)
         else:
             kind = "regex" if ch in "[]" else kind
             out.append(ch)  # `[`, `]`, `^` and the rest mean in re what they mean in Go
-    return kind, "".join(out)
+    return kind, "".join(out) + "\\Z"  # Go's `$`: no newline may come before it
 
 
 def _regex(source: str | None) -> re.Pattern[str] | None:
@@ -158,7 +199,7 @@ def _regex(source: str | None) -> re.Pattern[str] | None:
     with warnings.catch_warnings():  # `[[` is a literal `[` in both; Python merely warns
         warnings.simplefilter("ignore", FutureWarning)
         try:
-            return re.compile(f"^{source}\\Z", re.ASCII)  # Go's `$`: no newline before it
+            return re.compile("^" + source, re.ASCII)
         except re.error:
             return None
 

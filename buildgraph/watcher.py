@@ -9,6 +9,7 @@ project file is reported and the last good plan kept.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -172,6 +173,8 @@ def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None 
     from buildgraph.runner.probe import gather
 
     current = snapshot(request)  # an invalid file at start is an error like anywhere else
+    gc.enable()  # a long-running loop from here (see cli.main)
+    gc.freeze()  # what planning built stays: not worth scanning again and again
     # The builder is checked once, as `build` checks it: a gap stops watch (exit 3) too.
     for gap in preflight(current.loaded, current.plan, gather(request.options.builder)):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))

@@ -83,3 +83,15 @@ def test_literal_template_markers_survive_bake(buildx: str, tmp_path: Path) -> N
     render(FIXTURES / "shop" / "buildgraph.toml", out)
     printed = bake_print(buildx, out, tmp_path, ["app-a1"])
     assert printed["target"]["app-a1"]["args"]["SHELL_TEXT"] == "${HOME} and %{x} stay literal"
+
+
+def test_template_markers_in_table_keys_survive_bake(buildx: str, tmp_path: Path) -> None:
+    # bake reads the keys of a JSON table as templates too.
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    project = tmp_path / "buildgraph.toml"
+    project.write_text('[target.t]\nlabels = { "k${x}" = "v%{y}" }\nargs = { "A${B}" = "c" }\n')
+    out = tmp_path / "b.json"
+    render(project, out)
+    printed = bake_print(buildx, out, tmp_path, ["t"])["target"]["t"]
+    assert printed["labels"] == {"k${x}": "v%{y}"}
+    assert printed["args"] == {"A${B}": "c"}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from buildgraph.entries import PATH_KEYS_READ, PATH_KEYS_WRITE, map_entry_paths
-from buildgraph.model import Project, is_local_path, thaw
+from buildgraph.model import Project, is_local_path
 from buildgraph.planner import Plan, PlannedTarget
 
 LOCAL_CONTEXT_PREFIXES = ("oci-layout://",)
@@ -76,10 +76,13 @@ def _is_within(path: Path, base: Path) -> bool:
 
 
 def bake_attrs(planned: PlannedTarget, rebaser: Rebaser) -> dict[str, Any]:
-    """A planned target as bake's resolved JSON target: links wired, paths rebased."""
-    attrs: dict[str, Any] = thaw(planned.target.attrs)
+    """A planned target as bake's resolved JSON target: links wired, paths rebased.
+
+    A shallow copy: values nobody rewrites stay the model's frozen ones (read-only tables,
+    tuples), which every renderer reads as tables and lists."""
+    attrs: dict[str, Any] = dict(planned.target.attrs)
     if planned.outputs:
-        attrs["output"] = thaw(planned.outputs)
+        attrs["output"] = list(planned.outputs)
     attrs["context"] = rebaser.context(planned.target.context)
     contexts = {k: rebaser.context(v) for k, v in attrs.get("contexts", {}).items()}
     contexts.update({ref: f"target:{dep}" for ref, dep in planned.wired.items()})

@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from buildgraph.planner import Plan
 from buildgraph.render import Rebaser, bake_attrs, rendered_groups
 
 
-def escape_hcl(value: Any) -> Any:
-    """Every string with bake's template markers escaped: bake reads JSON strings as HCL
-    templates, so a literal `${` must be `$${` and `%{` must be `%%{`."""
-    kind = type(value)
-    if kind is str:
-        return value.replace("${", "$${").replace("%{", "%%{") if "{" in value else value
-    if kind is list:
-        return [escape_hcl(v) for v in value]
-    if kind is dict:
-        return {k: escape_hcl(v) for k, v in value.items()}
-    return value
+def escape_hcl(text: str) -> str:
+    """bake reads every string of a JSON file, table keys included, as an HCL template: a
+    literal `${` must be written `$${` and `%{` as `%%{`. JSON syntax itself holds neither,
+    so escaping the serialized text escapes exactly the strings."""
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):  # the model's read-only tables
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_plain)
 
 
 def bake_definition(plan: Plan, rebaser: Rebaser) -> dict[str, Any]:
-    """The bake document (group + target), paths rebased; `rebaser` collects entitlements."""
-    targets = {p.name: escape_hcl(bake_attrs(p, rebaser)) for p in plan.targets}
+    """The bake document (group + target), paths rebased; `rebaser` collects entitlements.
+    Strings are as meant, not yet escaped for bake."""
+    targets = {p.name: bake_attrs(p, rebaser) for p in plan.targets}
     groups = {name: {"targets": members} for name, members in rendered_groups(plan).items()}
     return {"group": groups, "target": targets}
 
@@ -36,8 +42,7 @@ def render_bake_json(plan: Plan, rebaser: Rebaser) -> str:
     sections = []
     for section in ("group", "target"):
         entries = ",\n".join(
-            f"    {json.dumps(name, ensure_ascii=False)}: {json.dumps(body, ensure_ascii=False)}"
-            for name, body in document[section].items()
+            f"    {_dumps(name)}: {_dumps(body)}" for name, body in document[section].items()
         )
         sections.append(f'  "{section}": {{\n{entries}\n  }}')
-    return "{\n" + ",\n".join(sections) + "\n}\n"
+    return escape_hcl("{\n" + ",\n".join(sections) + "\n}\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from buildgraph.planner import Plan
@@ -25,13 +26,13 @@ def hcl_value(value: Any, indent: str = "") -> str:
         return json.dumps(value)
     if isinstance(value, str):
         return hcl_string(value)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         if not value:
             return "[]"
         inner = indent + "  "
         items = ",\n".join(inner + hcl_value(v, inner) for v in value)
         return "[\n" + items + ",\n" + indent + "]"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         if not value:
             return "{}"
         inner = indent + "  "
@@ -42,23 +43,12 @@ def hcl_value(value: Any, indent: str = "") -> str:
     raise TypeError(f"no HCL form for {type(value).__name__}")
 
 
-def _block(kind: str, name: str, attrs: dict[str, Any]) -> str:
+def _block(kind: str, name: str, attrs: Mapping[str, Any]) -> str:
     lines = [f"{kind} {hcl_string(name)} {{"]
     for key, value in attrs.items():
         lines.append(f"  {key} = {hcl_value(value, '  ')}")
     lines.append("}")
     return "\n".join(lines)
-
-
-def _unescaped(value: Any) -> Any:
-    # bake_definition escapes for JSON; HCL literals escape themselves in hcl_string.
-    if isinstance(value, str):
-        return value.replace("$${", "${").replace("%%{", "%{")
-    if isinstance(value, list):
-        return [_unescaped(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _unescaped(v) for k, v in value.items()}
-    return value
 
 
 def render_hcl(plan: Plan, rebaser: Rebaser, source: str) -> str:
@@ -81,6 +71,6 @@ def render_hcl(plan: Plan, rebaser: Rebaser, source: str) -> str:
     if entitlements:
         flags = " ".join(e.flag() for e in entitlements)
         header.append(f"# buildx 0.19+ needs these filesystem entitlements: {flags}")
-    blocks = [_block("group", name, _unescaped(g)) for name, g in document["group"].items()]
-    blocks += [_block("target", name, _unescaped(t)) for name, t in document["target"].items()]
+    blocks = [_block("group", name, g) for name, g in document["group"].items()]
+    blocks += [_block("target", name, t) for name, t in document["target"].items()]
     return "\n".join(header) + "\n\n" + "\n\n".join(blocks) + "\n"

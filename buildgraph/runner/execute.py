@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import queue
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -94,11 +95,12 @@ def _digest(metadata: dict[str, Any]) -> str | None:
 
 
 def _echo(prefix: str) -> Callable[[str], None]:
+    """buildx's own output, passed through to stderr: stdout is for events (--format json)."""
     lock = threading.Lock()
 
     def echo(line: str) -> None:
         with lock:
-            print(f"{prefix}{line}", end="", flush=True)
+            print(f"{prefix}{line}", end="", flush=True, file=sys.stderr)
 
     return echo
 

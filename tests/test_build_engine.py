@@ -268,3 +268,24 @@ def test_split_platforms_needs_push(engine: str, chain: Path) -> None:
     result = buildgraph("build", "app", "--split-platforms", cwd=chain)
     assert result.returncode == 2
     assert "needs --push" in result.stderr
+
+
+@pytest.mark.parametrize("via", ["bake", "commands"])
+def test_progress_goes_to_stderr_and_stdout_stays_json(engine: str, chain: Path, via: str) -> None:
+    result = buildgraph(
+        "build",
+        "independent",
+        "--via",
+        via,
+        "--progress",
+        "plain",
+        "--var",
+        f"NS={namespace()}",
+        "--format",
+        "json",
+        cwd=chain,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert lines and all(json.loads(line)["event"] for line in lines)
+    assert "DONE" in result.stderr  # buildx's own plain progress

@@ -1,15 +1,11 @@
 """`.dockerignore` matching, exactly as BuildKit applies it to a local build context.
 
-Three pieces of upstream code decide what is sent; each has a counterpart here:
-- moby/patternmatcher `ignorefile.ReadAll` reads the file (`_lines`);
-- `patternmatcher.New` and `Pattern.compile` give each pattern one of four match kinds
-  (exact, prefix, suffix, regex), quirks included: `^foo` is compared literally, `**.md`
-  matches `a/b.md`, `\\d` is Go's digit class (`_pattern`, `_translated`);
-- tonistiigi/fsutil `filterFS.Walk` walks the context with `MatchesUsingParentResults`
-  (`IgnoreRules._verdict`) and prunes excluded directories no exception can reach into
-  (`IgnoreRules._prunes`).
-The Dockerfile and the ignore file are not special: the frontend loads them on the side,
-and they are in the context a `COPY .` sees exactly when the patterns leave them in.
+Each upstream step has a counterpart: moby/patternmatcher's `ignorefile.ReadAll` (`_lines`),
+`New` and `Pattern.compile`, which pick one of four match kinds with their quirks: `^foo`
+is compared literally, `**.md` matches `a/b.md` (`_pattern`, `_compiled`); and fsutil's
+`filterFS.Walk` with `MatchesUsingParentResults` (`IgnoreRules._verdict`, `._prunes`).
+The Dockerfile and the ignore file get no special case: the frontend loads them on the
+side, and `COPY .` sees them exactly when the patterns leave them in.
 """
 
 from __future__ import annotations
@@ -77,37 +73,25 @@ def _lines(text: str) -> list[str]:
 
 
 def _pattern(line: str) -> _Pattern:
-    """patternmatcher.New for one pattern, cleaning it once more (`!/` becomes `!`)."""
+    """patternmatcher.New for one pattern, which cleans it once more (`!/` becomes `!`)."""
     text = _go_clean(line.strip(_GO_SPACE))
-    exception = text.startswith("!")
     if text == "!":
         raise ValueError('illegal exclusion pattern: "!"')
+    exception = text.startswith("!")
     text = text[1:] if exception else text
     _check_glob_syntax(text)
-    kind, source = _translated(text)
-    return _Pattern(text, exception, kind, _regex(source) if kind == "regex" else None)
+    return _Pattern(text, exception, *_compiled(text))
 
 
 def _check_glob_syntax(pattern: str) -> None:
-    """patternmatcher.New runs filepath.Match(pattern, "."), failing the build on
-    ErrBadPattern; Go only checks the chunks it reaches, so `x*[` passes (as a regex it
-    fails later, once tried)."""
-    name = "."
-    while pattern:
+    """New's filepath.Match(pattern, "."): it checks the first chunk, and the next one
+    only if the first matched ".", so `x*[` passes (and fails later, once tried)."""
+    name: str | None = "."
+    while pattern and name is not None:
         star, chunk, pattern = _scan_chunk(pattern)
         if star and not chunk:
             return
-        rest = _match_chunk(chunk, name)
-        if rest is not None and (not rest or pattern):
-            name = rest
-            continue
-        for i in range(len(name.split("/")[0]) if star else 0):  # a star skips 1, 2, ...
-            rest = _match_chunk(chunk, name[i + 1 :])
-            if rest is not None and (not rest or pattern):
-                name = rest
-                break
-        else:
-            return
+        name = _match_chunk(chunk, name)
 
 
 def _scan_chunk(pattern: str) -> tuple[bool, str, str]:
@@ -121,8 +105,8 @@ def _scan_chunk(pattern: str) -> tuple[bool, str, str]:
 
 
 def _match_chunk(chunk: str, name: str) -> str | None:
-    """Go's matchChunk: what is left of `name`, or None; it parses the whole chunk even
-    after a mismatch, raising ValueError at bad syntax."""
+    """Go's matchChunk: what is left of `name`, or None; like Go it parses the whole chunk
+    even after a mismatch, and raises ValueError at bad syntax."""
     i, failed = 0, False
     while i < len(chunk):
         failed = failed or not name
@@ -130,7 +114,7 @@ def _match_chunk(chunk: str, name: str) -> str | None:
         if chunk[i] == "[":
             i += 1 + (chunk[i + 1 : i + 2] == "^")
             negated, found, ranges = chunk[i - 1] == "^", False, 0
-            while not (chunk[i : i + 1] == "]" and ranges):
+            while not (chunk[i : i + 1] == "]" and ranges):  # `[]...]` is no class in Go
                 low, i = _class_char(chunk, i)
                 high, i = _class_char(chunk, i + 1) if chunk[i] == "-" else (low, i)
                 found, ranges = found or low <= char <= high, ranges + 1
@@ -148,28 +132,24 @@ def _match_chunk(chunk: str, name: str) -> str | None:
 
 def _class_char(chunk: str, i: int) -> tuple[str, int]:
     """Go's getEsc: one class character, which may not end the chunk."""
-    if chunk[i : i + 1] in ("", "-", "]"):
+    escaped = chunk[i : i + 1] == "\\"
+    if chunk[i : i + 1] in ("", "-", "]") or i + escaped >= len(chunk) - 1:
         raise ValueError(f"syntax error in pattern {chunk!r}")
-    i += chunk[i] == "\\"
-    if i >= len(chunk) - 1:
-        raise ValueError(f"syntax error in pattern {chunk!r}")
-    return chunk[i], i + 1
+    return chunk[i + escaped], i + escaped + 1
 
 
-def _translated(pattern: str) -> tuple[str, str | None]:
-    """Pattern.compile: the match kind, and the regex Go builds (None: one Go refuses)."""
+def _compiled(pattern: str) -> tuple[str, re.Pattern[str] | None]:
+    """Pattern.compile: the match kind, and for a regex the one Go builds (None where Go
+    refuses it, or reads it in a way Python's re cannot)."""
     kind, out, i = "exact", [], 0
     while i < len(pattern):
         ch, first = pattern[i], i == 0
         i += 1
         if ch == "*" and pattern[i : i + 1] == "*":
             i += 2 if pattern[i + 1 : i + 2] == "/" else 1  # `**/` is read as `**`
-            if i == len(pattern):
-                kind = "prefix" if kind == "exact" else "regex"
-                out.append(".*")
-            else:
-                kind = "regex"
-                out.append("(.*/)?")  # any number of whole directories, even none
+            at_end = i == len(pattern)
+            kind = "prefix" if at_end and kind == "exact" else "regex"
+            out.append(".*" if at_end else "(.*/)?")  # inside: whole directories, or none
             kind = "suffix" if first else kind  # Go decides by position alone
         elif ch in "*?":
             kind = "regex"
@@ -181,31 +161,24 @@ def _translated(pattern: str) -> tuple[str, str | None]:
                 out.append(re.escape(escaped))
             elif escaped in _LETTER_ESCAPES:
                 out.append(_LETTER_ESCAPES[escaped])
-            else:  # Go rejects it, or reads it in a way re cannot: treat both as refused
+            else:
                 return "regex", None
-        elif ch == "\\":  # a last backslash escapes the `$` Go appends: no anchor then
-            return kind, "".join(out) + "\\$"
-        elif ch in _REGEX_ONLY:
-            out.append("\\" + ch)
+        elif ch == "\\":  # a last backslash escapes the `$` Go appends: no end anchor then
+            out.append("\\$")
+            break
         else:
             kind = "regex" if ch in "[]" else kind
-            out.append(ch)  # `[`, `]`, `^` and the rest mean in re what they mean in Go
-    return kind, "".join(out) + "\\Z"  # Go's `$`: no newline may come before it
-
-
-def _regex(source: str | None) -> re.Pattern[str] | None:
-    if source is None:
-        return None
+            out.append("\\" + ch if ch in _REGEX_ONLY else ch)  # `[`, `]`, `^` as in Go
+    else:
+        out.append("\\Z")  # Go's `$`: unlike Python's, no newline may come before it
+    if kind != "regex":
+        return kind, None
     with warnings.catch_warnings():  # `[[` is a literal `[` in both; Python merely warns
         warnings.simplefilter("ignore", FutureWarning)
         try:
-            return re.compile("^" + source, re.ASCII)
+            return kind, re.compile("^" + "".join(out), re.ASCII)
         except re.error:
-            return None
-
-
-def _without_trailing_glob(text: str) -> str:
-    return text.removesuffix("/**").removesuffix("/*")
+            return kind, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +208,6 @@ class IgnoreRules:
 
     def excludes(self, relpath: str) -> bool:
         """Whether the file at `relpath` (POSIX, from the context root) is not sent."""
-        hits: Hits | None
         parts = posixpath.normpath(relpath).split("/")
         if not self.patterns or parts == ["."]:
             return False
@@ -254,9 +226,8 @@ class IgnoreRules:
         """MatchesUsingParentResults: whether `path` is excluded, and the hits it passes on.
 
         What matched a directory matches everything below it. A pattern not tried on a
-        directory (it could not flip the verdict there) is recorded as no match, so below
-        it the pattern is only tried on the deeper paths: after `a/*`, `!a` re-includes
-        nothing inside `a`.
+        directory (it could not flip the verdict there) is recorded as no match, and below
+        it is tried on the deeper paths only: after `a/*`, `!a` re-includes nothing in `a`.
         """
         excluded, hits = False, []
         for index, pattern in enumerate(self.patterns):
@@ -269,17 +240,17 @@ class IgnoreRules:
 
     def _prunes(self, directory: str) -> bool:
         """Whether fsutil skips an excluded directory instead of walking into it."""
-        exceptions = [_without_trailing_glob(p.text) for p in self.patterns if p.exception]
+        exceptions = [
+            p.text.removesuffix("/**").removesuffix("/*") for p in self.patterns if p.exception
+        ]
         if any(c in text for text in exceptions for c in _PREFIX_BREAKERS):
             return False
         return not any((text + "/").startswith(directory + "/") for text in exceptions)
 
 
 def included_files(context_dir: Path, rules: IgnoreRules) -> list[str]:
-    """Sorted POSIX paths of the non-directories (symlinks unfollowed) BuildKit sends.
-
-    ValueError where BuildKit would fail the build instead.
-    """
+    """Sorted POSIX paths of the non-directories (symlinks unfollowed) BuildKit sends;
+    ValueError where BuildKit fails the build instead."""
     if rules.error is not None:
         raise ValueError(f"BuildKit refuses this .dockerignore: {rules.error}")
     found: list[str] = []

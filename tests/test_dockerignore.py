@@ -70,6 +70,8 @@ from buildgraph.dockerignore import IgnoreRules, included_files
         ("\\[x\\].txt", "[x].txt", True),
         ("file\\d.txt", "file1.txt", True),  # Go's regexp reads \d
         ("file\\d.txt", "filed.txt", False),
+        ("x*y\\", "xay$b", True),  # a last backslash escapes Go's `$`: a prefix match
+        ("x*y\\", "xay", False),
         ("^caret", "^caret", True),  # no wildcard: compared literally
         ("^caret*", "caretx", True),  # with one: a regex, where ^ anchors
         ("a.b", "axb", False),
@@ -85,7 +87,7 @@ def test_matching_follows_buildkit(rules: str, path: str, excluded: bool) -> Non
     assert IgnoreRules.parse(rules).excludes(path) is excluded
 
 
-@pytest.mark.parametrize("rules", ["!", "!/", "a[", "[]a]", "[a-]", "[^]", "a\\"])
+@pytest.mark.parametrize("rules", ["!", "!/", "a[", "a[^]", "*[^]", ".*[", "[]a]", "[a-]", "a\\"])
 def test_rules_buildkit_refuses_exclude_nothing(rules: str) -> None:
     parsed = IgnoreRules.parse(f"*\n{rules}\n")
     assert parsed.error is not None
@@ -94,7 +96,7 @@ def test_rules_buildkit_refuses_exclude_nothing(rules: str) -> None:
         included_files(Path("."), parsed)
 
 
-@pytest.mark.parametrize("pattern", ["a[b-a]", "a\\y", "a\\1"])
+@pytest.mark.parametrize("pattern", ["a[b-a]", "a\\y", "a\\1", "a*[^]", "a*["])
 def test_a_regex_go_refuses_fails_the_build_only_once_tried(tmp_path: Path, pattern: str) -> None:
     (tmp_path / "x").write_text("x")
     tried = IgnoreRules.parse(f"{pattern}\n")

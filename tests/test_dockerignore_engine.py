@@ -30,7 +30,7 @@ TREE = [
     "a/f.txt", "a/b/c/d.txt",
     "file1.txt", "file2.txt", "filex.txt", "file!.txt",
     "star*.txt", "starX.txt", "q?.txt", "qX.txt", "#comment.txt", "[x].txt", "x.txt",
-    "^caret", "space name.txt",
+    "^caret", "space name.txt", "x$y.txt",
 ]  # fmt: skip
 SYMLINKS = {"link_to_src": "src", "docs/readme_link": "../README.md"}
 
@@ -73,6 +73,7 @@ CASES = [
     Case("bom_and_crlf", "\ufeff.env\r\n.git\r\n", ("README.md",), (".env", ".git/config")),
     Case("regex_quirks", "^caret\nfile\\d.txt\nspace name.txt\n", ("filex.txt",),
          ("^caret", "file1.txt", "file2.txt", "space name.txt")),
+    Case("trailing_backslash_after_a_star", "x*\\\n", ("x.txt",), ("x$y.txt",)),
     Case("bad_regexes_never_tried", "!\\y\n!file[b-a]\n", ("README.md",)),
     Case("symlinks_are_not_followed", "src\ndocs/readme_link\n", ("link_to_src",),
          ("src/main.py", "docs/readme_link")),
@@ -132,15 +133,17 @@ def test_copy_receives_exactly_the_included_files(buildx: str, tmp_path: Path, c
     assert included_files(context, IgnoreRules.for_context(context, dockerfile)) == sent
 
 
-@pytest.mark.parametrize(
-    "ignore", ["!\n", "!/\n", "a[\n", "[]a]\n", "[a-]\n", "a[b-a]\n", "a\\y\n", "a\\\n"]
-)
+# Some rules patternmatcher.New refuses up front ("invalid excludepatterns"); others only
+# fail once the walk tries a regex Go cannot compile ("failed to match excludepatterns").
+REFUSED = ["!", "!/", "a[", "x[^]", ".*[", "[]a]", "[a-]", "a\\", "x*[^]", "a[b-a]", "a\\y"]
+
+
+@pytest.mark.parametrize("ignore", REFUSED)
 def test_rules_buildkit_refuses_are_refused(buildx: str, tmp_path: Path, ignore: str) -> None:
-    dockerfile = _write_context(tmp_path, Case("refused", ignore))
+    dockerfile = _write_context(tmp_path, Case("refused", ignore + "\n"))
     built = _build(buildx, tmp_path / "context", dockerfile, tmp_path / "out")
     assert built.returncode != 0
-    assert "pattern" in built.stderr
+    rules = IgnoreRules.for_context(tmp_path / "context", dockerfile)
+    assert ("invalid excludepatterns" in built.stderr) is (rules.error is not None), built.stderr
     with pytest.raises(ValueError, match="pattern"):
-        included_files(
-            tmp_path / "context", IgnoreRules.for_context(tmp_path / "context", dockerfile)
-        )
+        included_files(tmp_path / "context", rules)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -33,14 +32,6 @@ def resolve_project(
     """The resolved project; raises ConfigError with every problem found."""
     resolver = _Resolver(doc, dict(overrides or {}), os.environ if environ is None else environ)
     return resolver.project()
-
-
-@dataclass(frozen=True, slots=True)
-class _Raw:
-    """A target table with its inheritance applied, templates still unrendered."""
-
-    name: str
-    table: dict[str, Any]
 
 
 class _Resolver:

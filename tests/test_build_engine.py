@@ -289,3 +289,25 @@ def test_progress_goes_to_stderr_and_stdout_stays_json(engine: str, chain: Path,
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert lines and all(json.loads(line)["event"] for line in lines)
     assert "DONE" in result.stderr  # buildx's own plain progress
+
+
+def test_rendered_shell_script_builds_on_the_fresh_base(engine: str, chain: Path) -> None:
+    ns = namespace()
+    stale = buildgraph(
+        "build", "base", "--load", "--var", f"NS={ns}", "--var", "MARK=stale", cwd=chain
+    )
+    assert stale.returncode == 0, stale.stderr
+    script = chain / "build.sh"
+    rendered = buildgraph(
+        "render", "app", "--format", "sh", "--var", f"NS={ns}", "-o", str(script), cwd=chain
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    ran = subprocess.run(["sh", str(script)], cwd="/", capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    mark = subprocess.run(
+        [engine, "run", "--rm", f"{REGISTRY}/{ns}/app:dev", "cat", "/app-mark"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert mark == "fresh"

@@ -128,7 +128,7 @@ def test_graph_formats() -> None:
     dot = run("graph", "-f", str(MONOREPO / "buildgraph.toml"), "--format", "dot").stdout
     assert dot.startswith("digraph") and '"base" -> "runtime"' in dot
     mermaid = run("graph", "-f", str(MONOREPO / "buildgraph.toml"), "--format", "mermaid").stdout
-    assert mermaid.startswith("flowchart LR") and "t_base --> t_runtime" in mermaid
+    assert mermaid.startswith("flowchart LR") and "t0 --> t2" in mermaid
 
 
 def test_main_returns_codes_in_process(capsys: pytest.CaptureFixture[str]) -> None:

@@ -76,3 +76,13 @@ def test_shell_script_runs_dependencies_first_and_passes_them_as_oci_layouts() -
     assert "--build-context registry.test/shop/base:1.0=oci-layout://.buildgraph/oci/base" in script
     assert "type=oci,dest=.buildgraph/oci/base,tar=false" in script
     assert "--file app/Dockerfile" in script
+
+
+@pytest.mark.parametrize("fmt", ["dot", "mermaid"])
+def test_graph_renderers_match_golden_files(fmt: str) -> None:
+    from buildgraph.render.dot import render_dot
+    from buildgraph.render.mermaid import render_mermaid
+
+    the_plan = plan(load(MONOREPO, {}, environ={}), ("ci",))
+    text = render_dot(the_plan) if fmt == "dot" else render_mermaid(the_plan)
+    assert_golden(f"monorepo-ci.{fmt}", text)

@@ -67,45 +67,37 @@ def _dockerfile_text(
 def missing_inputs(project: Project, target: Target) -> list[Problem]:
     """The context directory, Dockerfile and local named contexts that do not exist."""
     problems: list[Problem] = []
-    file, name = project.file, target.declared_as
-    context = project.context_dir(target)
-    if context is not None and not context.is_dir():
+
+    def missing(message: str, key: str, hint: str) -> None:
         problems.append(
             Problem(
-                f"context directory {target.context!r} does not exist ({context})",
-                key="context",
-                line=_line(project, target, "context"),
-                hint="paths are relative to the directory of buildgraph.toml",
-                file=file,
-                target=name,
+                message, project.file, target.declared_as, key, _line(project, target, key), hint
             )
+        )
+
+    context = project.context_dir(target)
+    if context is not None and not context.is_dir():
+        missing(
+            f"context directory {target.context!r} does not exist ({context})",
+            "context",
+            "paths are relative to the directory of buildgraph.toml",
         )
         return problems
     dockerfile = project.dockerfile_path(target)
     if dockerfile is not None and not dockerfile.is_file():
-        problems.append(
-            Problem(
-                f"Dockerfile {target.dockerfile!r} not found in context {target.context!r} "
-                f"({dockerfile})",
-                key="dockerfile",
-                line=_line(project, target, "dockerfile"),
-                hint="`dockerfile` is relative to the context, as in bake; "
-                "or write the Dockerfile inline with dockerfile-inline",
-                file=file,
-                target=name,
-            )
+        missing(
+            f"Dockerfile {target.dockerfile!r} not found in context {target.context!r} "
+            f"({dockerfile})",
+            "dockerfile",
+            "`dockerfile` is relative to the context, as in bake; "
+            "or write the Dockerfile inline with dockerfile-inline",
         )
-    for name, value in target.contexts.items():
+    for context_name, value in target.contexts.items():
         if _is_local_named_context(value) and not project.local_path(value).exists():
-            problems.append(
-                Problem(
-                    f"named context {name!r} points at {value!r}, which does not exist",
-                    key="contexts",
-                    line=_line(project, target, "contexts"),
-                    hint="local named contexts are relative to the directory of buildgraph.toml",
-                    file=file,
-                    target=name,
-                )
+            missing(
+                f"named context {context_name!r} points at {value!r}, which does not exist",
+                "contexts",
+                "local named contexts are relative to the directory of buildgraph.toml",
             )
     return problems
 

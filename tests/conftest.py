@@ -14,7 +14,19 @@ from pathlib import Path
 
 import pytest
 
+from buildgraph.environment import Facts
+
 FIXTURES = Path(__file__).parent / "fixtures"
+# A builder with everything a two-platform plan needs, as the probe would report it.
+HEALTHY_X86 = Facts(
+    docker="/usr/bin/docker",
+    buildx_version="0.13.1",
+    builder="default",
+    driver="docker",
+    containerd_store=True,
+    binfmt={"aarch64": True},
+    machine="x86_64",
+)
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 

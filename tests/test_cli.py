@@ -144,3 +144,13 @@ def test_generated_schema_files_are_current() -> None:
         assert (root / relative).read_text() == text, (
             f"{relative} is stale: python -m buildgraph.schema"
         )
+
+
+def test_a_missing_named_context_names_its_target(make_project: Callable[..., Path]) -> None:
+    project = make_project(
+        '[target.app]\ncontexts = { lib = "libs/nope" }\n', {"Dockerfile": "FROM scratch\n"}
+    )
+    result = run("validate", "-f", str(project))
+    assert result.returncode == 2
+    assert "target 'app', key 'contexts'" in result.stderr
+    assert "named context 'lib' points at 'libs/nope'" in result.stderr

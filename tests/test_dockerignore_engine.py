@@ -144,8 +144,11 @@ def test_rules_buildkit_refuses_are_refused(buildx: str, tmp_path: Path, ignore:
     built = _build(buildx, tmp_path / "context", dockerfile, tmp_path / "out")
     assert built.returncode != 0
     rules = IgnoreRules.for_context(tmp_path / "context", dockerfile)
-    said = [m for m in ("invalid excludepatterns", "failed to match excludepatterns")
-            if m in built.stderr]
+    said = [
+        m
+        for m in ("invalid excludepatterns", "failed to match excludepatterns")
+        if m in built.stderr
+    ]
     # BuildKit sometimes reports only the context transfer it cancelled; when it does say
     # why, the reason must be the kind we classified.
     if said:

@@ -11,17 +11,10 @@ from buildgraph.graph import build_graph
 from buildgraph.loader import parse_document
 from buildgraph.planner import OutputMode, Plan, make_plan
 from buildgraph.resolve import resolve_project
+from tests.conftest import HEALTHY_X86
 
 FILE = Path("/p/buildgraph.toml")
-X86 = Facts(
-    docker="d",
-    buildx_version="0.13.1",
-    builder="default",
-    driver="docker",
-    containerd_store=True,
-    binfmt={"aarch64": True},
-    machine="x86_64",
-)
+X86 = HEALTHY_X86
 
 
 def plan_of(toml: str, mode: OutputMode = OutputMode.DEFAULT) -> Plan:

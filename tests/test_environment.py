@@ -10,6 +10,7 @@ from buildgraph.graph import build_graph
 from buildgraph.loader import parse_document
 from buildgraph.planner import OutputMode, Plan, make_plan
 from buildgraph.resolve import resolve_project
+from tests.conftest import HEALTHY_X86
 
 FILE = Path("/p/buildgraph.toml")
 TOML = """
@@ -22,15 +23,7 @@ tags = ["r/assets:1"]
 """
 RUNS = "FROM scratch\nRUN true\n"
 CROSS = "FROM --platform=$BUILDPLATFORM golang AS build\nRUN go build\nFROM scratch\nCOPY --from=build /a /a\n"
-HEALTHY = Facts(
-    docker="/usr/bin/docker",
-    buildx_version="0.13.1",
-    builder="default",
-    driver="docker",
-    containerd_store=True,
-    binfmt={"aarch64": True},
-    machine="x86_64",
-)
+HEALTHY = HEALTHY_X86
 
 
 def planned(

@@ -7,15 +7,25 @@ runner.
 from __future__ import annotations
 
 import gc
+import os
 import sys
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from buildgraph.console import Style
+from buildgraph.dockerfile import DockerfileInfo
 from buildgraph.environment import Facts, Gap, plan_gaps
 from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK, EnvironmentProblem
 from buildgraph.events import Emit, Event, TargetResult, human_emitter, json_emitter, summary_table
-from buildgraph.pipeline import Loaded, plan
+from buildgraph.plancache import CachedPlan
 from buildgraph.planner import OutputMode, Plan
+
+REUSED = (
+    "plan reused: the project file, Dockerfiles, context folders and variables are as the "
+    "last build with these arguments found them"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +48,41 @@ def output_mode(request: BuildRequest) -> OutputMode:
     return OutputMode.LOAD if request.load else OutputMode.DEFAULT
 
 
-def preflight(loaded: Loaded, the_plan: Plan, facts: Facts) -> list[Gap]:
+def plan_for(
+    file: Path | None,
+    variables: Mapping[str, str],
+    request: BuildRequest,
+    environ: Mapping[str, str] = os.environ,
+) -> CachedPlan:
+    """The plan of this build: the one recorded by an earlier build with the same command
+    line when nothing it was made from has changed (plancache), else a new one."""
+    from buildgraph import plancache
+    from buildgraph.loader import project_file_path
+
+    project_file = project_file_path(file)
+    mode = output_mode(request)
+    entry = plancache.entry_path(project_file, request.names, mode.value, variables)
+    cached = plancache.lookup(entry, environ)
+    if cached is not None:
+        return cached
+    from buildgraph.pipeline import load, plan
+    from buildgraph.sources import paths_read
+
+    started = time.time_ns()
+    loaded = load(project_file, variables, environ=environ)
+    the_plan = plan(loaded, request.names, mode)
+    dockerfiles = loaded.graph.dockerfiles
+    made = CachedPlan(
+        the_plan, {p.name: dockerfiles[p.name] for p in the_plan.targets if p.name in dockerfiles}
+    )
+    plancache.record(entry, made, paths_read(loaded.project), loaded.env_names, environ, started)
+    return made
+
+
+def preflight(the_plan: Plan, facts: Facts, dockerfiles: Mapping[str, DockerfileInfo]) -> list[Gap]:
     """The gaps between what the plan needs and what the builder offers; blocking ones
     raise EnvironmentProblem (exit 3) before anything is built."""
-    gaps = plan_gaps(the_plan, facts, loaded.graph.dockerfiles)
+    gaps = plan_gaps(the_plan, facts, dockerfiles)
     blocking = [g for g in gaps if g.blocking]
     if blocking:
         raise EnvironmentProblem(
@@ -51,14 +92,16 @@ def preflight(loaded: Loaded, the_plan: Plan, facts: Facts) -> list[Gap]:
     return gaps
 
 
-def build(loaded: Loaded, request: BuildRequest, facts: Facts) -> int:
-    """Plan, check the builder (`facts`, from runner.probe.gather) can do it, build."""
+def build(made: CachedPlan, request: BuildRequest, facts: Facts) -> int:
+    """Check the builder (`facts`, from runner.probe) can do the plan, build it, report."""
     from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
 
-    the_plan = plan(loaded, request.names, output_mode(request))
+    the_plan = made.plan
     emit: Emit = json_emitter() if request.json_events else human_emitter()
     gc.enable()  # planned: from here on the process waits on builds (see cli.main)
-    for gap in preflight(loaded, the_plan, facts):
+    if made.reused:
+        emit(Event("note", detail=REUSED))
+    for gap in preflight(the_plan, facts, made.dockerfiles):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
     for planned in the_plan.targets:
         emit(

@@ -152,8 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+    """The values of repeated --var NAME=VALUE flags; the last of one name wins."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError.one(f"--var {pair!r} is not NAME=VALUE", hint="e.g. --var TAG=1.2.3")
+        values[name] = value
+    return values
+
+
 def _loaded(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from buildgraph.pipeline import load, parse_vars
+    from buildgraph.pipeline import load
 
     return load(args.file, parse_vars(args.var))
 
@@ -223,10 +234,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from buildgraph.build import BuildRequest, build
-    from buildgraph.runner.probe import gather
+    from buildgraph.build import BuildRequest, build, plan_for
+    from buildgraph.runner.probe import gather_cached, kept_facts
 
     request = BuildRequest(
         names=tuple(args.names),
@@ -240,18 +249,22 @@ def _build(args: argparse.Namespace) -> int:
         json_events=args.format == "json",
         split_platforms=args.split_platforms,
     )
+    facts = kept_facts(args.builder)
+    if facts is not None:
+        return build(plan_for(args.file, parse_vars(args.var), request), request, facts)
+    from concurrent.futures import ThreadPoolExecutor
+
     # The probe asks docker while the project is read and planned: both are every build's
     # fixed cost, and they need nothing from each other.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        facts = pool.submit(gather, args.builder)
-        loaded = _loaded(args)
-        return build(loaded, request, facts.result())
+        probed = pool.submit(gather_cached, args.builder)
+        made = plan_for(args.file, parse_vars(args.var), request)
+        return build(made, request, probed.result())
 
 
 def _watch(args: argparse.Namespace) -> int:
     from buildgraph.build import BuildRequest, output_mode
     from buildgraph.events import human_emitter, json_emitter
-    from buildgraph.pipeline import parse_vars
     from buildgraph.runner.execute import BuildOptions
     from buildgraph.watcher import WatchRequest, watch
 

@@ -28,6 +28,25 @@ def write_atomic(path: Path, text: str, executable: bool = False) -> None:
         raise
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` atomically, readable by the owner alone (the user's cache entries)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def user_cache_dir() -> Path:
+    """buildgraph's folder in the user's cache ($XDG_CACHE_HOME, else ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "buildgraph"
+
+
 def looks_generated(path: Path) -> bool:
     """Whether an existing file is one of our outputs (safe to replace without --force)."""
     try:

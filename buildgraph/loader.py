@@ -53,10 +53,15 @@ def find_project_file(start: Path) -> Path:
     )
 
 
+def project_file_path(path: Path | None, cwd: Path | None = None) -> Path:
+    """The absolute path of the project file `-f` names, or of the one found from cwd."""
+    start = cwd or Path.cwd()
+    return (find_project_file(start) if path is None else start / path).resolve()
+
+
 def load_document(path: Path | None, cwd: Path | None = None) -> Document:
     """Read, parse and schema-check the project file (found upwards from cwd when None)."""
-    file = find_project_file(cwd or Path.cwd()) if path is None else (cwd or Path.cwd()) / path
-    file = file.resolve()
+    file = project_file_path(path, cwd)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -10,12 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildgraph.errors import ConfigError
 from buildgraph.graph import BuildGraph, build_graph
 from buildgraph.loader import load_document
 from buildgraph.model import Project
 from buildgraph.planner import OutputMode, Plan, make_plan
-from buildgraph.resolve import resolve_project
+from buildgraph.resolve import environment_read, resolve_project
 from buildgraph.sources import read_dockerfiles
 
 
@@ -23,16 +22,7 @@ from buildgraph.sources import read_dockerfiles
 class Loaded:
     project: Project
     graph: BuildGraph
-
-
-def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise ConfigError.one(f"--var {pair!r} is not NAME=VALUE", hint="e.g. --var TAG=1.2.3")
-        values[name] = value
-    return values
+    env_names: tuple[str, ...] = ()  # the environment variables resolving the file read
 
 
 def load(
@@ -44,7 +34,7 @@ def load(
     document = load_document(file, cwd)
     project = resolve_project(document, variables, os.environ if environ is None else environ)
     graph = build_graph(project, read_dockerfiles(project))
-    return Loaded(project, graph)
+    return Loaded(project, graph, tuple(environment_read(document)))
 
 
 def plan(loaded: Loaded, names: Sequence[str], mode: OutputMode = OutputMode.DEFAULT) -> Plan:

@@ -34,6 +34,16 @@ def resolve_project(
     return resolver.project()
 
 
+def variable_env_name(name: str, spec: Any) -> str:
+    """The environment variable that overrides a variable's default."""
+    return str(spec.get("env", name)) if isinstance(spec, dict) else name
+
+
+def environment_read(doc: Document) -> list[str]:
+    """Every environment variable resolving this document reads."""
+    return [variable_env_name(n, s) for n, s in doc.data.get("variables", {}).items()]
+
+
 class _Resolver:
     def __init__(self, doc: Document, overrides: dict[str, str], environ: Mapping[str, str]):
         self.doc = doc
@@ -92,11 +102,8 @@ class _Resolver:
         declared: dict[str, Any] = self.doc.data.get("variables", {})
         values: dict[str, Any] = {}
         for name, spec in declared.items():
-            if isinstance(spec, dict):
-                value = spec.get("default", "")
-                env_name = spec.get("env", name)
-            else:
-                value, env_name = spec, name
+            value = spec.get("default", "") if isinstance(spec, dict) else spec
+            env_name = variable_env_name(name, spec)
             if env_name in self.environ:
                 value = self.environ[env_name]
             values[name] = value

@@ -7,10 +7,15 @@ pure graph code.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from buildgraph.dockerfile import DockerfileInfo, parse_dockerfile
 from buildgraph.errors import ConfigError, Problem
 from buildgraph.model import Project, Target, is_local_path
+
+if TYPE_CHECKING:
+    from buildgraph.plancache import PathsRead
 
 
 def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[str, DockerfileInfo]:
@@ -114,3 +119,25 @@ def _line(project: Project, target: Target, key: str) -> int | None:
     except OSError:
         return None
     return locate_line(text, ["target", target.declared_as, key])
+
+
+def paths_read(project: Project) -> PathsRead:
+    """What planning this project looked at on disk, for the plan cache to check again."""
+    from buildgraph.plancache import PathsRead
+
+    files: list[Path] = [project.file]
+    directories: list[Path] = []
+    existing: list[Path] = []
+    for target in project.targets.values():
+        context = project.context_dir(target)
+        if context is not None:
+            directories.append(context)
+        dockerfile = project.dockerfile_path(target)
+        if dockerfile is not None:
+            files.append(dockerfile)
+        existing += [
+            project.local_path(value)
+            for value in target.contexts.values()
+            if _is_local_named_context(value)
+        ]
+    return PathsRead(tuple(files), tuple(directories), tuple(existing))

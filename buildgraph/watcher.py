@@ -176,7 +176,8 @@ def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None 
     gc.enable()  # a long-running loop from here (see cli.main)
     gc.freeze()  # what planning built stays: not worth scanning again and again
     # The builder is checked once, as `build` checks it: a gap stops watch (exit 3) too.
-    for gap in preflight(current.loaded, current.plan, gather(request.options.builder)):
+    facts = gather(request.options.builder)
+    for gap in preflight(current.plan, facts, current.loaded.graph.dockerfiles):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
     builds = Builds(request, emit)
     if request.build_first:

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from buildgraph.environment import Facts
+from buildgraph.fsutil import user_cache_dir, write_private
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 TIMEOUT = 20
+DOCKER_SOCKET = "/var/run/docker.sock"
+
+# Where the docker CLI looks for plugins, after $DOCKER_CONFIG/cli-plugins and the
+# config's cliPluginsExtraDirs.
+SYSTEM_PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:
@@ -111,3 +126,102 @@ def registry_problems(hosts: list[str], timeout: float = 3.0) -> dict[str, str |
         except (OSError, ValueError) as exc:
             answers[host] = f"{url} does not answer: {getattr(exc, 'reason', exc)}"
     return answers
+
+
+def gather_cached(builder: str | None = None, environ: Mapping[str, str] = os.environ) -> Facts:
+    """gather(), or what it found last time while the docker setup is unchanged.
+
+    Only the `docker` driver's facts are kept: they are the local daemon's (its platforms
+    are fixed when it starts, its image store by its configuration), and a daemon that
+    starts again makes a new socket. Which builder and plugin the CLI picks is in files
+    whose contents and identities are compared too. binfmt is read afresh every time: it
+    changes under a running daemon."""
+    signature = setup_signature(builder, environ)
+    facts = _kept_for(signature)
+    if facts is not None:
+        return facts
+    facts = gather(builder)
+    if signature is not None and facts.driver == "docker" and facts.builder_error is None:
+        record = {"signature": signature, "facts": asdict(facts)}
+        with suppress(OSError):  # no cache: the next build probes again
+            write_private(_facts_file(), json.dumps(record).encode())
+    return facts
+
+
+def kept_facts(builder: str | None = None, environ: Mapping[str, str] = os.environ) -> Facts | None:
+    """What an earlier probe found, if the docker setup it depends on is unchanged."""
+    return _kept_for(setup_signature(builder, environ))
+
+
+def _kept_for(signature: str | None) -> Facts | None:
+    if signature is None:
+        return None
+    try:
+        record = json.loads(_facts_file().read_text())
+        if record["signature"] != signature:
+            return None
+        fields = record["facts"]
+        facts = Facts(**{**fields, "builder_platforms": tuple(fields["builder_platforms"])})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return replace(facts, binfmt=binfmt_entries())
+
+
+def _facts_file() -> Path:
+    return user_cache_dir() / "builder-facts.json"
+
+
+def setup_signature(builder: str | None, environ: Mapping[str, str]) -> str | None:
+    """Everything the facts of a local daemon's builder depend on, or None when the daemon
+    is not reached through a local socket (another host or context: always probed)."""
+    host = environ.get("DOCKER_HOST", "")
+    if (host and not host.startswith("unix://")) or environ.get("DOCKER_CONTEXT", "default") != (
+        "default"
+    ):
+        return None
+    config_dir = Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    config_text = _text(config_dir / "config.json")
+    try:
+        config = json.loads(config_text or "{}")
+    except ValueError:
+        return None
+    if not isinstance(config, dict) or config.get("currentContext", "default") != "default":
+        return None
+    socket = _identity(host.removeprefix("unix://") or DOCKER_SOCKET)
+    if socket is None:
+        return None
+    buildx_dir = Path(environ.get("BUILDX_CONFIG") or config_dir / "buildx")
+    plugin_dirs = [*config.get("cliPluginsExtraDirs", []), config_dir / "cli-plugins"]
+    plugins = [_identity(Path(d) / "docker-buildx") for d in [*plugin_dirs, *SYSTEM_PLUGIN_DIRS]]
+    instances = buildx_dir / "instances"
+    parts = (
+        builder,
+        environ.get("BUILDX_BUILDER"),
+        host,
+        str(config_dir),
+        config_text,
+        _text(buildx_dir / "current"),
+        sorted((p.name, _text(p)) for p in instances.iterdir()) if instances.is_dir() else None,
+        _identity(shutil.which("docker", path=environ.get("PATH"))),
+        plugins,
+        socket,
+    )
+    return repr(parts)
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return None
+
+
+def _identity(path: str | Path | None) -> tuple[int, int, int, int] | None:
+    """Which file is there: a replaced or rewritten one (or a new socket) differs."""
+    if path is None:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)

@@ -1,0 +1,156 @@
+"""Up-to-date check for `build`: the plan of an unchanged project, without planning again.
+
+A plan is a function of few inputs: the project file, every target's Dockerfile (the graph
+infers edges from all of them), whether each context directory and local named context
+exists, the environment variables that `[variables]` read, the command line, and
+buildgraph's own code. A build records those inputs beside its plan: content hashes for
+the files, existence for the paths, values for the variables. The next build with the same
+command line reuses the plan when every input is as recorded, which skips TOML parsing,
+templates, Dockerfile parsing and the networkx import: most of a small build's fixed cost.
+Any difference, or any doubt (an unreadable or foreign entry), is a miss and a full plan.
+
+Entries live in the user's cache directory, never in the project: a pickle runs code when
+it is loaded, so it must come from no one but the user (a cloned repository could carry a
+`.buildgraph/` of someone else's).
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from buildgraph.dockerfile import DockerfileInfo
+from buildgraph.fsutil import user_cache_dir, write_private
+from buildgraph.planner import Plan
+
+# Bumped when what an entry holds changes shape; old entries are then simply misses.
+ENTRY_FORMAT = 1
+PACKAGE = Path(__file__).resolve().parent
+# A file whose inode changed this close to the start of planning may have changed after it
+# was read, within one tick of the filesystem's clock: its plan is not recorded (git's
+# "racily clean" rule). ctime, unlike mtime, cannot be set back by tools.
+SETTLE_NS = 2_000_000_000
+
+
+def _read_only(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(items)
+
+
+# The resolved model is frozen into read-only mappings, which pickle cannot write as such.
+copyreg.pickle(MappingProxyType, lambda proxy: (_read_only, (dict(proxy),)))
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """Everything a plan was made from, as it was when it was made."""
+
+    files: tuple[tuple[str, str], ...]  # path -> content hash
+    directories: tuple[str, ...]  # each was a directory
+    paths: tuple[str, ...]  # each existed
+    environment: tuple[tuple[str, str | None], ...]  # variable -> value (None: unset)
+
+    def unchanged(self, environ: Mapping[str, str]) -> bool:
+        return (
+            all(environ.get(name) == value for name, value in self.environment)
+            and all(os.path.isdir(path) for path in self.directories)
+            and all(os.path.exists(path) for path in self.paths)
+            and all(content_hash(Path(path)) == digest for path, digest in self.files)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPlan:
+    plan: Plan
+    dockerfiles: Mapping[str, DockerfileInfo]  # of the planned targets, for the preflight
+    reused: bool = False  # found up to date, rather than made by this run
+
+
+@dataclass(frozen=True, slots=True)
+class PathsRead:
+    """What planning looked at on disk (sources.paths_read gives them for a project)."""
+
+    files: tuple[Path, ...]  # read: the project file, Dockerfiles
+    directories: tuple[Path, ...]  # must be directories: contexts
+    existing: tuple[Path, ...]  # must exist: local named contexts
+
+
+def content_hash(path: Path) -> str | None:
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError:
+        return None
+
+
+def code_signature() -> str:
+    """Changes whenever buildgraph's own code does (an upgrade, or an edit in a checkout)."""
+    stats = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        info = path.stat()
+        stats.append((str(path.relative_to(PACKAGE)), info.st_mtime_ns, info.st_size))
+    return repr((sys.version, stats))
+
+
+def entry_path(
+    project_file: Path, names: Iterable[str], mode: str, variables: Mapping[str, str]
+) -> Path:
+    """Where the plan for this command line is kept: one entry per distinct key."""
+    key: tuple[object, ...] = (ENTRY_FORMAT, code_signature(), str(project_file))
+    key += (tuple(names), mode, tuple(sorted(variables.items())))
+    name = hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+    return user_cache_dir() / "plans" / f"{name}.pickle"
+
+
+def lookup(entry: Path, environ: Mapping[str, str]) -> CachedPlan | None:
+    """The recorded plan, if every input it was made from is unchanged."""
+    try:
+        with entry.open("rb") as handle:
+            inputs, cached = pickle.load(handle)
+    except Exception:  # missing, truncated, or written by another version: plan afresh
+        return None
+    if not isinstance(inputs, PlanInputs) or not isinstance(cached, CachedPlan):
+        return None
+    return replace(cached, reused=True) if inputs.unchanged(environ) else None
+
+
+def record(
+    entry: Path,
+    cached: CachedPlan,
+    read: PathsRead,
+    env_names: Iterable[str],
+    environ: Mapping[str, str],
+    started_ns: int,
+) -> bool:
+    """Record a plan just made from `read` and `env_names`, unless an input changed while
+    (or just before) it was made. A cache that cannot be written only costs time."""
+    files = tuple(dict.fromkeys(read.files))
+    if any(_changed_since(path, started_ns - SETTLE_NS) for path in files):
+        return False
+    inputs = PlanInputs(
+        files=tuple((str(path), content_hash(path) or "") for path in files),
+        directories=tuple(dict.fromkeys(str(path) for path in read.directories)),
+        paths=tuple(dict.fromkeys(str(path) for path in read.existing)),
+        environment=tuple((name, environ.get(name)) for name in dict.fromkeys(env_names)),
+    )
+    if not all(digest for _, digest in inputs.files):
+        return False
+    try:
+        data = pickle.dumps((inputs, cached), protocol=pickle.HIGHEST_PROTOCOL)
+        write_private(entry, data)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _changed_since(path: Path, since_ns: int) -> bool:
+    try:
+        return path.stat().st_ctime_ns >= since_ns
+    except OSError:
+        return True

@@ -311,3 +311,30 @@ def test_rendered_shell_script_builds_on_the_fresh_base(engine: str, chain: Path
         check=True,
     ).stdout.strip()
     assert mark == "fresh"
+
+
+def test_an_unchanged_project_reuses_its_plan_and_an_edit_replans(engine: str, chain: Path) -> None:
+    ns = namespace()
+    time.sleep(2.1)  # files younger than that are not trusted to be unchanged (plancache)
+    argv = ("build", "independent", "--push", "--format", "json", "--var", f"NS={ns}")
+    first = buildgraph(*argv, cwd=chain)
+    assert first.returncode == 0, first.stderr
+    second = buildgraph(*argv, cwd=chain)
+    assert second.returncode == 0, second.stderr
+    notes = [e.get("detail", "") for e in events(second.stdout) if e["event"] == "note"]
+    assert any(n.startswith("plan reused") for n in notes)
+    assert not any("plan reused" in e.get("detail", "") for e in events(first.stdout))
+
+    # A new FROM line is a new dependency: the plan is made again, the base built first.
+    (chain / "independent" / "Dockerfile").write_text(
+        f"FROM localhost:5000/{ns}/base:dev\nCOPY hello.txt /hello.txt\n"
+    )
+    third = buildgraph(*argv, cwd=chain)
+    assert third.returncode == 0, third.stderr
+    assert not any("plan reused" in e.get("detail", "") for e in events(third.stdout))
+    assert [e["target"] for e in events(third.stdout) if e["event"] == "queued"] == [
+        "base",
+        "independent",
+    ]
+    independent = f"{REGISTRY}/{ns}/independent:dev"
+    assert run_in_image(engine, independent, "linux/amd64", "cat", "/mark") == "fresh"

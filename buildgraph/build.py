@@ -61,8 +61,8 @@ def plan_for(
 
     project_file = project_file_path(file)
     mode = output_mode(request)
-    entry = plancache.entry_path(project_file, request.names, mode.value, variables)
-    cached = plancache.lookup(entry, environ)
+    key = plancache.entry_key(project_file, request.names, mode.value, variables)
+    cached = plancache.lookup(key, environ)
     if cached is not None:
         return cached
     from buildgraph.pipeline import load, plan
@@ -75,7 +75,7 @@ def plan_for(
     made = CachedPlan(
         the_plan, {p.name: dockerfiles[p.name] for p in the_plan.targets if p.name in dockerfiles}
     )
-    plancache.record(entry, made, paths_read(loaded.project), loaded.env_names, environ, started)
+    plancache.record(key, made, paths_read(loaded.project), loaded.env_names, environ, started)
     return made
 
 

@@ -8,7 +8,7 @@ results kept only in a cache) are said before anything is built.
 
 from __future__ import annotations
 
-import platform as host
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -47,7 +47,7 @@ class Facts:
     builder_error: str | None = None
     containerd_store: bool | None = None  # the daemon stores images with containerd
     binfmt: Mapping[str, bool] = field(default_factory=dict)  # qemu name -> enabled
-    machine: str = field(default_factory=host.machine)
+    machine: str = field(default_factory=lambda: os.uname().machine)
 
 
 @dataclass(frozen=True, slots=True)

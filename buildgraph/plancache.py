@@ -3,8 +3,8 @@
 A plan is a function of few inputs: the project file, every target's Dockerfile (the graph
 infers edges from all of them), whether each context directory and local named context
 exists, the environment variables that `[variables]` read, the command line, and
-buildgraph's own code. A build records those inputs beside its plan: content hashes for
-the files, existence for the paths, values for the variables. The next build with the same
+buildgraph's own code. A build records those inputs beside its plan: the contents of the
+files, existence for the paths, values for the variables. The next build with the same
 command line reuses the plan when every input is as recorded, which skips TOML parsing,
 templates, Dockerfile parsing and the networkx import: most of a small build's fixed cost.
 Any difference, or any doubt (an unreadable or foreign entry), is a miss and a full plan.
@@ -17,10 +17,10 @@ it is loaded, so it must come from no one but the user (a cloned repository coul
 from __future__ import annotations
 
 import copyreg
-import hashlib
 import os
 import pickle
 import sys
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,7 +52,7 @@ copyreg.pickle(MappingProxyType, lambda proxy: (_read_only, (dict(proxy),)))
 class PlanInputs:
     """Everything a plan was made from, as it was when it was made."""
 
-    files: tuple[tuple[str, str], ...]  # path -> content hash
+    files: tuple[tuple[str, bytes], ...]  # path -> contents (compared whole: no hash to trust)
     directories: tuple[str, ...]  # each was a directory
     paths: tuple[str, ...]  # each existed
     environment: tuple[tuple[str, str | None], ...]  # variable -> value (None: unset)
@@ -62,7 +62,7 @@ class PlanInputs:
             all(environ.get(name) == value for name, value in self.environment)
             and all(os.path.isdir(path) for path in self.directories)
             and all(os.path.exists(path) for path in self.paths)
-            and all(content_hash(Path(path)) == digest for path, digest in self.files)
+            and all(_contents(Path(path)) == contents for path, contents in self.files)
         )
 
 
@@ -82,9 +82,9 @@ class PathsRead:
     existing: tuple[Path, ...]  # must exist: local named contexts
 
 
-def content_hash(path: Path) -> str | None:
+def _contents(path: Path) -> bytes | None:
     try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        return path.read_bytes()
     except OSError:
         return None
 
@@ -98,30 +98,37 @@ def code_signature() -> str:
     return repr((sys.version, stats))
 
 
-def entry_path(
+def entry_key(
     project_file: Path, names: Iterable[str], mode: str, variables: Mapping[str, str]
-) -> Path:
-    """Where the plan for this command line is kept: one entry per distinct key."""
-    key: tuple[object, ...] = (ENTRY_FORMAT, code_signature(), str(project_file))
-    key += (tuple(names), mode, tuple(sorted(variables.items())))
-    name = hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
-    return user_cache_dir() / "plans" / f"{name}.pickle"
+) -> str:
+    """What tells one build's plan from another's: the command line, and our own code."""
+    key = (ENTRY_FORMAT, code_signature(), str(project_file), tuple(names), mode)
+    return repr((*key, tuple(sorted(variables.items()))))
 
 
-def lookup(entry: Path, environ: Mapping[str, str]) -> CachedPlan | None:
+def entry_path(key: str) -> Path:
+    """Where the plan for `key` is kept. A short name: the entry holds its whole key, so two
+    keys that share a name only take each other's place."""
+    data = key.encode()
+    return user_cache_dir() / "plans" / f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.pickle"
+
+
+def lookup(key: str, environ: Mapping[str, str]) -> CachedPlan | None:
     """The recorded plan, if every input it was made from is unchanged."""
     try:
-        with entry.open("rb") as handle:
-            inputs, cached = pickle.load(handle)
+        with entry_path(key).open("rb") as handle:
+            kept_key, inputs, cached = pickle.load(handle)
     except Exception:  # missing, truncated, or written by another version: plan afresh
         return None
-    if not isinstance(inputs, PlanInputs) or not isinstance(cached, CachedPlan):
+    if kept_key != key or not isinstance(inputs, PlanInputs):
         return None
-    return replace(cached, reused=True) if inputs.unchanged(environ) else None
+    if not isinstance(cached, CachedPlan) or not inputs.unchanged(environ):
+        return None
+    return replace(cached, reused=True)
 
 
 def record(
-    entry: Path,
+    key: str,
     cached: CachedPlan,
     read: PathsRead,
     env_names: Iterable[str],
@@ -130,20 +137,21 @@ def record(
 ) -> bool:
     """Record a plan just made from `read` and `env_names`, unless an input changed while
     (or just before) it was made. A cache that cannot be written only costs time."""
-    files = tuple(dict.fromkeys(read.files))
+    files = list(dict.fromkeys(read.files))
     if any(_changed_since(path, started_ns - SETTLE_NS) for path in files):
         return False
+    contents = {str(path): _contents(path) for path in files}
     inputs = PlanInputs(
-        files=tuple((str(path), content_hash(path) or "") for path in files),
+        files=tuple((path, data) for path, data in contents.items() if data is not None),
         directories=tuple(dict.fromkeys(str(path) for path in read.directories)),
         paths=tuple(dict.fromkeys(str(path) for path in read.existing)),
         environment=tuple((name, environ.get(name)) for name in dict.fromkeys(env_names)),
     )
-    if not all(digest for _, digest in inputs.files):
+    if len(inputs.files) < len(contents):  # one could not be read again: trust nothing
         return False
     try:
-        data = pickle.dumps((inputs, cached), protocol=pickle.HIGHEST_PROTOCOL)
-        write_private(entry, data)
+        data = pickle.dumps((key, inputs, cached), protocol=pickle.HIGHEST_PROTOCOL)
+        write_private(entry_path(key), data)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         return False
     return True

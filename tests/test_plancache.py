@@ -166,3 +166,12 @@ def test_entries_are_the_users_alone_and_outside_the_project(
     assert stat.S_IMODE(entry.stat().st_mode) == 0o600
     assert stat.S_IMODE(entry.parent.stat().st_mode) == 0o700
     assert not any(".pickle" in name for _, _, names in os.walk(project.parent) for name in names)
+
+
+def test_two_keys_sharing_an_entry_name_never_get_each_others_plan(
+    project: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plancache, "entry_path", lambda key: cache_home / "one.pickle")
+    plan(project, names=("base",))
+    made = plan(project, names=("app",))
+    assert not made.reused and made.plan.names == ("app",)

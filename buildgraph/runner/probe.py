@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -58,6 +57,8 @@ def binfmt_entries(root: Path = BINFMT) -> dict[str, bool]:
 def gather(builder: str | None = None) -> Facts:
     """Facts about docker, buildx, the builder and QEMU. The three docker calls run at
     once: the probe precedes every build, so its time is every build's overhead."""
+    from concurrent.futures import ThreadPoolExecutor
+
     docker = shutil.which("docker")
     if docker is None:
         return Facts(binfmt=binfmt_entries())

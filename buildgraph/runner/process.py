@@ -31,36 +31,45 @@ class Running:
     ) -> None:
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
-        self.process = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            text=True,
-            errors="replace",
-            env=env,
-        )
+        # Unless its output is shown as it comes, the child writes its log itself: nothing
+        # of ours takes a core from the build while it runs.
+        sink = None if echo is not None else log.open("wb")
+        try:
+            self.process = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE if sink is None else sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                text=True,
+                errors="replace",
+                env=env,
+            )
+        finally:
+            if sink is not None:
+                sink.close()
         if stdin_text is not None:
             assert self.process.stdin is not None
             self.process.stdin.write(stdin_text)
             self.process.stdin.close()
-        self._reader = threading.Thread(target=self._pump, args=(echo,), daemon=True)
-        self._reader.start()
+        self._reader: threading.Thread | None = None
+        if echo is not None:
+            self._reader = threading.Thread(target=self._pump, args=(echo,), daemon=True)
+            self._reader.start()
 
-    def _pump(self, echo: Callable[[str], None] | None) -> None:
+    def _pump(self, echo: Callable[[str], None]) -> None:
         assert self.process.stdout is not None
         with self.log.open("w", encoding="utf-8") as sink:
             for line in self.process.stdout:
                 sink.write(line)
                 sink.flush()
-                if echo is not None:
-                    echo(line)
+                echo(line)
 
     def wait(self) -> int:
         code = self.process.wait()
-        self._reader.join()
+        if self._reader is not None:
+            self._reader.join()
         return code
 
     def poll(self) -> int | None:
@@ -82,7 +91,8 @@ class Running:
         # The group may outlive its leader: make sure nothing of it is left.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        self._reader.join(timeout=GRACE_SECONDS)
+        if self._reader is not None:
+            self._reader.join(timeout=GRACE_SECONDS)
 
 
 def run_quietly(

@@ -20,7 +20,6 @@ import copyreg
 import os
 import pickle
 import sys
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,7 +27,7 @@ from types import MappingProxyType
 from typing import Any
 
 from buildgraph.dockerfile import DockerfileInfo
-from buildgraph.fsutil import user_cache_dir, write_private
+from buildgraph.fsutil import cache_entry, write_private
 from buildgraph.planner import Plan
 
 # Bumped when what an entry holds changes shape; old entries are then simply misses.
@@ -107,10 +106,7 @@ def entry_key(
 
 
 def entry_path(key: str) -> Path:
-    """Where the plan for `key` is kept. A short name: the entry holds its whole key, so two
-    keys that share a name only take each other's place."""
-    data = key.encode()
-    return user_cache_dir() / "plans" / f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.pickle"
+    return cache_entry("plans", key, ".pickle")
 
 
 def lookup(key: str, environ: Mapping[str, str]) -> CachedPlan | None:

@@ -145,10 +145,17 @@ def test_only_the_docker_drivers_facts_are_kept(
 
 def test_a_damaged_record_is_a_miss(setup: dict[str, str], probes: list, tmp_path: Path) -> None:
     probe.gather_cached(None, setup)
-    record = tmp_path / "cache" / "buildgraph" / "builder-facts.json"
+    [record] = (tmp_path / "cache" / "buildgraph" / "facts").iterdir()
     data = json.loads(record.read_text())
     data["facts"]["unknown_field"] = 1
     record.write_text(json.dumps(data))
     assert probe.kept_facts(None, setup) is None
     record.write_text("{")
     assert probe.kept_facts(None, setup) is None
+
+
+def test_two_setups_in_turn_keep_their_own_facts(setup: dict[str, str], probes: list) -> None:
+    other = {**setup, "BUILDX_BUILDER": "default"}
+    for environ in (setup, other, setup, other):
+        probe.gather_cached(None, environ)
+    assert len(probes) == 2

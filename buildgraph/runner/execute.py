@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from buildgraph.bakelog import attribute_failures, exported_targets, failed_steps
-from buildgraph.commands import build_command, linked_dependencies
 from buildgraph.entries import entry_fields
 from buildgraph.events import Emit, Event, TargetResult
 from buildgraph.fsutil import write_atomic
@@ -320,6 +319,8 @@ def _repository(tag: str) -> str:
 
 class _CommandRunner(_Runner):
     def __init__(self, plan: Plan, options: BuildOptions, emit: Emit) -> None:
+        from buildgraph.commands import linked_dependencies
+
         super().__init__(plan, options, emit)
         self.rebaser = Rebaser(plan.project, self.root)
         self.exported = linked_dependencies(plan)
@@ -378,6 +379,8 @@ class _CommandRunner(_Runner):
         return contexts
 
     def start(self, planned: PlannedTarget) -> None:
+        from buildgraph.commands import build_command
+
         name = planned.name
         if name in self.exported:
             shutil.rmtree(self.oci / name, ignore_errors=True)

@@ -13,7 +13,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from buildgraph.environment import Facts
-from buildgraph.fsutil import user_cache_dir, write_private
+from buildgraph.fsutil import cache_entry, write_private
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 TIMEOUT = 20
@@ -145,7 +145,7 @@ def gather_cached(builder: str | None = None, environ: Mapping[str, str] = os.en
     if signature is not None and facts.driver == "docker" and facts.builder_error is None:
         record = {"signature": signature, "facts": asdict(facts)}
         with suppress(OSError):  # no cache: the next build probes again
-            write_private(_facts_file(), json.dumps(record).encode())
+            write_private(_facts_file(signature), json.dumps(record).encode())
     return facts
 
 
@@ -158,7 +158,7 @@ def _kept_for(signature: str | None) -> Facts | None:
     if signature is None:
         return None
     try:
-        record = json.loads(_facts_file().read_text())
+        record = json.loads(_facts_file(signature).read_text())
         if record["signature"] != signature:
             return None
         fields = record["facts"]
@@ -168,8 +168,10 @@ def _kept_for(signature: str | None) -> Facts | None:
     return replace(facts, binfmt=binfmt_entries())
 
 
-def _facts_file() -> Path:
-    return user_cache_dir() / "builder-facts.json"
+def _facts_file(signature: str) -> Path:
+    # One file per setup: two setups in turn (a shell with DOCKER_HOST set, one without)
+    # do not evict each other.
+    return cache_entry("facts", signature, ".json")
 
 
 def setup_signature(builder: str | None, environ: Mapping[str, str]) -> str | None:

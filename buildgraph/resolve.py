@@ -18,7 +18,7 @@ from buildgraph.errors import ConfigError, Problem, did_you_mean
 from buildgraph.loader import Document
 from buildgraph.matrix import MatrixProblem, expand_matrix
 from buildgraph.model import TARGET_LINK, Group, Project, Target, freeze
-from buildgraph.templates import TemplateProblem, render_string, render_value
+from buildgraph.templates import TemplateProblem, render_frozen, render_string, render_value
 
 TARGET_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 PLATFORM = re.compile(r"^(local|[a-z0-9]+/[a-z0-9_]+(/[a-z0-9.]+)?)$")
@@ -317,28 +317,28 @@ class _Resolver:
             if key not in ATTRIBUTES_BY_NAME and key not in ("depends_on", "watch"):
                 continue
             try:
-                rendered = render_value(value, local)
+                rendered = render_frozen(value, local)
             except TemplateProblem as exc:
                 self.problem(str(exc), target=declared_as, key=key, hint=exc.hint)
                 ok = False
                 continue
             if key in DEDUPLICATED:
-                rendered = list(dict.fromkeys(rendered))
+                rendered = tuple(dict.fromkeys(rendered))
             attrs[key] = rendered
         if not ok:
             return None
         if "platforms" not in attrs and scope.get("platforms"):
-            attrs["platforms"] = list(scope["platforms"])
-        for platform in attrs.get("platforms", []):
+            attrs["platforms"] = freeze(scope["platforms"])
+        for platform in attrs.get("platforms", ()):
             self.check_platform(platform, declared_as, ["target", declared_as, "platforms"])
-        depends_on = tuple(attrs.pop("depends_on", ()))
+        depends_on = attrs.pop("depends_on", ())
         watch = attrs.pop("watch", {})
         return Target(
             name=name,
-            attrs=freeze(attrs),
+            attrs=MappingProxyType(attrs),
             depends_on=depends_on,
-            watch_paths=tuple(watch.get("paths", ())),
-            watch_ignore=tuple(watch.get("ignore", ())),
+            watch_paths=watch.get("paths", ()),
+            watch_ignore=watch.get("ignore", ()),
             declared_as=declared_as,
             matrix_values=freeze(dict(combination)),
         )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -49,12 +51,25 @@ def _compiled(text: str) -> Template:
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _BARE_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 _MISSING = object()
+# Values Jinja prints as str() does: a bare name holding one is substituted without Jinja.
+_PRINTED_AS_STR = frozenset({str, int, float, bool})
+
+
+@dataclass(frozen=True, slots=True)
+class _Substitution:
+    """A template that is literal text and `{{ expression }}`s only (no blocks, comments or
+    whitespace control)."""
+
+    parts: tuple[str, ...]  # literal text and expression sources, alternating
+    names: tuple[str | None, ...]  # at each expression: its name, when it is a bare name
+    # When every expression is a bare name: the template as a str.format_map pattern, which
+    # prints each value as Jinja does (str() of it) in one C call.
+    pattern: str | None
 
 
 @lru_cache(maxsize=8192)
-def _parts(text: str) -> tuple[str, ...] | None:
-    """Literal text and `{{ expression }}` sources alternating, when the template has
-    nothing else (no blocks, comments or whitespace control).
+def _substitution(text: str) -> _Substitution | None:
+    """`text` split for substitution, or None when it needs Jinja's whole template engine.
 
     Each expression is compiled once however many templates use it: projects spell the
     same `{{ py | replace('.', '') }}` in hundreds of otherwise different strings, and
@@ -64,9 +79,26 @@ def _parts(text: str) -> tuple[str, ...] | None:
     parts = tuple(_EXPRESSION.split(text))
     if any("{{" in literal for literal in parts[::2]):
         return None
-    if any(source.startswith(("-", "+")) or source.endswith(("-", "+")) for source in parts[1::2]):
+    sources = parts[1::2]
+    if any(source.startswith(("-", "+")) or source.endswith(("-", "+")) for source in sources):
         return None
-    return parts
+    names = tuple(None if i % 2 == 0 else _bare_name(part) for i, part in enumerate(parts))
+    return _Substitution(parts, names, _format_pattern(parts, names))
+
+
+def _format_pattern(parts: tuple[str, ...], names: tuple[str | None, ...]) -> str | None:
+    if any(name is None for name in names[1::2]):
+        return None
+    pieces = [
+        part.replace("{", "{{").replace("}", "}}") if i % 2 == 0 else f"{{{names[i]}}}"
+        for i, part in enumerate(parts)
+    ]
+    return "".join(pieces)
+
+
+def _bare_name(source: str) -> str | None:
+    bare = _BARE_NAME.match(source)
+    return bare.group(1) if bare else None
 
 
 @lru_cache(maxsize=4096)
@@ -79,20 +111,21 @@ def _expression(source: str) -> Any:
         return None  # let the whole template say what is wrong, with its context
 
 
-def _render_parts(parts: tuple[str, ...], scope: Mapping[str, Any]) -> str | None:
+def _substituted(template: _Substitution, scope: Mapping[str, Any]) -> str | None:
+    if template.pattern is not None:
+        try:
+            return template.pattern.format_map(scope)
+        except KeyError:
+            pass  # an undefined name: Jinja's StrictUndefined says which, below
+    parts, names = template.parts, template.names
     pieces = list(parts)
     for i in range(1, len(parts), 2):
-        source = parts[i]
-        bare = _BARE_NAME.match(source)
-        value = scope.get(bare.group(1), _MISSING) if bare else _MISSING
-        kind = type(value)
-        if kind is str:
+        name = names[i]
+        value = _MISSING if name is None else scope.get(name, _MISSING)
+        if type(value) in _PRINTED_AS_STR:
             pieces[i] = str(value)
             continue
-        if kind is int or kind is float or kind is bool:
-            pieces[i] = str(value)
-            continue
-        expression = _expression(source)
+        expression = _expression(parts[i])
         if expression is None:
             return None
         pieces[i] = str(expression(**scope))  # a StrictUndefined raises here
@@ -101,12 +134,13 @@ def _render_parts(parts: tuple[str, ...], scope: Mapping[str, Any]) -> str | Non
 
 def render_string(text: str, scope: Mapping[str, Any]) -> str:
     """`text` rendered in `scope`; plain text comes back unchanged."""
-    if not is_template(text):
+    # Most strings hold no brace at all: one test, the cheapest, sends them back.
+    if "{" not in text or not is_template(text):
         return text
-    parts = _parts(text)
+    template = _substitution(text)
     try:
-        if parts is not None:
-            rendered = _render_parts(parts, scope)
+        if template is not None:
+            rendered = _substituted(template, scope)
             if rendered is not None:
                 return rendered
         return _compiled(text).render(scope)
@@ -150,4 +184,20 @@ def render_value(value: Any, scope: Mapping[str, Any]) -> Any:
         return [render_value(v, scope) for v in value]
     if isinstance(value, dict):
         return {render_string(k, scope): render_value(v, scope) for k, v in value.items()}
+    return value
+
+
+def render_frozen(value: Any, scope: Mapping[str, Any]) -> Any:
+    """`freeze(render_value(value, scope))` in one pass: what the model keeps of a value."""
+    # Exact type checks: TOML data holds only these builtins, and isinstance chains cost
+    # on the tens of thousands of values a large project has.
+    kind = type(value)
+    if kind is str:
+        return render_string(value, scope)
+    if kind is list:
+        return tuple([render_frozen(v, scope) for v in value])
+    if kind is dict:
+        return MappingProxyType(
+            {render_string(k, scope): render_frozen(v, scope) for k, v in value.items()}
+        )
     return value

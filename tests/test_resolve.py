@@ -227,6 +227,8 @@ def test_inheriting_nothing_changes_nothing(a) -> None:  # type: ignore[no-untyp
         ("{% if n > 2 %}big{% endif %}", "big"),
         ("{{ items }}", "['a', 'b']"),
         ("a {{ '{{' }} b", "a {{ b"),
+        ("{ {{ TAG }} }{{n}}}", "{ dev }3}"),
+        ("{{ nothing }}/{{ table }}/{{ ratio }}", "None/{'k': 1}/0.5"),
     ],
 )
 def test_fast_substitution_agrees_with_jinja(template: str, expected: str) -> None:
@@ -235,6 +237,14 @@ def test_fast_substitution_agrees_with_jinja(template: str, expected: str) -> No
 
     from buildgraph.templates import render_string
 
-    scope = {"TAG": "dev", "n": 3, "flag": True, "items": ["a", "b"]}
+    scope = {
+        "TAG": "dev",
+        "n": 3,
+        "flag": True,
+        "items": ["a", "b"],
+        "nothing": None,
+        "table": {"k": 1},
+        "ratio": 0.5,
+    }
     jinja = ImmutableSandboxedEnvironment(undefined=StrictUndefined).from_string(template)
     assert render_string(template, scope) == jinja.render(scope) == expected

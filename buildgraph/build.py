@@ -57,7 +57,7 @@ def plan_for(
     """The plan of this build: the one recorded by an earlier build with the same command
     line when nothing it was made from has changed (plancache), else a new one."""
     from buildgraph import plancache
-    from buildgraph.loader import project_file_path
+    from buildgraph.projectfile import project_file_path
 
     project_file = project_file_path(file)
     mode = output_mode(request)

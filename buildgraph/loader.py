@@ -16,8 +16,7 @@ from typing import Any
 import tomli
 
 from buildgraph.errors import ConfigError, Problem, did_you_mean
-
-PROJECT_FILE = "buildgraph.toml"
+from buildgraph.projectfile import project_file_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,25 +33,6 @@ class Document:
 
     def line_of(self, *keys: str) -> int | None:
         return locate_line(self.text, keys)
-
-
-def find_project_file(start: Path) -> Path:
-    """The nearest buildgraph.toml in `start` or its parents, as git finds .git."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        candidate = folder / PROJECT_FILE
-        if candidate.is_file():
-            return candidate
-    raise ConfigError.one(
-        f"no {PROJECT_FILE} in {start} or any parent directory",
-        hint="create one, or name it with -f FILE (see `buildgraph schema` for its format)",
-    )
-
-
-def project_file_path(path: Path | None, cwd: Path | None = None) -> Path:
-    """The absolute path of the project file `-f` names, or of the one found from cwd."""
-    start = cwd or Path.cwd()
-    return (find_project_file(start) if path is None else start / path).resolve()
 
 
 def load_document(path: Path | None, cwd: Path | None = None) -> Document:

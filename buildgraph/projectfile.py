@@ -1,0 +1,32 @@
+"""Where the project file is: named by -f, or the nearest buildgraph.toml upwards from
+the working directory, as git finds .git.
+
+Apart from reading it (loader): a build that reuses its plan needs the path alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from buildgraph.errors import ConfigError
+
+PROJECT_FILE = "buildgraph.toml"
+
+
+def find_project_file(start: Path) -> Path:
+    """The nearest buildgraph.toml in `start` or its parents, as git finds .git."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    raise ConfigError.one(
+        f"no {PROJECT_FILE} in {start} or any parent directory",
+        hint="create one, or name it with -f FILE (see `buildgraph schema` for its format)",
+    )
+
+
+def project_file_path(path: Path | None, cwd: Path | None = None) -> Path:
+    """The absolute path of the project file `-f` names, or of the one found from cwd."""
+    start = cwd or Path.cwd()
+    return (find_project_file(start) if path is None else start / path).resolve()

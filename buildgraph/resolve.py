@@ -52,6 +52,7 @@ class _Resolver:
         self.problems: list[Problem] = []
         self.tables: dict[str, dict[str, Any]] = doc.data.get("target", {})
         self._inherited: dict[str, dict[str, Any]] = {}
+        self.default_platforms: Any = ()  # the project's, frozen once for every target
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -199,7 +200,7 @@ class _Resolver:
     ) -> tuple[dict[str, Target], dict[str, Group]]:
         targets: dict[str, Target] = {}
         matrix_groups: dict[str, Group] = {}
-        origin: dict[str, str] = {}  # concrete name -> where it came from, for duplicate errors
+        self.default_platforms = freeze(scope.get("platforms") or ())
         for name in self.tables:
             if name.startswith("_"):
                 continue
@@ -209,16 +210,16 @@ class _Resolver:
                 self.problem(str(exc), target=exc.target, key="inherits", hint=exc.hint)
                 continue
             for concrete in self.expand(name, table, scope, matrix_groups):
-                if concrete.name in origin:
+                if concrete.name in targets:
+                    first = targets[concrete.name]
                     self.problem(
                         f"target name {concrete.name!r} is produced twice "
-                        f"({origin[concrete.name]} and {self.describe(concrete)})",
+                        f"({self.describe(first)} and {self.describe(concrete)})",
                         target=name,
                         key="name",
                         hint="make the name template use every matrix axis",
                     )
                     continue
-                origin[concrete.name] = self.describe(concrete)
                 targets[concrete.name] = concrete
         for group in matrix_groups:
             if group in targets:
@@ -327,10 +328,12 @@ class _Resolver:
             attrs[key] = rendered
         if not ok:
             return None
-        if "platforms" not in attrs and scope.get("platforms"):
-            attrs["platforms"] = freeze(scope["platforms"])
-        for platform in attrs.get("platforms", ()):
-            self.check_platform(platform, declared_as, ["target", declared_as, "platforms"])
+        if "platforms" in attrs:
+            for platform in attrs["platforms"]:
+                self.check_platform(platform, declared_as, ["target", declared_as, "platforms"])
+        elif self.default_platforms:
+            # Checked once, with [project]: planning stops there when one is malformed.
+            attrs["platforms"] = self.default_platforms
         depends_on = attrs.pop("depends_on", ())
         watch = attrs.pop("watch", {})
         return Target(
@@ -340,7 +343,7 @@ class _Resolver:
             watch_paths=watch.get("paths", ()),
             watch_ignore=watch.get("ignore", ()),
             declared_as=declared_as,
-            matrix_values=freeze(dict(combination)),
+            matrix_values=freeze(combination),
         )
 
     # -- groups and references -------------------------------------------------------------

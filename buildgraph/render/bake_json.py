@@ -23,8 +23,8 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_plain)
+# One encoder for every entry: json.dumps with options builds a new one per call.
+_dumps = json.JSONEncoder(ensure_ascii=False, default=_plain).encode
 
 
 def bake_definition(plan: Plan, rebaser: Rebaser) -> dict[str, Any]:

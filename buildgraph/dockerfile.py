@@ -54,6 +54,21 @@ def parse_dockerfile(text: str, build_args: Mapping[str, str] | None = None) -> 
     is left out of external_refs. COPY --from and RUN --mount=from are not expanded at
     all: BuildKit refuses variables there.
     """
+    return dockerfile_info(dockerfile_syntax(text), build_args)
+
+
+@dataclass(frozen=True, slots=True)
+class DockerfileSyntax:
+    """A Dockerfile split as BuildKit's parser splits it: all of it that build args do not
+    change. Targets sharing a Dockerfile with different build args split it once."""
+
+    escape: str
+    global_args: tuple[str, ...]  # name[=default] words of the ARGs before the first FROM
+    stages: tuple[tuple[_Instruction, ...], ...]  # one per stage, each opening with its FROM
+
+
+def dockerfile_syntax(text: str) -> DockerfileSyntax:
+    """The instructions of a Dockerfile, split into stages, and its global ARG words."""
     lines = _physical_lines(text)
     escape = _escape_token(lines)
     instructions = list(_instructions(lines, escape))
@@ -61,9 +76,22 @@ def parse_dockerfile(text: str, build_args: Mapping[str, str] | None = None) -> 
         (i for i, instruction in enumerate(instructions) if instruction.keyword == "from"),
         len(instructions),
     )
-    declarations = (i for i in instructions[:first_from] if i.keyword == "arg")
-    meta = _meta_args(declarations, build_args or {}, escape)
-    return _dockerfile_info(_stage_groups(instructions[first_from:]), meta, escape)
+    global_args = tuple(
+        word
+        for instruction in instructions[:first_from]
+        if instruction.keyword == "arg"
+        for word in _arg_words(instruction.args, escape)
+    )
+    stages = tuple(tuple(group) for group in _stage_groups(instructions[first_from:]))
+    return DockerfileSyntax(escape, global_args, stages)
+
+
+def dockerfile_info(
+    syntax: DockerfileSyntax, build_args: Mapping[str, str] | None = None
+) -> DockerfileInfo:
+    """parse_dockerfile of a Dockerfile already split."""
+    meta = _meta_args(syntax.global_args, build_args or {}, syntax.escape)
+    return _dockerfile_info(syntax.stages, meta, syntax.escape)
 
 
 def read_dockerfile(path: Path, build_args: Mapping[str, str] | None = None) -> DockerfileInfo:
@@ -301,23 +329,21 @@ def _flag_values(flags: Iterable[str], name: str) -> list[str] | None:
     return values
 
 
-def _meta_args(
-    declarations: Iterable[_Instruction], build_args: Mapping[str, str], escape: str
-) -> dict[str, str]:
-    """Values of the global ARGs, the only variables FROM expands (dockerfile2llb
-    buildMetaArgs). An ARG without default or build arg stays unset, not empty."""
+def _meta_args(words: Iterable[str], build_args: Mapping[str, str], escape: str) -> dict[str, str]:
+    """Values of the global ARGs (their name[=default] words), the only variables FROM
+    expands (dockerfile2llb buildMetaArgs). An ARG without default or build arg stays
+    unset, not empty."""
     values = {name: value for name, value in build_args.items() if name in _PREDEFINED_ARGS}
-    for declaration in declarations:
-        for word in _arg_words(declaration.args, escape):
-            name, has_default, default = word.partition("=")
-            if not name:
-                continue
-            if name in build_args:
-                values[name] = build_args[name]
-            elif has_default:
-                keep = _PREDEFINED_ARGS.difference(values)
-                expanded = _expanded(default, values, escape, keep=keep)
-                values[name] = default if expanded is None else expanded
+    for word in words:
+        name, has_default, default = word.partition("=")
+        if not name:
+            continue
+        if name in build_args:
+            values[name] = build_args[name]
+        elif has_default:
+            keep = _PREDEFINED_ARGS.difference(values)
+            expanded = _expanded(default, values, escape, keep=keep)
+            values[name] = default if expanded is None else expanded
     return values
 
 
@@ -328,10 +354,28 @@ def _expanded(
     when unset; None where BuildKit would fail (an open quote, a bad ${...})."""
     if not _NEEDS_LEXER.search(word):
         return word
+    if word.isascii() and _PLAIN_EXPANSIONS_ONLY.fullmatch(word):
+        return _PLAIN_EXPANSION.sub(lambda match: _plain_value(match, values, keep), word)
     try:
         return _Lexer(word, escape, values, keep=keep).word()
     except (_ShellError, RecursionError):
         return None
+
+
+# Words whose only special characters are $NAME and ${NAME} (the usual FROM operand, such
+# as ${REGISTRY}/base:${TAG}) expand as the lexer would expand them, without its
+# character-by-character walk. ASCII only: the lexer's names take any Unicode letter.
+_PLAIN_EXPANSION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_PLAIN_EXPANSIONS_ONLY = re.compile(
+    r"(?:[^$'\"\\`]|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)*"
+)
+
+
+def _plain_value(match: re.Match[str], values: Mapping[str, str], keep: frozenset[str]) -> str:
+    name = match.group(1) or match.group(2)
+    if name not in values and name in keep:
+        return match.group()  # left as written, as _Lexer._kept does
+    return values.get(name, "")
 
 
 # --- From text to instructions (BuildKit's parser package) -----------------------------

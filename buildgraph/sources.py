@@ -10,7 +10,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from buildgraph.dockerfile import DockerfileInfo, parse_dockerfile
+from buildgraph.dockerfile import (
+    DockerfileInfo,
+    DockerfileSyntax,
+    dockerfile_info,
+    dockerfile_syntax,
+)
 from buildgraph.errors import ConfigError, Problem
 from buildgraph.model import Project, Target, is_local_path
 
@@ -24,6 +29,7 @@ def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[s
     Every missing context directory, Dockerfile or local named context is an error."""
     problems: list[Problem] = []
     texts: dict[tuple[str, str], str | None] = {}
+    syntaxes: dict[str, DockerfileSyntax] = {}
     parsed: dict[tuple[str, tuple[tuple[str, str], ...]], DockerfileInfo] = {}
     checked: dict[tuple[str, str, tuple[tuple[str, str], ...]], bool] = {}
     infos: dict[str, DockerfileInfo] = {}
@@ -41,7 +47,9 @@ def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[s
             args = _args_used(text, target.args)
             key = (text, args)
             if key not in parsed:
-                parsed[key] = parse_dockerfile(text, dict(args))
+                if text not in syntaxes:
+                    syntaxes[text] = dockerfile_syntax(text)
+                parsed[key] = dockerfile_info(syntaxes[text], dict(args))
             infos[name] = parsed[key]
     if problems:
         raise ConfigError(*problems)

@@ -676,3 +676,23 @@ def test_normalize_ref_is_idempotent_and_names_the_image_in_from(ref: str) -> No
     assert normalize_ref(full) == full
     assert full.endswith((":latest", ref.rpartition("/")[2].partition(":")[2], DIGEST))
     assert ref_names(f"FROM {ref}\n") == [ref]
+
+
+EXPANSION_WORD = st.text(
+    st.sampled_from(["$", "{", "}", "A", "B", "_", "1", "/", ":", "-", "é", " "])
+)
+
+
+@given(
+    EXPANSION_WORD,
+    st.dictionaries(st.sampled_from(["A", "B", "AB", "_"]), st.text("xy", max_size=2)),
+)
+def test_plain_expansions_expand_as_the_lexer_does(word: str, values: dict[str, str]) -> None:
+    from buildgraph.dockerfile import _expanded, _Lexer, _ShellError
+
+    keep = frozenset({"B", "AB"})
+    try:
+        expected: str | None = _Lexer(word, "\\", values, keep=keep).word()
+    except _ShellError:
+        expected = None
+    assert _expanded(word, values, "\\", keep=keep) == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from buildgraph.planner import Plan
@@ -18,13 +19,15 @@ def escape_hcl(text: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):  # the model's read-only tables
+    # The model's read-only tables; the exact type first, the ABC check is slow.
+    if type(value) is MappingProxyType or isinstance(value, Mapping):
         return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-# One encoder for every entry: json.dumps with options builds a new one per call.
-_dumps = json.JSONEncoder(ensure_ascii=False, default=_plain).encode
+# One encoder for every entry (json.dumps with options builds one per call), without the
+# check for cycles: the model is made of TOML values, which have none.
+_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_plain).encode
 
 
 def bake_definition(plan: Plan, rebaser: Rebaser) -> dict[str, Any]:

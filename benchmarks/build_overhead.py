@@ -1,53 +1,45 @@
 """Overhead of `buildgraph build` over the same raw `docker buildx bake` run, on a warm cache,
 and `--via commands -j 4` against bake, on the bundled example. Needs the engine.
 
-    .venv/bin/python benchmarks/build_overhead.py [--runs 15] [--push]
+    .venv/bin/python benchmarks/build_overhead.py [--runs 15] [--commands-runs 3] [--push]
 
-Two measures, because a warm bake of the example varies by more than the 5% being
-measured (dockerd and containerd share the machine's two cores with it):
+A warm bake of the example varies by more than the 5% being measured (dockerd and
+containerd share the machine's two cores with it, and drift over minutes), so each
+buildgraph run is paired with a raw bake run next to it, in alternating order, and the
+figure is the median of the differences within pairs: drift cancels, noise averages out.
 
-- whole commands, interleaved, medians: `buildgraph build` (the console script, as a user
-  runs it) against `docker buildx bake` on the very bake file buildgraph renders;
-- the time buildgraph adds around its bake run, exactly: from its start to the exec of
-  `docker buildx bake`, and from bake's exit to its own. A `docker` shim first on PATH
-  records both instants (the shim's own two `date` calls, about 2 ms, are counted in).
+- raw: `docker buildx bake` on the very bake file buildgraph renders, as a person would
+  run it by hand;
+- reused plan: `buildgraph build` (the console script, as a user runs it) with nothing
+  changed since the last build: it reuses its plan and builder facts (plancache);
+- cold plan: the same after `touch buildgraph.toml` (its ctime moves, so the recorded plan
+  is not trusted and the project is planned from scratch).
 
-The first build of each command is not counted: it warms BuildKit's cache, and
-buildgraph's plan and builder facts (`buildgraph build` reuses both while nothing they
-depend on changes; the first figure after an edit of the project or a Dockerfile is the
-"cold plan" one, printed too).
+The first run of each command warms BuildKit's cache and is not counted. Python keeps its
+bytecode, as on a user's machine (this machine's environment says not to write it, which
+would make every run compile buildgraph again).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "monorepo"
 STATE = EXAMPLE / ".buildgraph"
 BUILDGRAPH = Path(sys.executable).parent / "buildgraph"  # the venv's console script
-# As on a user's machine, Python keeps the bytecode it compiles (this machine's
-# environment says not to, which would make every run compile buildgraph again).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-SHIM = """#!/bin/sh
-if [ "$1 $2" = "buildx bake" ]; then
-  date +%s%N >> "{marks}"
-  "{docker}" "$@"; code=$?
-  date +%s%N >> "{marks}"
-  exit $code
-fi
-exec "{docker}" "$@"
-"""
 
 
-def seconds(argv: list[str], cwd: Path) -> float:
+def seconds(argv: list[str], cwd: Path, before: Callable[[], None] | None = None) -> float:
+    if before is not None:
+        before()
     start = time.perf_counter()
     subprocess.run(
         argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
@@ -55,93 +47,67 @@ def seconds(argv: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def added_seconds(argv: list[str], cwd: Path, shim_dir: Path) -> tuple[float, float]:
-    """Seconds before bake starts and after it ends, for one run of a one-bake-run build."""
-    marks = shim_dir / "marks"
-    marks.unlink(missing_ok=True)
-    env = {**ENV, "PATH": f"{shim_dir}{os.pathsep}{ENV['PATH']}"}
-    start = time.time_ns()
-    subprocess.run(
-        argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
-    )
-    end = time.time_ns()
-    bake_start, bake_end = (int(line) for line in marks.read_text().split())
-    return (bake_start - start) / 1e9, (end - bake_end) / 1e9
+def touch_project() -> None:
+    os.utime(EXAMPLE / "buildgraph.toml")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=15, help="pairs per buildgraph command")
+    parser.add_argument("--commands-runs", type=int, default=3, help="runs of --via commands")
     parser.add_argument("--push", action="store_true", help="push to the local registry")
     args = parser.parse_args()
     mode = ["--push"] if args.push else []
-    docker = shutil.which("docker")
-    if docker is None:
-        print("no docker CLI on PATH", file=sys.stderr)
-        return 1
     STATE.mkdir(exist_ok=True)
-    # The raw run: the very bake file buildgraph renders, given to bake by hand.
-    raw = STATE / "bench-raw.json"
+    raw_file = STATE / "bench-raw.json"
     subprocess.run(
-        [str(BUILDGRAPH), "render", "-o", str(raw)],
+        [str(BUILDGRAPH), "render", "-o", str(raw_file)],
         cwd=EXAMPLE,
         check=True,
         stderr=subprocess.DEVNULL,
         env=ENV,
     )
+    raw = ["docker", "buildx", "bake", "-f", raw_file.name, "--progress", "plain", *mode]
     build = [str(BUILDGRAPH), "build", *mode]
-    commands = {
-        "docker buildx bake (raw)": (
-            ["docker", "buildx", "bake", "-f", raw.name, "--progress", "plain", *mode],
-            STATE,
-        ),
-        "buildgraph build (via bake)": (build, EXAMPLE),
-        "buildgraph build --via commands -j 4": (
-            [*build, "--via", "commands", "-j", "4"],
-            EXAMPLE,
-        ),
-    }
-    with tempfile.TemporaryDirectory() as folder:
-        shim_dir = Path(folder)
-        (shim_dir / "docker").write_text(SHIM.format(marks=shim_dir / "marks", docker=docker))
-        (shim_dir / "docker").chmod(0o755)
-        # A cold plan: the project file looks just edited (its ctime moves), so the plan
-        # recorded last is not trusted (see plancache) and this build plans from scratch.
-        os.utime(EXAMPLE / "buildgraph.toml")
-        time.sleep(0.01)
-        cold = added_seconds(build, EXAMPLE, shim_dir)
-        for argv, cwd in commands.values():  # warm the cache (and record the plan)
-            seconds(argv, cwd)
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        added: list[tuple[float, float]] = []
-        for _ in range(args.runs):  # interleaved, so drift hits every command alike
-            for name, (argv, cwd) in commands.items():
-                times[name].append(seconds(argv, cwd))
-            added.append(added_seconds(build, EXAMPLE, shim_dir))
-    base = statistics.median(times["docker buildx bake (raw)"])
+    commands = [*build, "--via", "commands", "-j", "4"]
+    for argv, cwd in ((raw, STATE), (build, EXAMPLE), (commands, EXAMPLE)):
+        seconds(argv, cwd)  # warm BuildKit's cache, record the plan and the builder facts
+    time.sleep(2.1)  # the project's files settle (a plan is recorded only from settled files)
+    seconds(build, EXAMPLE)
+
+    runs: dict[str, list[float]] = {"raw": [], "reused": [], "cold": []}
+    pairs: dict[str, list[float]] = {"reused": [], "cold": []}
+    for index in range(args.runs):
+        for name, before in (("reused", None), ("cold", touch_project)):
+            ours = (lambda b=before: seconds(build, EXAMPLE, b), "ours")
+            theirs = (lambda: seconds(raw, STATE), "raw")
+            first, second = (ours, theirs) if index % 2 == 0 else (theirs, ours)
+            taken = {first[1]: first[0](), second[1]: second[0]()}
+            runs["raw"].append(taken["raw"])
+            runs[name].append(taken["ours"])
+            pairs[name].append(taken["ours"] - taken["raw"])
+        time.sleep(2.1)  # settle after the touch, so the next reused run finds a plan
+        seconds(build, EXAMPLE)
+    via_commands = [seconds(commands, EXAMPLE) for _ in range(args.commands_runs)]
+
+    base = statistics.median(runs["raw"])
     outputs = "push" if args.push else "no output flag"
-    print(f"warm cache, {args.runs} runs each, interleaved, median seconds ({outputs}):")
-    print("| command | median (s) | vs raw bake |")
-    print("| --- | ---: | ---: |")
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(f"| {name} | {median:.2f} | {100 * (median / base - 1):+.1f}% |")
-    before = statistics.median(a for a, _ in added)
-    after = statistics.median(b for _, b in added)
-    total = statistics.median(a + b for a, b in added)
-    print()
-    print("time `buildgraph build` adds around its bake run (median of the runs):")
-    print("| plan | before bake (ms) | after bake (ms) | added (ms) | vs raw bake |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(f"warm cache, {outputs}; {args.runs} pairs per buildgraph command")
+    print("| command | median (s) | added, median of pairs (ms) | vs raw bake |")
+    print("| --- | ---: | ---: | ---: |")
+    print(f"| docker buildx bake (raw) | {base:.2f} | | |")
+    for name, label in (("reused", "reused plan"), ("cold", "cold plan")):
+        added = statistics.median(pairs[name])
+        print(
+            f"| buildgraph build ({label}) | {statistics.median(runs[name]):.2f} "
+            f"| {1000 * added:+.0f} | {100 * added / base:+.1f}% |"
+        )
+    median = statistics.median(via_commands)
     print(
-        f"| reused | {1000 * before:.0f} | {1000 * after:.0f} | {1000 * total:.0f} "
-        f"| {100 * total / base:+.1f}% |"
-    )
-    print(
-        f"| cold (one run, after touching buildgraph.toml) | {1000 * cold[0]:.0f} "
-        f"| {1000 * cold[1]:.0f} | {1000 * sum(cold):.0f} | {100 * sum(cold) / base:+.1f}% |"
+        f"| buildgraph build --via commands -j 4 ({args.commands_runs} runs) | {median:.2f} "
+        f"| | {100 * (median / base - 1):+.1f}% |"
     )
     return 0
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from buildgraph.console import Style
 from buildgraph.dockerfile import DockerfileInfo
@@ -21,6 +22,9 @@ from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK, Envi
 from buildgraph.events import Emit, Event, TargetResult, human_emitter, json_emitter, summary_table
 from buildgraph.plancache import CachedPlan
 from buildgraph.planner import OutputMode, Plan
+
+if TYPE_CHECKING:
+    from buildgraph.runner.execute import EarlyBake
 
 REUSED = (
     "plan reused: the project file, Dockerfiles, context folders and variables are as the "
@@ -48,8 +52,42 @@ def output_mode(request: BuildRequest) -> OutputMode:
     return OutputMode.LOAD if request.load else OutputMode.DEFAULT
 
 
-def plan_for(
+def run_build(
     file: Path | None,
+    variables: Mapping[str, str],
+    request: BuildRequest,
+    environ: Mapping[str, str] = os.environ,
+) -> int:
+    """`buildgraph build`: find the project, plan it (or reuse its plan), check the builder,
+    build. With bake, buildx starts first (runner.execute.EarlyBake) and waits for the plan
+    on its standard input; whatever stops the build before then stops it too."""
+    from buildgraph.projectfile import project_file_path
+    from buildgraph.runner.execute import EarlyBake
+    from buildgraph.runner.probe import gather_cached, kept_facts
+
+    project_file = project_file_path(file)
+    early = None
+    if request.via == "bake" and not request.split_platforms:
+        early = EarlyBake(project_file.parent, request.builder, request.progress)
+    try:
+        facts = kept_facts(request.builder, environ)
+        if facts is not None:
+            return build(plan_for(project_file, variables, request, environ), request, facts, early)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # The probe asks docker while the project is read and planned: both are every
+        # build's fixed cost, and they need nothing from each other.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            probed = pool.submit(gather_cached, request.builder, environ)
+            made = plan_for(project_file, variables, request, environ)
+            return build(made, request, probed.result(), early)
+    finally:
+        if early is not None:
+            early.stop()
+
+
+def plan_for(
+    project_file: Path,
     variables: Mapping[str, str],
     request: BuildRequest,
     environ: Mapping[str, str] = os.environ,
@@ -57,9 +95,7 @@ def plan_for(
     """The plan of this build: the one recorded by an earlier build with the same command
     line when nothing it was made from has changed (plancache), else a new one."""
     from buildgraph import plancache
-    from buildgraph.projectfile import project_file_path
 
-    project_file = project_file_path(file)
     mode = output_mode(request)
     key = plancache.entry_key(project_file, request.names, mode.value, variables)
     cached = plancache.lookup(key, environ)
@@ -92,7 +128,9 @@ def preflight(the_plan: Plan, facts: Facts, dockerfiles: Mapping[str, Dockerfile
     return gaps
 
 
-def build(made: CachedPlan, request: BuildRequest, facts: Facts) -> int:
+def build(
+    made: CachedPlan, request: BuildRequest, facts: Facts, early: EarlyBake | None = None
+) -> int:
     """Check the builder (`facts`, from runner.probe) can do the plan, build it, report."""
     from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
 
@@ -122,7 +160,7 @@ def build(made: CachedPlan, request: BuildRequest, facts: Facts) -> int:
         facts.driver,
     )
     try:
-        results = run_plan(the_plan, options, emit)
+        results = run_plan(the_plan, options, emit, early)
     except Interrupted as stop:
         report(stop.results, request, emit)
         return EXIT_INTERRUPTED

@@ -234,8 +234,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from buildgraph.build import BuildRequest, build, plan_for
-    from buildgraph.runner.probe import gather_cached, kept_facts
+    from buildgraph.build import BuildRequest, run_build
 
     request = BuildRequest(
         names=tuple(args.names),
@@ -249,17 +248,7 @@ def _build(args: argparse.Namespace) -> int:
         json_events=args.format == "json",
         split_platforms=args.split_platforms,
     )
-    facts = kept_facts(args.builder)
-    if facts is not None:
-        return build(plan_for(args.file, parse_vars(args.var), request), request, facts)
-    from concurrent.futures import ThreadPoolExecutor
-
-    # The probe asks docker while the project is read and planned: both are every build's
-    # fixed cost, and they need nothing from each other.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        probed = pool.submit(gather_cached, args.builder)
-        made = plan_for(args.file, parse_vars(args.var), request)
-        return build(made, request, probed.result())
+    return run_build(args.file, parse_vars(args.var), request)
 
 
 def _watch(args: argparse.Namespace) -> int:

@@ -230,6 +230,7 @@ def test_missing_qemu_is_refused_before_building(engine: str, chain: Path) -> No
     assert "linux/arm64 needs QEMU" in result.stderr
     assert "exec format error" in result.stderr and "qemu-user-static" in result.stderr
     assert "building" not in result.stderr  # refused before starting anything
+    assert _processes_mentioning("bake -f -") == []  # the bake started early was stopped
     again = buildgraph("build", "app", "--var", f"NS={ns}", cwd=chain)
     assert again.returncode == 0, again.stderr
 
@@ -338,3 +339,28 @@ def test_an_unchanged_project_reuses_its_plan_and_an_edit_replans(engine: str, c
     ]
     independent = f"{REGISTRY}/{ns}/independent:dev"
     assert run_in_image(engine, independent, "linux/amd64", "cat", "/mark") == "fresh"
+
+
+def test_bad_input_stops_the_bake_started_early(engine: str, chain: Path) -> None:
+    result = buildgraph("build", "no-such-target", cwd=chain)
+    assert result.returncode == 2 and "no target or group named" in result.stderr
+    assert _processes_mentioning("bake -f -") == []
+
+
+def test_a_plan_of_two_bake_runs_builds_them_in_order(engine: str, chain: Path) -> None:
+    ns = namespace()
+    with (chain / "buildgraph.toml").open("a") as toml:
+        toml.write(
+            "\n[target.later]\n"
+            'context = "independent"\n'
+            'platforms = ["linux/amd64"]\n'
+            'depends_on = ["independent"]\n'
+            'tags = ["localhost:5000/{{ NS }}/later:{{ TAG }}"]\n'
+        )
+    result = buildgraph("build", "later", "--format", "json", "--var", f"NS={ns}", cwd=chain)
+    assert result.returncode == 0, result.stderr
+    order = [(e["event"], e["target"]) for e in events(result.stdout) if "target" in e]
+    assert order.index(("finished", "independent")) < order.index(("started", "later"))
+    assert {t["status"] for t in summary(result.stdout).values()} == {"done"}
+    assert (chain / ".buildgraph" / "logs" / "bake-2.log").exists()
+    assert _processes_mentioning("bake -f -") == []

@@ -58,8 +58,12 @@ class Interrupted(Exception):
 
 
 def state_dir(plan: Plan) -> Path:
+    return state_folder(plan.project.root)
+
+
+def state_folder(root: Path) -> Path:
     """.buildgraph/ beside the project file, ignoring itself in git."""
-    folder = plan.project.root / STATE_DIR
+    folder = root / STATE_DIR
     folder.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
@@ -67,13 +71,73 @@ def state_dir(plan: Plan) -> Path:
     return folder
 
 
-def run_plan(plan: Plan, options: BuildOptions, emit: Emit) -> list[TargetResult]:
+def run_plan(
+    plan: Plan, options: BuildOptions, emit: Emit, early: EarlyBake | None = None
+) -> list[TargetResult]:
     if options.split_platforms:
         from buildgraph.runner.split import SplitRunner
 
         return SplitRunner(plan, options, emit).run()
-    runner = _BakeRunner if options.via == "bake" else _CommandRunner
-    return runner(plan, options, emit).run()
+    if options.via == "bake":
+        return _BakeRunner(plan, options, emit, early).run()
+    return _CommandRunner(plan, options, emit).run()
+
+
+def bake_argv(
+    builder: str | None, progress: str | None, definition: str, metadata: Path, targets: list[str]
+) -> list[str]:
+    """`docker buildx bake` of `targets` (none: the default group) from `definition`, a file
+    or "-" for standard input, writing buildx's metadata (digests) to `metadata`."""
+    return [
+        "docker",
+        "buildx",
+        *(["--builder", builder] if builder else []),
+        "bake",
+        "-f",
+        definition,
+        "--metadata-file",
+        str(metadata),
+        "--progress",
+        progress or "plain",
+        *targets,
+    ]
+
+
+class EarlyBake:
+    """A `docker buildx bake -f -` started before there is a plan: buildx's own start-up
+    (the docker CLI, plugin discovery, the plugin's exec; about 70 ms) then overlaps
+    planning instead of following it. It reads the definition from standard input and has
+    built nothing until it is fed one, so stopping it unfed is clean; and should buildgraph
+    die first, bake reads an empty definition and exits having built nothing.
+
+    It builds the definition's default group, which is the whole plan: the bake runner
+    feeds it only when the first run is the whole plan (one stage), and stops it otherwise.
+    """
+
+    def __init__(self, root: Path, builder: str | None, progress: str | None) -> None:
+        state = state_folder(root)
+        self.metadata = state / "bake-1.metadata.json"
+        self.metadata.unlink(missing_ok=True)
+        argv = bake_argv(builder, progress, "-", self.metadata, [])
+        self.running: Running | None = Running(
+            argv,
+            root,
+            state / "logs" / "bake-1.log",
+            echo=_echo("") if progress else None,
+            feed_later=True,
+        )
+
+    def feed(self, definition: str) -> Running:
+        assert self.running is not None, "an early bake is fed once"
+        running, self.running = self.running, None
+        running.feed(definition)
+        return running
+
+    def stop(self) -> None:
+        """Stop it unless it was fed (what was fed is the runner's to stop)."""
+        if self.running is not None:
+            self.running.stop()
+            self.running = None
 
 
 def last_error(log: Path) -> str | None:
@@ -175,9 +239,18 @@ class _Runner:
 
 
 class _BakeRunner(_Runner):
+    def __init__(
+        self, plan: Plan, options: BuildOptions, emit: Emit, early: EarlyBake | None
+    ) -> None:
+        super().__init__(plan, options, emit)
+        self.early = early
+        self.definition = ""
+
     def run(self) -> list[TargetResult]:
         bake_file = self.state / "bake.json"
-        write_atomic(bake_file, render_bake_json(self.plan, Rebaser(self.plan.project, self.root)))
+        self.definition = render_bake_json(self.plan, Rebaser(self.plan.project, self.root))
+        # A working file, written anew by every build: atomic, not worth an fsync.
+        write_atomic(bake_file, self.definition, durable=False)
         runs = 0
         for stage in self.plan.stages:
             left = [p for p in stage if self.selected(p)]
@@ -215,26 +288,32 @@ class _BakeRunner(_Runner):
                 texts[planned.name] = ""
         return texts
 
+    def start_bake(self, number: int, stage: list[PlannedTarget], bake_file: Path) -> Running:
+        """The bake run started for `stage`: the early bake when it builds just that."""
+        metadata_file = self.state / f"bake-{number}.metadata.json"
+        log = self.state / "logs" / f"bake-{number}.log"
+        early, self.early = self.early, None
+        if early is not None:
+            if number == 1 and [p.name for p in stage] == [p.name for p in self.plan.targets]:
+                return early.feed(self.definition)
+            early.stop()
+        metadata_file.unlink(missing_ok=True)
+        argv = bake_argv(
+            self.options.builder,
+            self.options.progress,
+            str(bake_file),
+            metadata_file,
+            [p.name for p in stage],
+        )
+        return Running(argv, self.root, log, echo=_echo("") if self.options.progress else None)
+
     def bake(self, number: int, stage: list[PlannedTarget], bake_file: Path) -> None:
         metadata_file = self.state / f"bake-{number}.metadata.json"
-        metadata_file.unlink(missing_ok=True)
         log = self.state / "logs" / f"bake-{number}.log"
-        argv = [
-            "docker",
-            "buildx",
-            *self.builder_flag(),
-            "bake",
-            "-f",
-            str(bake_file),
-            "--metadata-file",
-            str(metadata_file),
-            *self.progress_flag(),
-            *(p.name for p in stage),
-        ]
         for planned in stage:
             self.emit(Event("started", planned.name, detail=f"bake run {number}"))
         started = time.monotonic()
-        process = Running(argv, self.root, log, echo=_echo("") if self.options.progress else None)
+        process = self.start_bake(number, stage, bake_file)
         try:
             code = self.wait_for(process)
         except (KeyboardInterrupt, Stop):

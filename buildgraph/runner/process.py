@@ -28,6 +28,7 @@ class Running:
         stdin_text: str | None = None,
         echo: Callable[[str], None] | None = None,
         env: dict[str, str] | None = None,
+        feed_later: bool = False,  # stdin stays open until feed()
     ) -> None:
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
@@ -38,7 +39,9 @@ class Running:
             self.process = subprocess.Popen(
                 list(argv),
                 cwd=cwd,
-                stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL
+                if stdin_text is None and not feed_later
+                else subprocess.PIPE,
                 stdout=subprocess.PIPE if sink is None else sink,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -50,9 +53,7 @@ class Running:
             if sink is not None:
                 sink.close()
         if stdin_text is not None:
-            assert self.process.stdin is not None
-            self.process.stdin.write(stdin_text)
-            self.process.stdin.close()
+            self.feed(stdin_text)
         self._reader: threading.Thread | None = None
         if echo is not None:
             self._reader = threading.Thread(target=self._pump, args=(echo,), daemon=True)
@@ -65,6 +66,15 @@ class Running:
                 sink.write(line)
                 sink.flush()
                 echo(line)
+
+    def feed(self, text: str) -> None:
+        """Write the child's whole standard input, and close it."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(text)
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass  # it exited without reading: its exit code and log say why
 
     def wait(self) -> int:
         code = self.process.wait()

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,8 +68,10 @@ def run_build(
 
     project_file = project_file_path(file)
     early = None
-    if request.via == "bake" and not request.split_platforms:
-        early = EarlyBake(project_file.parent, request.builder, request.progress)
+    # Not beside a file that is not there (planning says so): nothing of ours is made then.
+    if request.via == "bake" and not request.split_platforms and project_file.is_file():
+        with suppress(OSError):  # a folder we cannot write: the runner will say so
+            early = EarlyBake(project_file.parent, request.builder, request.progress)
     try:
         facts = kept_facts(request.builder, environ)
         if facts is not None:

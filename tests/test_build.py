@@ -86,3 +86,13 @@ def test_only_bake_builds_start_one_early(
     monkeypatch.setattr(build_module, "build", lambda made, request, facts, early: 0)
     run_build(project, {}, request_, {})
     assert RecordingEarlyBake.made == []
+
+
+@pytest.mark.parametrize("where", ["missing-folder/buildgraph.toml", "typo.toml"])
+def test_a_project_file_that_is_not_there_starts_nothing_and_makes_nothing(
+    tmp_path: Path, where: str
+) -> None:
+    with pytest.raises(ConfigError, match="project file not found"):
+        run_build(tmp_path / where, {}, BuildRequest(), {})
+    assert RecordingEarlyBake.made == []
+    assert list(tmp_path.iterdir()) == []

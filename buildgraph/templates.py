@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -55,8 +54,7 @@ _MISSING = object()
 _PRINTED_AS_STR = frozenset({str, int, float, bool})
 
 
-@dataclass(frozen=True, slots=True)
-class _Substitution:
+class _Substitution(NamedTuple):
     """A template that is literal text and `{{ expression }}`s only (no blocks, comments or
     whitespace control)."""
 
@@ -101,14 +99,59 @@ def _bare_name(source: str) -> str | None:
     return bare.group(1) if bare else None
 
 
+class _Expression(NamedTuple):
+    """A compiled `{{ expression }}`."""
+
+    evaluate: Any  # Jinja's compiled expression; its keyword arguments are the scope
+    reads: tuple[str, ...] | None  # the names it reads, when its value depends on nothing else
+
+
+# Filters whose result is not a function of their input alone.
+_IMPURE_FILTERS = frozenset({"random"})
+
+
 @lru_cache(maxsize=4096)
-def _expression(source: str) -> Any:
+def _expression(source: str) -> _Expression | None:
     from jinja2 import TemplateSyntaxError
 
+    environment = _environment()
     try:
-        return _environment().compile_expression(source, undefined_to_none=False)
+        evaluate = environment.compile_expression(source, undefined_to_none=False)
     except TemplateSyntaxError:
         return None  # let the whole template say what is wrong, with its context
+    return _Expression(evaluate, _names_read(environment, source))
+
+
+def _names_read(environment: Any, source: str) -> tuple[str, ...] | None:
+    """The names an expression reads, when its value is a function of theirs alone: no call
+    (lipsum(), cycler(), methods) and no impure filter."""
+    from jinja2 import nodes
+    from jinja2.parser import Parser
+
+    tree = Parser(environment, source, state="variable").parse_expression()
+    every = [tree, *tree.find_all(nodes.Node)]  # find_all leaves out the node itself
+    if any(isinstance(node, nodes.Call) for node in every):
+        return None
+    if any(isinstance(node, nodes.Filter) and node.name in _IMPURE_FILTERS for node in every):
+        return None
+    return tuple(sorted({node.name for node in every if isinstance(node, nodes.Name)}))
+
+
+def _printed(expression: _Expression, scope: Mapping[str, Any]) -> str:
+    """What `{{ expression }}` prints in scope."""
+    if expression.reads is not None:
+        values = tuple(scope.get(name, _MISSING) for name in expression.reads)
+        if all(type(value) is str for value in values):
+            return _printed_for(expression, values)
+    return str(expression.evaluate(**scope))  # a StrictUndefined raises here
+
+
+@lru_cache(maxsize=8192)
+def _printed_for(expression: _Expression, values: tuple[str, ...]) -> str:
+    """What a pure expression prints for these values of the names it reads: evaluated
+    once per set of values, where a matrix repeats a few over thousands of targets."""
+    scope = dict(zip(expression.reads or (), values, strict=True))
+    return str(expression.evaluate(**scope))
 
 
 def _substituted(template: _Substitution, scope: Mapping[str, Any]) -> str | None:
@@ -128,7 +171,7 @@ def _substituted(template: _Substitution, scope: Mapping[str, Any]) -> str | Non
         expression = _expression(parts[i])
         if expression is None:
             return None
-        pieces[i] = str(expression(**scope))  # a StrictUndefined raises here
+        pieces[i] = _printed(expression, scope)
     return "".join(pieces)
 
 

@@ -229,6 +229,7 @@ def test_inheriting_nothing_changes_nothing(a) -> None:  # type: ignore[no-untyp
         ("a {{ '{{' }} b", "a {{ b"),
         ("{ {{ TAG }} }{{n}}}", "{ dev }3}"),
         ("{{ nothing }}/{{ table }}/{{ ratio }}", "None/{'k': 1}/0.5"),
+        ("{{ TAG | replace('e', 'x') }}-{{ TAG ~ n }}", "dxv-dev3"),
     ],
 )
 def test_fast_substitution_agrees_with_jinja(template: str, expected: str) -> None:
@@ -248,3 +249,33 @@ def test_fast_substitution_agrees_with_jinja(template: str, expected: str) -> No
     }
     jinja = ImmutableSandboxedEnvironment(undefined=StrictUndefined).from_string(template)
     assert render_string(template, scope) == jinja.render(scope) == expected
+
+
+def test_an_expression_evaluated_once_per_set_of_values_still_follows_each_scope() -> None:
+    from buildgraph.templates import render_string
+
+    template = "{{ py | replace('.', '') }}-{{ os | upper }}"
+    assert render_string(template, {"py": "3.11", "os": "alpine"}) == "311-ALPINE"
+    assert render_string(template, {"py": "3.12", "os": "alpine"}) == "312-ALPINE"
+    assert render_string(template, {"py": "3.11", "os": "debian"}) == "311-DEBIAN"
+
+
+@pytest.mark.parametrize(
+    ("source", "reads"),
+    [
+        (" py | replace('.', '') ", ("py",)),
+        (" a ~ b if c is defined else 'x' ", ("a", "b", "c")),
+        (" py | random ", None),  # a different value each time
+        (" py | upper | random ", None),
+        (" lipsum() ", None),
+        (" py.upper() ", None),
+    ],
+)
+def test_only_expressions_that_are_functions_of_their_names_are_evaluated_once(
+    source: str, reads: tuple[str, ...] | None
+) -> None:
+    from buildgraph.templates import _expression
+
+    expression = _expression(source)
+    assert expression is not None
+    assert expression.reads == reads

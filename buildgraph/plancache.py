@@ -19,6 +19,7 @@ from __future__ import annotations
 import copyreg
 import os
 import pickle
+import site
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -89,12 +90,21 @@ def _contents(path: Path) -> bytes | None:
 
 
 def code_signature() -> str:
-    """Changes whenever buildgraph's own code does (an upgrade, or an edit in a checkout)."""
+    """Changes whenever the code that plans does: buildgraph's own (an upgrade, or an edit in
+    a checkout) and the libraries it uses (an install or upgrade changes site-packages)."""
     stats = []
     for path in sorted(PACKAGE.rglob("*.py")):
         info = path.stat()
         stats.append((str(path.relative_to(PACKAGE)), info.st_mtime_ns, info.st_size))
-    return repr((sys.version, stats))
+    libraries = [(folder, _mtime(folder)) for folder in site.getsitepackages()]
+    return repr((sys.version, stats, libraries))
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def entry_key(

@@ -175,3 +175,14 @@ def test_two_keys_sharing_an_entry_name_never_get_each_others_plan(
     plan(project, names=("base",))
     made = plan(project, names=("app",))
     assert not made.reused and made.plan.names == ("app",)
+
+
+def test_installing_a_library_makes_a_new_plan(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    libraries = tmp_path_factory.mktemp("site-packages")
+    monkeypatch.setattr(plancache.site, "getsitepackages", lambda: [str(libraries)])
+    plan(project)
+    assert plan(project).reused
+    (libraries / "jinja2-9.0.dist-info").mkdir()
+    assert not plan(project).reused

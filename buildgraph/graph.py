@@ -169,27 +169,30 @@ def expand_names(project: Project, names: Iterable[str]) -> list[str]:
     """Target names for target or group names (groups of groups, matrix groups), in order."""
     out: dict[str, None] = {}
     seen_groups: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in project.targets:
-            out[name] = None
-        elif name in project.groups:
-            if name in seen_groups:
-                return
-            seen_groups.add(name)
-            for member in project.groups[name].targets:
-                visit(member)
-        else:
-            raise ConfigError.one(
-                f"no target or group named {name!r}",
-                file=project.file,
-                hint=did_you_mean(name, [*project.targets, *project.groups])
-                or "`buildgraph plan` with no names lists what the default builds",
-            )
-
     for name in names:
-        visit(name)
+        _expand_into(out, seen_groups, project, name)
     return list(out)
+
+
+def _expand_into(out: dict[str, None], seen_groups: set[str], project: Project, name: str) -> None:
+    # Not a nested function: a closure that calls itself is a reference cycle, and each
+    # would keep the whole project alive until the cyclic collector runs (at exit, as the
+    # CLI turns it off), making that last collection scan every target.
+    if name in project.targets:
+        out[name] = None
+    elif name in project.groups:
+        if name in seen_groups:
+            return
+        seen_groups.add(name)
+        for member in project.groups[name].targets:
+            _expand_into(out, seen_groups, project, member)
+    else:
+        raise ConfigError.one(
+            f"no target or group named {name!r}",
+            file=project.file,
+            hint=did_you_mean(name, [*project.targets, *project.groups])
+            or "`buildgraph plan` with no names lists what the default builds",
+        )
 
 
 def default_names(project: Project) -> list[str]:

@@ -1,3 +1,3 @@
-from buildgraph.cli import main
+from buildgraph.cli import run
 
-raise SystemExit(main())
+run()

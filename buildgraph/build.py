@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from buildgraph.console import Style
-from buildgraph.dockerfile import DockerfileInfo
-from buildgraph.environment import Facts, Gap, plan_gaps
-from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK, EnvironmentProblem
-from buildgraph.events import Emit, Event, TargetResult, human_emitter, json_emitter, summary_table
-from buildgraph.plancache import CachedPlan
-from buildgraph.planner import OutputMode, Plan
-
+# Only what starts a build at module level: bake is started (runner.bake) before the
+# modules that plan, check and report are imported, so that their import overlaps its
+# start-up. Each step below imports what it uses.
 if TYPE_CHECKING:
-    from buildgraph.runner.execute import EarlyBake
+    from buildgraph.dockerfile import DockerfileInfo
+    from buildgraph.environment import Facts, Gap
+    from buildgraph.events import Emit, TargetResult
+    from buildgraph.plancache import CachedPlan
+    from buildgraph.planner import OutputMode, Plan
+    from buildgraph.runner.bake import EarlyBake
 
 REUSED = (
     "plan reused: the project file, Dockerfiles, context folders and variables are as the "
@@ -48,6 +48,8 @@ class BuildRequest:
 
 
 def output_mode(request: BuildRequest) -> OutputMode:
+    from buildgraph.planner import OutputMode
+
     if request.push:
         return OutputMode.PUSH
     return OutputMode.LOAD if request.load else OutputMode.DEFAULT
@@ -63,8 +65,7 @@ def run_build(
     build. With bake, buildx starts first (runner.execute.EarlyBake) and waits for the plan
     on its standard input; whatever stops the build before then stops it too."""
     from buildgraph.projectfile import project_file_path
-    from buildgraph.runner.execute import EarlyBake
-    from buildgraph.runner.probe import gather_cached, kept_facts
+    from buildgraph.runner.bake import EarlyBake
 
     project_file = project_file_path(file)
     early = None
@@ -73,6 +74,8 @@ def run_build(
         with suppress(OSError):  # a folder we cannot write: the runner will say so
             early = EarlyBake(project_file.parent, request.builder, request.progress)
     try:
+        from buildgraph.runner.probe import gather_cached, kept_facts
+
         facts = kept_facts(request.builder, environ)
         if facts is not None:
             return build(plan_for(project_file, variables, request, environ), request, facts, early)
@@ -98,6 +101,7 @@ def plan_for(
     """The plan of this build: the one recorded by an earlier build with the same command
     line when nothing it was made from has changed (plancache), else a new one."""
     from buildgraph import plancache
+    from buildgraph.plancache import CachedPlan
 
     mode = output_mode(request)
     key = plancache.entry_key(project_file, request.names, mode.value, variables)
@@ -121,6 +125,9 @@ def plan_for(
 def preflight(the_plan: Plan, facts: Facts, dockerfiles: Mapping[str, DockerfileInfo]) -> list[Gap]:
     """The gaps between what the plan needs and what the builder offers; blocking ones
     raise EnvironmentProblem (exit 3) before anything is built."""
+    from buildgraph.environment import plan_gaps
+    from buildgraph.errors import EnvironmentProblem
+
     gaps = plan_gaps(the_plan, facts, dockerfiles)
     blocking = [g for g in gaps if g.blocking]
     if blocking:
@@ -135,6 +142,8 @@ def build(
     made: CachedPlan, request: BuildRequest, facts: Facts, early: EarlyBake | None = None
 ) -> int:
     """Check the builder (`facts`, from runner.probe) can do the plan, build it, report."""
+    from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK
+    from buildgraph.events import Event, human_emitter, json_emitter
     from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
 
     the_plan = made.plan
@@ -172,6 +181,9 @@ def build(
 
 
 def report(results: list[TargetResult], request: BuildRequest, emit: Emit) -> None:
+    from buildgraph.console import Style
+    from buildgraph.events import Event, summary_table
+
     if request.json_events:
         emit(
             Event(

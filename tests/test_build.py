@@ -12,7 +12,7 @@ import pytest
 from buildgraph import build as build_module
 from buildgraph.build import BuildRequest, run_build
 from buildgraph.errors import ConfigError, EnvironmentProblem
-from buildgraph.runner import execute, probe
+from buildgraph.runner import bake, probe
 from tests.conftest import HEALTHY_X86
 
 TOML = """
@@ -38,7 +38,7 @@ class RecordingEarlyBake:
 @pytest.fixture(autouse=True)
 def early(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     RecordingEarlyBake.made = []
-    monkeypatch.setattr(execute, "EarlyBake", RecordingEarlyBake)
+    monkeypatch.setattr(bake, "EarlyBake", RecordingEarlyBake)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 

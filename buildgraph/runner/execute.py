@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import queue
 import shutil
-import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +25,8 @@ from buildgraph.fsutil import write_atomic
 from buildgraph.planner import Plan, PlannedTarget
 from buildgraph.render import Rebaser
 from buildgraph.render.bake_json import render_bake_json
-from buildgraph.runner.process import Running
-
-STATE_DIR = ".buildgraph"
+from buildgraph.runner.bake import EarlyBake, bake_argv, state_folder
+from buildgraph.runner.process import Running, echo_to_stderr
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +58,6 @@ def state_dir(plan: Plan) -> Path:
     return state_folder(plan.project.root)
 
 
-def state_folder(root: Path) -> Path:
-    """.buildgraph/ beside the project file, ignoring itself in git."""
-    folder = root / STATE_DIR
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# buildgraph's working files\n*\n")
-    return folder
-
-
 def run_plan(
     plan: Plan, options: BuildOptions, emit: Emit, early: EarlyBake | None = None
 ) -> list[TargetResult]:
@@ -81,63 +68,6 @@ def run_plan(
     if options.via == "bake":
         return _BakeRunner(plan, options, emit, early).run()
     return _CommandRunner(plan, options, emit).run()
-
-
-def bake_argv(
-    builder: str | None, progress: str | None, definition: str, metadata: Path, targets: list[str]
-) -> list[str]:
-    """`docker buildx bake` of `targets` (none: the default group) from `definition`, a file
-    or "-" for standard input, writing buildx's metadata (digests) to `metadata`."""
-    return [
-        "docker",
-        "buildx",
-        *(["--builder", builder] if builder else []),
-        "bake",
-        "-f",
-        definition,
-        "--metadata-file",
-        str(metadata),
-        "--progress",
-        progress or "plain",
-        *targets,
-    ]
-
-
-class EarlyBake:
-    """A `docker buildx bake -f -` started before there is a plan: buildx's own start-up
-    (the docker CLI, plugin discovery, the plugin's exec; about 70 ms) then overlaps
-    planning instead of following it. It reads the definition from standard input and has
-    built nothing until it is fed one, so stopping it unfed is clean; and should buildgraph
-    die first, bake reads an empty definition and exits having built nothing.
-
-    It builds the definition's default group, which is the whole plan: the bake runner
-    feeds it only when the first run is the whole plan (one stage), and stops it otherwise.
-    """
-
-    def __init__(self, root: Path, builder: str | None, progress: str | None) -> None:
-        state = state_folder(root)
-        self.metadata = state / "bake-1.metadata.json"
-        self.metadata.unlink(missing_ok=True)
-        argv = bake_argv(builder, progress, "-", self.metadata, [])
-        self.running: Running | None = Running(
-            argv,
-            root,
-            state / "logs" / "bake-1.log",
-            echo=_echo("") if progress else None,
-            feed_later=True,
-        )
-
-    def feed(self, definition: str) -> Running:
-        assert self.running is not None, "an early bake is fed once"
-        running, self.running = self.running, None
-        running.feed(definition)
-        return running
-
-    def stop(self) -> None:
-        """Stop it unless it was fed (what was fed is the runner's to stop)."""
-        if self.running is not None:
-            self.running.stop()
-            self.running = None
 
 
 def last_error(log: Path) -> str | None:
@@ -155,17 +85,6 @@ def last_error(log: Path) -> str | None:
 def _digest(metadata: dict[str, Any]) -> str | None:
     value = metadata.get("containerimage.digest")
     return str(value) if value else None
-
-
-def _echo(prefix: str) -> Callable[[str], None]:
-    """buildx's own output, passed through to stderr: stdout is for events (--format json)."""
-    lock = threading.Lock()
-
-    def echo(line: str) -> None:
-        with lock:
-            print(f"{prefix}{line}", end="", flush=True, file=sys.stderr)
-
-    return echo
 
 
 class _Runner:
@@ -305,7 +224,9 @@ class _BakeRunner(_Runner):
             metadata_file,
             [p.name for p in stage],
         )
-        return Running(argv, self.root, log, echo=_echo("") if self.options.progress else None)
+        return Running(
+            argv, self.root, log, echo=echo_to_stderr("") if self.options.progress else None
+        )
 
     def bake(self, number: int, stage: list[PlannedTarget], bake_file: Path) -> None:
         metadata_file = self.state / f"bake-{number}.metadata.json"
@@ -330,7 +251,11 @@ class _BakeRunner(_Runner):
         lines = log.read_text(errors="replace").splitlines() if code else []
         exported = exported_targets(lines)
         order = [p.name for p in stage]
-        culprits = attribute_failures(failed_steps(lines), self.dockerfile_texts(stage), order)
+        culprits = (
+            attribute_failures(failed_steps(lines), self.dockerfile_texts(stage), order)
+            if code
+            else set()
+        )
         for planned in stage:  # in build order: dependencies are settled first
             entry = metadata.get(planned.name, {})
             # BuildKit shares a step between targets and may report it under the
@@ -477,7 +402,7 @@ class _CommandRunner(_Runner):
         argv = list(command.argv)
         argv[2:3] = [*self.builder_flag(), "build", *self.progress_flag()]
         log = self.state / "logs" / f"{name}.log"
-        echo = _echo(f"[{name}] ") if self.options.progress else None
+        echo = echo_to_stderr(f"[{name}] ") if self.options.progress else None
         self.emit(Event("started", name, detail=", ".join(planned.target.platforms) or None))
         process = Running(argv, self.root, log, command.stdin, echo)
         self.running[name] = (process, time.monotonic(), planned)

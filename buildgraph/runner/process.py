@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -114,3 +115,14 @@ def run_quietly(
     except (OSError, subprocess.TimeoutExpired) as exc:
         return 1, str(exc)
     return done.returncode, done.stdout + done.stderr
+
+
+def echo_to_stderr(prefix: str) -> Callable[[str], None]:
+    """buildx's own output, passed through to stderr: stdout is for events (--format json)."""
+    lock = threading.Lock()
+
+    def echo(line: str) -> None:
+        with lock:
+            print(f"{prefix}{line}", end="", flush=True, file=sys.stderr)
+
+    return echo

@@ -14,6 +14,7 @@ from typing import Any
 
 REMOTE_PREFIXES = ("http://", "https://", "git://", "git@", "ssh://", "github.com/")
 TARGET_LINK = "target:"
+_NO_ENTRIES: Mapping[str, Any] = MappingProxyType({})  # read-only, so one serves every target
 
 
 def freeze(value: Any) -> Any:
@@ -78,11 +79,11 @@ class Target:
 
     @property
     def contexts(self) -> Mapping[str, str]:
-        return self.attrs.get("contexts", MappingProxyType({}))  # type: ignore[no-any-return]
+        return self.attrs.get("contexts", _NO_ENTRIES)  # type: ignore[no-any-return]
 
     @property
     def args(self) -> Mapping[str, str]:
-        return self.attrs.get("args", MappingProxyType({}))  # type: ignore[no-any-return]
+        return self.attrs.get("args", _NO_ENTRIES)  # type: ignore[no-any-return]
 
     @property
     def outputs(self) -> tuple[Any, ...]:

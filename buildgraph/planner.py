@@ -91,11 +91,13 @@ def make_plan(
     for name in selection.targets:  # topological order: dependencies come first
         target = project.targets[name]
         needs = graph.dependencies(name)
+        edges = [graph.edge(d, name) for d in needs]
         wave[name] = 1 + max((wave[d] for d in needs), default=0)
         stage[name] = max(
-            (stage[d] if graph.edge(d, name).linked else stage[d] + 1 for d in needs), default=1
+            (stage[e.dependency] if e.linked else stage[e.dependency] + 1 for e in edges),
+            default=1,
         )
-        wired = {ref: d for d in needs for ref in graph.edge(d, name).refs}
+        wired = {ref: e.dependency for e in edges for ref in e.refs}
         links = {**_written_links(target), **wired}
         problems.extend(_platform_problems(project, target, links))
         if mode is OutputMode.PUSH and not target.tags and not target.outputs and name in requested:

@@ -232,15 +232,19 @@ def render_value(value: Any, scope: Mapping[str, Any]) -> Any:
 
 def render_frozen(value: Any, scope: Mapping[str, Any]) -> Any:
     """`freeze(render_value(value, scope))` in one pass: what the model keeps of a value."""
-    # Exact type checks: TOML data holds only these builtins, and isinstance chains cost
-    # on the tens of thousands of values a large project has.
+    # Tens of thousands of values in a large project: exact type checks (TOML data holds
+    # only these builtins), and strings without a brace (most values, nearly all table
+    # keys) not even passed to render_string.
     kind = type(value)
     if kind is str:
-        return render_string(value, scope)
+        return render_string(value, scope) if "{" in value else value
     if kind is list:
         return tuple([render_frozen(v, scope) for v in value])
     if kind is dict:
         return MappingProxyType(
-            {render_string(k, scope): render_frozen(v, scope) for k, v in value.items()}
+            {
+                (render_string(k, scope) if "{" in k else k): render_frozen(v, scope)
+                for k, v in value.items()
+            }
         )
     return value

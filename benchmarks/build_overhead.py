@@ -1,12 +1,14 @@
 """Overhead of `buildgraph build` over the same raw `docker buildx bake` run, on a warm cache,
 and `--via commands -j 4` against bake, on the bundled example. Needs the engine.
 
-    .venv/bin/python benchmarks/build_overhead.py [--runs 15] [--commands-runs 3] [--push]
+    .venv/bin/python benchmarks/build_overhead.py [--runs 30] [--cold-runs 10]
+        [--commands-runs 3] [--push]
 
 A warm bake of the example varies by more than the 5% being measured (dockerd and
 containerd share the machine's two cores with it, and drift over minutes), so each
 buildgraph run is paired with a raw bake run next to it, in alternating order, and the
-figure is the median of the differences within pairs: drift cancels, noise averages out.
+figure is the median of the differences within pairs, with a 95% confidence interval
+(percentile bootstrap): drift cancels, and the interval says what the noise left.
 
 - raw: `docker buildx bake` on the very bake file buildgraph renders, as a person would
   run it by hand;
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -47,6 +50,15 @@ def seconds(argv: list[str], cwd: Path, before: Callable[[], None] | None = None
     return time.perf_counter() - start
 
 
+def median_interval(values: list[float], resamples: int = 2000) -> tuple[float, float]:
+    """A 95% confidence interval of the median (percentile bootstrap, fixed seed)."""
+    draw = random.Random(0)
+    medians = sorted(
+        statistics.median(draw.choices(values, k=len(values))) for _ in range(resamples)
+    )
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+
+
 def touch_project() -> None:
     os.utime(EXAMPLE / "buildgraph.toml")
 
@@ -55,7 +67,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=15, help="pairs per buildgraph command")
+    parser.add_argument("--runs", type=int, default=30, help="pairs with a reused plan")
+    parser.add_argument("--cold-runs", type=int, default=10, help="pairs with a cold plan")
     parser.add_argument("--commands-runs", type=int, default=3, help="runs of --via commands")
     parser.add_argument("--push", action="store_true", help="push to the local registry")
     args = parser.parse_args()
@@ -79,30 +92,37 @@ def main() -> int:
 
     runs: dict[str, list[float]] = {"raw": [], "reused": [], "cold": []}
     pairs: dict[str, list[float]] = {"reused": [], "cold": []}
+
+    def pair(name: str, index: int, before: Callable[[], None] | None = None) -> None:
+        ours = (lambda: seconds(build, EXAMPLE, before), "ours")
+        theirs = (lambda: seconds(raw, STATE), "raw")
+        first, second = (ours, theirs) if index % 2 == 0 else (theirs, ours)
+        taken = {first[1]: first[0](), second[1]: second[0]()}
+        runs["raw"].append(taken["raw"])
+        runs[name].append(taken["ours"])
+        pairs[name].append(taken["ours"] - taken["raw"])
+
     for index in range(args.runs):
-        for name, before in (("reused", None), ("cold", touch_project)):
-            ours = (lambda b=before: seconds(build, EXAMPLE, b), "ours")
-            theirs = (lambda: seconds(raw, STATE), "raw")
-            first, second = (ours, theirs) if index % 2 == 0 else (theirs, ours)
-            taken = {first[1]: first[0](), second[1]: second[0]()}
-            runs["raw"].append(taken["raw"])
-            runs[name].append(taken["ours"])
-            pairs[name].append(taken["ours"] - taken["raw"])
-        time.sleep(2.1)  # settle after the touch, so the next reused run finds a plan
-        seconds(build, EXAMPLE)
+        pair("reused", index)
+    for index in range(args.cold_runs):
+        pair("cold", index, touch_project)
     via_commands = [seconds(commands, EXAMPLE) for _ in range(args.commands_runs)]
 
     base = statistics.median(runs["raw"])
     outputs = "push" if args.push else "no output flag"
-    print(f"warm cache, {outputs}; {args.runs} pairs per buildgraph command")
-    print("| command | median (s) | added, median of pairs (ms) | vs raw bake |")
+    print(f"warm cache, {outputs}; pairs: {args.runs} reused plan, {args.cold_runs} cold plan")
+    print("| command | median (s) | added: median of pairs (ms) [95% CI] | vs raw bake |")
     print("| --- | ---: | ---: | ---: |")
     print(f"| docker buildx bake (raw) | {base:.2f} | | |")
     for name, label in (("reused", "reused plan"), ("cold", "cold plan")):
+        if not pairs[name]:
+            continue
         added = statistics.median(pairs[name])
+        low, high = median_interval(pairs[name])
         print(
             f"| buildgraph build ({label}) | {statistics.median(runs[name]):.2f} "
-            f"| {1000 * added:+.0f} | {100 * added / base:+.1f}% |"
+            f"| {1000 * added:+.0f} [{1000 * low:+.0f}, {1000 * high:+.0f}] "
+            f"| {100 * added / base:+.1f}% [{100 * low / base:+.1f}, {100 * high / base:+.1f}] |"
         )
     median = statistics.median(via_commands)
     print(

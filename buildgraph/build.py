@@ -62,7 +62,7 @@ def run_build(
     environ: Mapping[str, str] = os.environ,
 ) -> int:
     """`buildgraph build`: find the project, plan it (or reuse its plan), check the builder,
-    build. With bake, buildx starts first (runner.execute.EarlyBake) and waits for the plan
+    build. With bake, buildx starts first (runner.bake.EarlyBake) and waits for the plan
     on its standard input; whatever stops the build before then stops it too."""
     from buildgraph.projectfile import project_file_path
     from buildgraph.runner.bake import EarlyBake

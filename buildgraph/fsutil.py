@@ -68,6 +68,36 @@ def looks_generated(path: Path) -> bool:
         return True
     # JSON has no comments: a resolved bake file (only group and target) is ours to replace;
     # one with variables, inherits or matrices was written by a person.
+    return _in_our_bake_layout(text) or _is_resolved_bake_json(text)
+
+
+# Words a hand-written bake JSON file holds and ours never needs. JSON can spell a key's
+# letters only as themselves or as \u escapes, so a text without any of these has no such
+# key at any depth.
+_HAND_WRITTEN_WORDS = ('"variable"', '"function"', '"inherits"', '"matrix"', "\\u")
+
+
+def _in_our_bake_layout(text: str) -> bool:
+    """Whether text is laid out as render_bake_json writes it, with none of the keys of a
+    hand-written file: a few substring searches instead of parsing the whole file.
+
+    The layout puts the two top-level keys, and only them, at two spaces of indentation
+    (entries are at four), so another top-level key written at two spaces shows. A text this
+    check does not accept, say one naming a target "matrix", goes to the full parse."""
+    from buildgraph.render.bake_json import LAYOUT_BETWEEN, LAYOUT_HEAD, LAYOUT_TAIL
+
+    return (
+        text.startswith(LAYOUT_HEAD)
+        and text.endswith(LAYOUT_TAIL)
+        and text.count(LAYOUT_BETWEEN) == 1
+        and text.count('\n  "') == 2  # "group" and "target", nothing else at that depth
+        and not any(word in text for word in _HAND_WRITTEN_WORDS)
+    )
+
+
+def _is_resolved_bake_json(text: str) -> bool:
+    """Whether text is a JSON object of group and target alone, no target inheriting or
+    with a matrix."""
     try:
         data = json.loads(text)
     except ValueError:

@@ -38,14 +38,24 @@ def bake_definition(plan: Plan, rebaser: Rebaser) -> dict[str, Any]:
     return {"group": groups, "target": targets}
 
 
+# The layout of the file, around its entry lines: fsutil.looks_generated recognises our
+# own output by it without parsing megabytes of JSON.
+LAYOUT_HEAD = '{\n  "group": {\n'
+LAYOUT_BETWEEN = '\n  },\n  "target": {\n'
+LAYOUT_TAIL = "\n  }\n}\n"
+ENTRY_INDENT = "    "  # deeper than the two spaces of the top-level keys
+
+
 def render_bake_json(plan: Plan, rebaser: Rebaser) -> str:
     """The document with one group or target a line: readable, diffable, and written by
     json's C encoder (an indented dump is several times slower on thousands of targets)."""
     document = bake_definition(plan, rebaser)
-    sections = []
-    for section in ("group", "target"):
-        entries = ",\n".join(
-            f"    {_dumps(name)}: {_dumps(body)}" for name, body in document[section].items()
-        )
-        sections.append(f'  "{section}": {{\n{entries}\n  }}')
-    return escape_hcl("{\n" + ",\n".join(sections) + "\n}\n")
+    groups, targets = (_entry_lines(document[section]) for section in ("group", "target"))
+    return escape_hcl(LAYOUT_HEAD + groups + LAYOUT_BETWEEN + targets + LAYOUT_TAIL)
+
+
+def _entry_lines(entries: Mapping[str, Any]) -> str:
+    """`"name": {...}` a line; JSON strings hold no raw newline, so each entry is one line."""
+    return ",\n".join(
+        f"{ENTRY_INDENT}{_dumps(name)}: {_dumps(body)}" for name, body in entries.items()
+    )

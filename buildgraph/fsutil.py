@@ -61,20 +61,26 @@ def cache_entry(folder: str, key: str, suffix: str) -> Path:
 def looks_generated(path: Path) -> bool:
     """Whether an existing file is one of our outputs (safe to replace without --force)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # Not read_text: translating the newlines of a whole bake file takes longer than
+        # every check below; only the head, where the mark is, needs it.
+        text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    if GENERATED_MARK in text[:400]:
+    if GENERATED_MARK in _universal_newlines(text[:800])[:400]:
         return True
     # JSON has no comments: a resolved bake file (only group and target) is ours to replace;
     # one with variables, inherits or matrices was written by a person.
     return _in_our_bake_layout(text) or _is_resolved_bake_json(text)
 
 
-# Words a hand-written bake JSON file holds and ours never needs. JSON can spell a key's
-# letters only as themselves or as \u escapes, so a text without any of these has no such
-# key at any depth.
-_HAND_WRITTEN_WORDS = ('"variable"', '"function"', '"inherits"', '"matrix"', "\\u")
+def _universal_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# Keys a hand-written bake JSON file holds and ours never has. JSON can spell a key's
+# letters only as themselves or as \u escapes, so a text without these words and without
+# \u has no such key at any depth.
+_HAND_WRITTEN_WORDS = ('"variable"', '"function"', '"inherits"', '"matrix"')
 
 
 def _in_our_bake_layout(text: str) -> bool:
@@ -89,9 +95,10 @@ def _in_our_bake_layout(text: str) -> bool:
     return (
         text.startswith(LAYOUT_HEAD)
         and text.endswith(LAYOUT_TAIL)
-        and text.count(LAYOUT_BETWEEN) == 1
+        and LAYOUT_BETWEEN in text
         and text.count('\n  "') == 2  # "group" and "target", nothing else at that depth
         and not any(word in text for word in _HAND_WRITTEN_WORDS)
+        and ("\\" not in text or "\\u" not in text)  # a lone character is found much faster
     )
 
 

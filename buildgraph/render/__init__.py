@@ -39,6 +39,7 @@ class Rebaser:
         self.base = base
         self.entitlements: dict[Entitlement, None] = {}
         self._seen: dict[tuple[str, str], str] = {}
+        self._contexts: dict[str, str] = {}
 
     def path(self, value: str, access: str = "fs.read") -> str:
         # Thousands of targets share a few directories: rebase each (path, access) once.
@@ -58,6 +59,13 @@ class Rebaser:
         return Path(rel).as_posix()
 
     def context(self, value: str) -> str:
+        # Every target has a context, and thousands share a few: one look-up for each.
+        rebased = self._contexts.get(value)
+        if rebased is None:
+            rebased = self._contexts[value] = self._rebased_context(value)
+        return rebased
+
+    def _rebased_context(self, value: str) -> str:
         for prefix in LOCAL_CONTEXT_PREFIXES:
             if value.startswith(prefix):
                 path, at, rest = value[len(prefix) :].partition("@")
@@ -75,25 +83,31 @@ def _is_within(path: Path, base: Path) -> bool:
     return True
 
 
+# Entry lists holding paths on this machine: (attribute, the keys of its paths, access).
+_ENTRY_PATHS = (
+    ("output", PATH_KEYS_WRITE, "fs.write"),
+    ("cache-to", PATH_KEYS_WRITE, "fs.write"),
+    ("cache-from", PATH_KEYS_READ, "fs.read"),
+    ("secret", PATH_KEYS_READ, "fs.read"),
+)
+
+
 def bake_attrs(planned: PlannedTarget, rebaser: Rebaser) -> dict[str, Any]:
     """A planned target as bake's resolved JSON target: links wired, paths rebased.
 
     A shallow copy: values nobody rewrites stay the model's frozen ones (read-only tables,
     tuples), which every renderer reads as tables and lists."""
-    attrs: dict[str, Any] = dict(planned.target.attrs)
+    target = planned.target
+    attrs: dict[str, Any] = dict(target.attrs)
     if planned.outputs:
         attrs["output"] = list(planned.outputs)
-    attrs["context"] = rebaser.context(planned.target.context)
-    contexts = {k: rebaser.context(v) for k, v in attrs.get("contexts", {}).items()}
-    contexts.update({ref: f"target:{dep}" for ref, dep in planned.wired.items()})
-    if contexts:
+    attrs["context"] = rebaser.context(target.context)
+    written = target.contexts
+    if written or planned.wired:
+        contexts = {k: rebaser.context(v) for k, v in written.items()}
+        contexts.update({ref: f"target:{dep}" for ref, dep in planned.wired.items()})
         attrs["contexts"] = contexts
-    for key, keys, access in (
-        ("output", PATH_KEYS_WRITE, "fs.write"),
-        ("cache-to", PATH_KEYS_WRITE, "fs.write"),
-        ("cache-from", PATH_KEYS_READ, "fs.read"),
-        ("secret", PATH_KEYS_READ, "fs.read"),
-    ):
+    for key, keys, access in _ENTRY_PATHS:
         if key in attrs:
             rebase = functools.partial(_rebase_entry_path, rebaser, access)
             attrs[key] = [map_entry_paths(e, keys, rebase) for e in attrs[key]]
@@ -125,17 +139,35 @@ def rendered_groups(plan: Plan) -> dict[str, list[str]]:
     if len(stages) > 1:
         for number, stage in enumerate(stages, start=1):
             groups[stage_group(number)] = [p.name for p in stage]
-    for group in plan.project.groups.values():
-        members = [m for m in group.targets if m in planned or m in plan.project.groups]
-        if group.name != "default" and members and _reaches_plan(plan, group.name, planned):
+    project_groups = plan.project.groups
+    partly_planned = _groups_reaching_outside(plan.project, planned)
+    for group in project_groups.values():
+        members = [m for m in group.targets if m in planned or m in project_groups]
+        if group.name != "default" and members and group.name not in partly_planned:
             groups[group.name] = members
     return groups
 
 
-def _reaches_plan(plan: Plan, group: str, planned: set[str]) -> bool:
-    from buildgraph.graph import expand_names
+def _groups_reaching_outside(project: Project, planned: set[str]) -> set[str]:
+    """The groups naming, directly or through groups of groups, a target not in the plan.
 
-    return all(name in planned for name in expand_names(plan.project, [group]))
+    Walked once from those targets up to the groups that list them, rather than expanding
+    every group: `all` of a thousand families would otherwise be expanded again for each."""
+    listed_in: dict[str, list[str]] = {}  # group -> the groups listing it
+    outside: set[str] = set()
+    for group in project.groups.values():
+        for member in group.targets:
+            if member in project.groups and member not in project.targets:
+                listed_in.setdefault(member, []).append(group.name)
+            elif member not in planned:
+                outside.add(group.name)
+    stack = list(outside)
+    while stack:
+        for parent in listed_in.get(stack.pop(), ()):
+            if parent not in outside:
+                outside.add(parent)
+                stack.append(parent)
+    return outside
 
 
 def stage_group(number: int) -> str:

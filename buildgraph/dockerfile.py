@@ -57,14 +57,20 @@ def parse_dockerfile(text: str, build_args: Mapping[str, str] | None = None) -> 
     return dockerfile_info(dockerfile_syntax(text), build_args)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DockerfileSyntax:
     """A Dockerfile split as BuildKit's parser splits it: all of it that build args do not
-    change. Targets sharing a Dockerfile with different build args split it once."""
+    change. Targets sharing a Dockerfile with different build args split it once.
+
+    Compared and hashed by identity: a key for what is derived from it, without hashing
+    every instruction."""
 
     escape: str
     global_args: tuple[str, ...]  # name[=default] words of the ARGs before the first FROM
-    stages: tuple[tuple[_Instruction, ...], ...]  # one per stage, each opening with its FROM
+    stages: tuple[_StageShape, ...]
+    # The build args dockerfile_info reads (the global ARGs and BuildKit's predefined ones):
+    # targets differing only in others share one DockerfileInfo.
+    arg_names: frozenset[str]
 
 
 def dockerfile_syntax(text: str) -> DockerfileSyntax:
@@ -82,8 +88,9 @@ def dockerfile_syntax(text: str) -> DockerfileSyntax:
         if instruction.keyword == "arg"
         for word in _arg_words(instruction.args, escape)
     )
-    stages = tuple(tuple(group) for group in _stage_groups(instructions[first_from:]))
-    return DockerfileSyntax(escape, global_args, stages)
+    stages = _stage_shapes(_stage_groups(instructions[first_from:]), escape)
+    arg_names = _PREDEFINED_ARGS.union(word.partition("=")[0] for word in global_args)
+    return DockerfileSyntax(escape, global_args, stages, arg_names)
 
 
 def dockerfile_info(
@@ -157,38 +164,67 @@ _STAGE_NAME = re.compile(r"[a-z][a-z0-9\-_.]*")
 _SCRATCH = "scratch"  # BuildKit compares case-sensitively; "SCRATCH" is no valid image either
 
 
-def _dockerfile_info(
-    groups: Sequence[Sequence[_Instruction]], meta: Mapping[str, str], escape: str
-) -> DockerfileInfo:
-    """The stages, one per group of instructions, and the images they name."""
+@dataclass(frozen=True, slots=True)
+class _StageShape:
+    """A stage as far as build args do not change it: all but the expansion of its FROM."""
+
+    index: int
+    clause: _FromClause
+    line: int  # of its FROM
+    label: str  # its name, else its index: the stage its references are said to be in
+    earlier: frozenset[str | None]  # names of the stages before it, which FROM may use
+    body_refs: tuple[ImageRef, ...]  # COPY --from and mounts, never expanded
+    run_lines: tuple[int, ...]
+
+
+def _stage_shapes(groups: Sequence[Sequence[_Instruction]], escape: str) -> tuple[_StageShape, ...]:
+    """The stages, one per group of instructions, without the values of build args."""
     # COPY --from and mounts look stage names up among all stages, FROM only among earlier
     # ones (a later name there is an image, and BuildKit would pull it).
     clauses = [_from_clause(group[0]) for group in groups]
     every_name = frozenset(clause.name for clause in clauses if clause.name is not None)
-    stages: list[Stage] = []
-    found: list[ImageRef] = []
+    shapes: list[_StageShape] = []
     for index, (group, clause) in enumerate(zip(groups, clauses, strict=True)):
         head, body = group[0], group[1:]
-        base = _expanded(clause.operand, meta, escape, keep=_PREDEFINED_ARGS.difference(meta))
         label = clause.name or str(index)
-        earlier = {stage.name for stage in stages}
-        if clause.accepted and base is not None and base not in earlier and _names_image(base):
-            found.append(ImageRef(base, head.line, "FROM", label))
-        found.extend(
+        body_refs = tuple(
             ImageRef(source, instruction.line, kind, label)
             for instruction in body
             for source, kind in _sources(instruction, escape)
             if _names_image(source, every_name, stage_index=kind == "COPY --from")
         )
         run_lines = tuple(instruction.line for instruction in body if instruction.keyword == "run")
+        earlier = frozenset(clause.name for clause in clauses[:index])
+        shapes.append(_StageShape(index, clause, head.line, label, earlier, body_refs, run_lines))
+    return tuple(shapes)
+
+
+def _dockerfile_info(
+    shapes: Sequence[_StageShape], meta: Mapping[str, str], escape: str
+) -> DockerfileInfo:
+    """The stages with their FROM expanded, and the images they name."""
+    keep = _PREDEFINED_ARGS.difference(meta)
+    stages: list[Stage] = []
+    found: list[ImageRef] = []
+    for shape in shapes:
+        clause = shape.clause
+        base = _expanded(clause.operand, meta, escape, keep=keep)
+        if (
+            clause.accepted
+            and base is not None
+            and base not in shape.earlier
+            and _names_image(base)
+        ):
+            found.append(ImageRef(base, shape.line, "FROM", shape.label))
+        found.extend(shape.body_refs)
         stages.append(
             Stage(
-                index,
+                shape.index,
                 clause.name,
                 clause.operand if base is None else base,
                 clause.platform,
-                head.line,
-                run_lines,
+                shape.line,
+                shape.run_lines,
             )
         )
     unique: dict[str, ImageRef] = {}

@@ -6,7 +6,6 @@ pure graph code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,53 +27,58 @@ def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[s
 
     Every missing context directory, Dockerfile or local named context is an error."""
     problems: list[Problem] = []
-    texts: dict[tuple[str, str], str | None] = {}
-    syntaxes: dict[str, DockerfileSyntax] = {}
-    parsed: dict[tuple[str, tuple[tuple[str, str], ...]], DockerfileInfo] = {}
     checked: dict[tuple[str, str, tuple[tuple[str, str], ...]], bool] = {}
+    syntaxes = _Syntaxes(project)
+    parsed: dict[tuple[DockerfileSyntax, tuple[tuple[str, str], ...]], DockerfileInfo] = {}
     infos: dict[str, DockerfileInfo] = {}
     for name in names if names is not None else list(project.targets):
         target = project.targets[name]
         inputs = (target.context, target.dockerfile, tuple(target.contexts.items()))
-        if inputs not in checked:
+        if checked.get(inputs, False) is False:  # unseen, or reported for another target
             found = missing_inputs(project, target)
             checked[inputs] = not found
             problems.extend(found)
-        elif not checked[inputs]:
-            problems.extend(missing_inputs(project, target))
-        text = _dockerfile_text(project, target, texts)
-        if text is not None:
-            args = _args_used(text, target.args)
-            key = (text, args)
-            if key not in parsed:
-                if text not in syntaxes:
-                    syntaxes[text] = dockerfile_syntax(text)
-                parsed[key] = dockerfile_info(syntaxes[text], dict(args))
-            infos[name] = parsed[key]
+        inline = target.dockerfile_inline
+        syntax = syntaxes.inline(inline) if inline is not None else syntaxes.file(target)
+        if syntax is not None:
+            # Only the args the Dockerfile's info reads: the others share one parse.
+            args = tuple((k, str(v)) for k, v in target.args.items() if k in syntax.arg_names)
+            key = (syntax, args)
+            info = parsed.get(key)
+            if info is None:
+                info = parsed[key] = dockerfile_info(syntax, dict(args))
+            infos[name] = info
     if problems:
         raise ConfigError(*problems)
     return infos
 
 
-def _args_used(text: str, args: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """The build args a Dockerfile can see: only those it names can change how it parses,
-    so targets differing in other args share one parse."""
-    return tuple((k, str(v)) for k, v in args.items() if f"${k}" in text or f"${{{k}" in text)
+class _Syntaxes:
+    """Each Dockerfile read and split once, however many targets build it."""
 
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._by_file: dict[tuple[str, str], DockerfileSyntax | None] = {}
+        self._by_text: dict[str, DockerfileSyntax] = {}
 
-def _dockerfile_text(
-    project: Project, target: Target, cache: dict[tuple[str, str], str | None]
-) -> str | None:
-    if target.dockerfile_inline is not None:
-        return target.dockerfile_inline
-    key = (target.context, target.dockerfile)  # many targets share one: read it once
-    if key not in cache:
-        path = project.dockerfile_path(target)
-        try:
-            cache[key] = None if path is None else path.read_text("utf-8", errors="replace")
-        except OSError:
-            cache[key] = None  # reported by missing_inputs
-    return cache[key]
+    def file(self, target: Target) -> DockerfileSyntax | None:
+        """The target's Dockerfile on disk; None if it has none or it cannot be read (which
+        missing_inputs reports)."""
+        key = (target.context, target.dockerfile)
+        if key not in self._by_file:
+            path = self.project.dockerfile_path(target)
+            try:
+                text = None if path is None else path.read_text("utf-8", errors="replace")
+            except OSError:
+                text = None
+            self._by_file[key] = None if text is None else self.inline(text)
+        return self._by_file[key]
+
+    def inline(self, text: str) -> DockerfileSyntax:
+        syntax = self._by_text.get(text)
+        if syntax is None:
+            syntax = self._by_text[text] = dockerfile_syntax(text)
+        return syntax
 
 
 def missing_inputs(project: Project, target: Target) -> list[Problem]:

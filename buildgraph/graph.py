@@ -7,7 +7,7 @@ names (in FROM, COPY --from or RUN --mount=from) a tag another target produces.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -50,12 +50,16 @@ class BuildGraph:
     # slices of it, so planning stays linear.
     order: tuple[str, ...] = ()
     dockerfiles: Mapping[str, DockerfileInfo] = field(default_factory=dict, repr=False)
+    # The dag's adjacency as tuples, in its predecessor and successor order, kept from
+    # building it: planning reads them for every target without a networkx call each.
+    needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    needed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def dependencies(self, name: str) -> list[str]:
-        return list(self.dag.predecessors(name))
+        return list(self.needs[name])
 
     def dependents(self, name: str) -> list[str]:
-        return list(self.dag.successors(name))
+        return list(self.needed_by[name])
 
     def edge(self, dependency: str, dependent: str) -> Edge:
         return self.edges[(dependency, dependent)]
@@ -84,11 +88,8 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
     """The DAG of every concrete target; a cycle or an ambiguous reference is an error."""
     import networkx as nx
 
-    dag: nx.DiGraph[str] = nx.DiGraph()
-    dag.add_nodes_from(project.targets)
     kinds: dict[tuple[str, str], set[EdgeKind]] = {}
     refs: dict[tuple[str, str], list[str]] = {}
-    problems: list[Problem] = []
 
     def add(dependency: str, dependent: str, kind: EdgeKind) -> None:
         kinds.setdefault((dependency, dependent), set()).add(kind)
@@ -98,14 +99,16 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
             for name in expand_names(project, [dep]):
                 if name != target.name:
                     add(name, target.name, EdgeKind.DEPENDS_ON)
-        for linked in target.linked_targets():
-            add(linked, target.name, EdgeKind.CONTEXT)
+        if target.contexts:
+            for linked in target.linked_targets():
+                add(linked, target.name, EdgeKind.CONTEXT)
 
-    index = tag_index(project)
+    problems: list[Problem] = []
+    producers_of = _producers(project)
     for name, info in dockerfiles.items():
         target = project.targets[name]
         for ref in info.external_refs:
-            producers = [p for p in index.get(normalize_ref(ref.ref), []) if p != name]
+            producers = [p for p in producers_of(ref.ref) if p != name]
             if not producers:
                 continue
             if len(producers) > 1:
@@ -132,9 +135,43 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
         key: Edge(key[0], key[1], frozenset(k), tuple(dict.fromkeys(refs.get(key, ()))))
         for key, k in kinds.items()
     }
+    dag: nx.DiGraph[str] = nx.DiGraph()
+    dag.add_nodes_from(project.targets)
     dag.add_edges_from(edges)
     order = _topological_order(project, dag, edges)
-    return BuildGraph(project, dag, edges, order, dockerfiles)
+    needs, needed_by = _adjacency(project, edges)
+    return BuildGraph(project, dag, edges, order, dockerfiles, needs, needed_by)
+
+
+def _producers(project: Project) -> Callable[[str], list[str]]:
+    """The targets whose tags produce an image reference, looked up once per reference:
+    the targets sharing a Dockerfile's parse share its references."""
+    index = tag_index(project)
+    known: dict[str, list[str]] = {}
+
+    def producers(ref: str) -> list[str]:
+        found = known.get(ref)
+        if found is None:
+            found = known[ref] = index.get(normalize_ref(ref), [])
+        return found
+
+    return producers
+
+
+def _adjacency(
+    project: Project, edges: Iterable[tuple[str, str]]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Each target's dependencies and dependents, in the order the dag lists them (the
+    order its edges were added in)."""
+    needs: dict[str, list[str]] = {}
+    needed_by: dict[str, list[str]] = {}
+    for dependency, dependent in edges:
+        needs.setdefault(dependent, []).append(dependency)
+        needed_by.setdefault(dependency, []).append(dependent)
+    return (
+        {name: tuple(needs.get(name, ())) for name in project.targets},
+        {name: tuple(needed_by.get(name, ())) for name in project.targets},
+    )
 
 
 def _topological_order(
@@ -214,12 +251,12 @@ def select(graph: BuildGraph, names: Iterable[str]) -> Selection:
     chosen: set[str] = set(requested)
     stack = list(requested)
     while stack:
-        for dependency in graph.dag.predecessors(stack.pop()):
+        for dependency in graph.needs[stack.pop()]:
             if dependency not in chosen:
                 chosen.add(dependency)
                 stack.append(dependency)
+    if len(chosen) == len(graph.order):  # everything: nothing to leave out
+        return Selection(tuple(requested), graph.order, graph.needed_by)
     order = [name for name in graph.order if name in chosen]
-    needed_by = {
-        name: tuple(d for d in graph.dag.successors(name) if d in chosen) for name in order
-    }
+    needed_by = {name: tuple(d for d in graph.needed_by[name] if d in chosen) for name in order}
     return Selection(tuple(requested), tuple(order), needed_by)

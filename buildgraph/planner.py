@@ -90,16 +90,20 @@ def make_plan(
     problems: list[Problem] = []
     for name in selection.targets:  # topological order: dependencies come first
         target = project.targets[name]
-        needs = graph.dependencies(name)
-        edges = [graph.edge(d, name) for d in needs]
-        wave[name] = 1 + max((wave[d] for d in needs), default=0)
-        stage[name] = max(
-            (stage[e.dependency] if e.linked else stage[e.dependency] + 1 for e in edges),
-            default=1,
-        )
-        wired = {ref: e.dependency for e in edges for ref in e.refs}
-        links = {**_written_links(target), **wired}
-        problems.extend(_platform_problems(project, target, links))
+        needs = graph.needs[name]
+        if needs:
+            edges = [graph.edges[(d, name)] for d in needs]
+            wave[name] = 1 + max(wave[d] for d in needs)
+            stage[name] = max(
+                stage[e.dependency] if e.linked else stage[e.dependency] + 1 for e in edges
+            )
+            wired = {ref: e.dependency for e in edges for ref in e.refs}
+        else:
+            wave[name] = stage[name] = 1
+            wired = {}
+        links = {**_written_links(target), **wired} if target.contexts else wired
+        if links:
+            problems.extend(_platform_problems(project, target, links))
         if mode is OutputMode.PUSH and not target.tags and not target.outputs and name in requested:
             problems.append(
                 Problem(
@@ -116,10 +120,10 @@ def make_plan(
                 wave=wave[name],
                 stage=stage[name],
                 requested=name in requested,
-                needs=tuple(needs),
+                needs=needs,
                 needed_by=selection.needed_by[name],
-                links=MappingProxyType(links),
-                wired=MappingProxyType(wired),
+                links=_read_only(links),
+                wired=_read_only(wired),
                 output=describe_output(target, mode),
                 outputs=outputs_for(target, mode),
             )
@@ -128,6 +132,13 @@ def make_plan(
         raise ConfigError(*problems)
     planned.sort(key=lambda p: p.wave)  # stable: keeps topological order within a wave
     return Plan(project, asked, tuple(planned), mode)
+
+
+_NO_LINKS: Mapping[str, str] = MappingProxyType({})  # read-only: one serves every target
+
+
+def _read_only(links: dict[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(links) if links else _NO_LINKS
 
 
 def _written_links(target: Target) -> dict[str, str]:

@@ -137,3 +137,12 @@ def test_every_plan_is_a_topological_order(toml: str, data: st.DataObject) -> No
             assert plan[dep].stage <= planned.stage
             if not edge.linked:
                 assert plan[dep].stage < planned.stage
+
+
+@settings(max_examples=40, deadline=None)
+@given(toml=dag_projects())
+def test_kept_adjacency_is_the_dags(toml: str) -> None:
+    graph = graph_of(toml)
+    for name in graph.project.targets:
+        assert graph.needs[name] == tuple(graph.dag.predecessors(name))
+        assert graph.needed_by[name] == tuple(graph.dag.successors(name))

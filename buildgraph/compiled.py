@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from buildgraph.attributes import ATTRIBUTES_BY_NAME, DEDUPLICATED
+from buildgraph.attributes import ATTRIBUTES_BY_NAME, BAKE_ATTRIBUTES, DEDUPLICATED
 from buildgraph.model import freeze
 from buildgraph.templates import (
     StringTemplate,
@@ -32,6 +32,17 @@ from buildgraph.templates import (
 RENDERED_KEYS = frozenset({*ATTRIBUTES_BY_NAME, "depends_on", "watch"})
 
 _UNSET: Any = object()
+
+# Keys whose values the schema makes lists of strings, and tables of strings.
+STRING_LISTS = frozenset(
+    [a.name for a in BAKE_ATTRIBUTES if a.schema == {"type": "array", "items": {"type": "string"}}]
+    + ["depends_on"]
+)
+STRING_TABLES = frozenset(
+    a.name
+    for a in BAKE_ATTRIBUTES
+    if a.schema == {"type": "object", "additionalProperties": {"type": "string"}}
+)
 
 # A value being compiled: a plain string (a constant) or a template to render per target.
 _Item = str | StringTemplate
@@ -60,6 +71,19 @@ class _StringSlot(_Slot):
         return self.template.render(scope)
 
 
+def _list_slot(key: str, items: tuple[_Item, ...]) -> _Slot:
+    patterns = [item.pattern if isinstance(item, StringTemplate) else None for item in items]
+    if all(isinstance(item, StringTemplate) for item in items) and None not in patterns:
+        return _PatternListSlot(key, items, tuple(p for p in patterns if p is not None))
+    return _ListSlot(key, items)
+
+
+def _map_slot(key: str, entries: dict[str, Any], templated: dict[str, StringTemplate]) -> _Slot:
+    if all(t.pattern is not None for t in templated.values()):
+        return _PatternMapSlot(key, entries, templated)
+    return _MapSlot(key, entries, templated)
+
+
 class _ListSlot(_Slot):
     """A list of strings, some of them templates."""
 
@@ -72,6 +96,23 @@ class _ListSlot(_Slot):
 
     def render(self, scope: Mapping[str, Any]) -> Any:
         rendered = [item if isinstance(item, str) else item.render(scope) for item in self.items]
+        return tuple(dict.fromkeys(rendered)) if self.deduplicate else tuple(rendered)
+
+
+class _PatternListSlot(_ListSlot):
+    """A list of strings all of which are templates of bare names (`{{ registry }}/x`)."""
+
+    __slots__ = ("patterns",)
+
+    def __init__(self, key: str, items: tuple[_Item, ...], patterns: tuple[str, ...]) -> None:
+        super().__init__(key, items)
+        self.patterns = patterns
+
+    def render(self, scope: Mapping[str, Any]) -> Any:
+        try:
+            rendered = [pattern.format_map(scope) for pattern in self.patterns]
+        except Exception:
+            return super().render(scope)  # which says what is wrong
         return tuple(dict.fromkeys(rendered)) if self.deduplicate else tuple(rendered)
 
 
@@ -90,6 +131,25 @@ class _MapSlot(_Slot):
         entries = self.entries.copy()
         for name, template in self.templated:
             entries[name] = template.render(scope)
+        return MappingProxyType(entries)
+
+
+class _PatternMapSlot(_MapSlot):
+    """A `_MapSlot` whose templates are all of bare names."""
+
+    __slots__ = ("patterns",)
+
+    def __init__(self, key: str, entries: dict[str, Any], templated: dict[str, StringTemplate]):
+        super().__init__(key, entries, templated)
+        self.patterns = tuple((name, t.pattern) for name, t in templated.items())
+
+    def render(self, scope: Mapping[str, Any]) -> Any:
+        entries = self.entries.copy()
+        try:
+            for name, pattern in self.patterns:
+                entries[name] = pattern.format_map(scope)  # type: ignore[union-attr]
+        except Exception:
+            return super().render(scope)  # which says what is wrong
         return MappingProxyType(entries)
 
 
@@ -175,16 +235,17 @@ class TableCompiler:
         return template if rendered is None else rendered
 
     def _cached_value(self, key: str, value: Any, varying: frozenset[str]) -> Any:
-        """`_value`, once for each value made of strings only (most are)."""
+        """`_value`, once for each list or table made of strings only (most are)."""
         kind = type(value)
-        content: Any = None
-        if kind is str:
-            content = value
-        elif kind is list and all(type(v) is str for v in value):
-            content = tuple(value)
-        elif kind is dict and all(type(v) is str for v in value.values()):
+        if kind is str:  # looking at a string costs no more than finding it in a cache
+            return self._value(key, value, varying)
+        # The schema makes these lists and tables of strings; other values can be equal
+        # without being the same (1 == True), so they are not looked up.
+        if key in STRING_LISTS and kind is list:
+            content: Any = tuple(value)
+        elif key in STRING_TABLES and kind is dict:
             content = tuple(value.items())
-        if content is None:  # other values can be equal without being the same: 1 == True
+        else:
             return self._value(key, value, varying)
         cache_key = (key, kind, content, varying)
         compiled = self._compiled.get(cache_key, _UNSET)
@@ -202,12 +263,12 @@ class TableCompiler:
         if kind is list and all(type(v) is str for v in value):
             items = tuple([self._item(v, varying) for v in value])
             if any(type(item) is not str for item in items):
-                return _ListSlot(key, items)
+                return _list_slot(key, items)
             return tuple(dict.fromkeys(items)) if key in DEDUPLICATED else items
         if kind is dict and all(type(v) is str and "{" not in k for k, v in value.items()):
             entries = {k: self._item(v, varying) for k, v in value.items()}
             templated = {k: v for k, v in entries.items() if isinstance(v, StringTemplate)}
-            return _MapSlot(key, entries, templated) if templated else MappingProxyType(entries)
+            return _map_slot(key, entries, templated) if templated else MappingProxyType(entries)
         if _has_brace(value):
             return _ValueSlot(key, value)
         frozen = freeze(value)

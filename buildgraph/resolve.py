@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from buildgraph.attributes import ATTRIBUTES_BY_NAME, NOT_INHERITED, Merge
+from buildgraph.attributes import BAKE_ATTRIBUTES, NOT_INHERITED, Merge
 from buildgraph.compiled import CompiledTable, TableCompiler
 from buildgraph.errors import ConfigError, Problem, did_you_mean
 from buildgraph.loader import Document
@@ -30,6 +30,7 @@ from buildgraph.templates import (
 TARGET_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 _TARGET_ONLY = frozenset({"target"})  # what differs between targets of a table without matrix
 _NO_WATCH: Mapping[str, Any] = MappingProxyType({})
+_NO_MATRIX_VALUES: Mapping[str, Any] = MappingProxyType({})
 PLATFORM = re.compile(r"^(local|[a-z0-9]+/[a-z0-9_]+(/[a-z0-9.]+)?)$")
 
 
@@ -348,7 +349,7 @@ class _Resolver:
             watch_paths=watch.get("paths", ()),
             watch_ignore=watch.get("ignore", ()),
             declared_as=declared_as,
-            matrix_values=freeze(combination),
+            matrix_values=_frozen_combination(combination),
         )
 
     # -- groups and references -------------------------------------------------------------
@@ -410,6 +411,15 @@ class _Resolver:
                         )
 
 
+def _frozen_combination(combination: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A target's matrix values, read-only; `combination` is its own, made for it."""
+    if not combination:
+        return _NO_MATRIX_VALUES
+    if any(type(value) is dict or type(value) is list for value in combination.values()):
+        return freeze(combination)  # type: ignore[no-any-return]
+    return MappingProxyType(combination)
+
+
 def _template_of(text: str) -> StringTemplate:
     """`text` ready to render in many scopes (plain text renders as itself)."""
     return compile_string(text) if is_template(text) else StringTemplate(text, None, frozenset())
@@ -422,16 +432,22 @@ class _InheritProblem(Exception):
         self.hint = hint
 
 
+# Attributes bake merges key by key, and lists it appends, parent first (see attributes.py).
+_MAP_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.MAP)
+_APPEND_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.APPEND)
+
+
 def merge_tables(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
     """`child` laid over `base` with bake's merge rules: maps by key, some lists appended."""
     merged = dict(base)
     for key, value in child.items():
-        attribute = ATTRIBUTES_BY_NAME.get(key)
-        kind = attribute.merge if attribute else Merge.REPLACE
-        if kind is Merge.MAP and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        elif kind is Merge.APPEND and isinstance(merged.get(key), list):
-            merged[key] = [*merged[key], *value]
-        else:
-            merged[key] = value
+        if key in _MAP_KEYS:
+            below = merged.get(key)
+            if isinstance(below, dict):
+                value = {**below, **value}
+        elif key in _APPEND_KEYS:
+            below = merged.get(key)
+            if isinstance(below, list):
+                value = [*below, *value]
+        merged[key] = value
     return merged

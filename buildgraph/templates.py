@@ -49,8 +49,7 @@ def _compiled(text: str) -> Template:
 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _BARE_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
-# A text whose only braces are `{{ name }}`s, and one of those with its name as group 1.
-_ONLY_BARE_NAMES = re.compile(r"[^{}]*(?:\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}[^{}]*)*")
+# A `{{ name }}`, its name as group 1.
 _BARE_EXPRESSION = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _MISSING = object()
 # Values Jinja prints as str() does: a bare name holding one is substituted without Jinja.
@@ -75,8 +74,10 @@ def _substitution(text: str) -> _Substitution | None:
     Each expression is compiled once however many templates use it: projects spell the
     same `{{ py | replace('.', '') }}` in hundreds of otherwise different strings, and
     compiling a whole template per string would dominate planning."""
-    if _ONLY_BARE_NAMES.fullmatch(text):
-        return _substitution_of_names(text)
+    pieces = _BARE_EXPRESSION.split(text)  # literal text and names, alternating
+    literals = "".join(pieces[::2])
+    if "{" not in literals and "}" not in literals:
+        return _substitution_of_names(pieces)
     if "{%" in text or "{#" in text:
         return None
     parts = tuple(_EXPRESSION.split(text))
@@ -89,13 +90,14 @@ def _substitution(text: str) -> _Substitution | None:
     return _Substitution(parts, names, _format_pattern(parts, names))
 
 
-def _substitution_of_names(text: str) -> _Substitution:
-    """`_substitution(text)` of a text with bare-name expressions and no other brace, as
-    most templates are, in a few regular expression calls."""
-    parts = tuple(_EXPRESSION.split(text))
-    found = _BARE_EXPRESSION.findall(text)
-    names = tuple(None if i % 2 == 0 else found[i // 2] for i in range(len(parts)))
-    return _Substitution(parts, names, _BARE_EXPRESSION.sub(r"{\1}", text))
+def _substitution_of_names(pieces: list[str]) -> _Substitution:
+    """The `_Substitution` of a text whose only braces are `{{ name }}`s, as most templates
+    are, from its literal text and names (each name is its expression's source)."""
+    names = tuple([piece if i % 2 else None for i, piece in enumerate(pieces)])
+    pattern = "".join(
+        [piece if i % 2 == 0 else "{" + piece + "}" for i, piece in enumerate(pieces)]
+    )
+    return _Substitution(tuple(pieces), names, pattern)
 
 
 def _format_pattern(parts: tuple[str, ...], names: tuple[str | None, ...]) -> str | None:

@@ -13,14 +13,24 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from buildgraph.attributes import ATTRIBUTES_BY_NAME, DEDUPLICATED, NOT_INHERITED, Merge
+from buildgraph.attributes import BAKE_ATTRIBUTES, NOT_INHERITED, Merge
+from buildgraph.compiled import CompiledTable, TableCompiler
 from buildgraph.errors import ConfigError, Problem, did_you_mean
 from buildgraph.loader import Document
 from buildgraph.matrix import MatrixProblem, expand_matrix
 from buildgraph.model import TARGET_LINK, Group, Project, Target, freeze
-from buildgraph.templates import TemplateProblem, render_frozen, render_string, render_value
+from buildgraph.templates import (
+    StringTemplate,
+    TemplateProblem,
+    compile_string,
+    is_template,
+    render_value,
+)
 
 TARGET_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
+_TARGET_ONLY = frozenset({"target"})  # what differs between targets of a table without matrix
+_NO_WATCH: Mapping[str, Any] = MappingProxyType({})
+_NO_MATRIX_VALUES: Mapping[str, Any] = MappingProxyType({})
 PLATFORM = re.compile(r"^(local|[a-z0-9]+/[a-z0-9_]+(/[a-z0-9.]+)?)$")
 
 
@@ -53,6 +63,7 @@ class _Resolver:
         self.tables: dict[str, dict[str, Any]] = doc.data.get("target", {})
         self._inherited: dict[str, dict[str, Any]] = {}
         self.default_platforms: Any = ()  # the project's, frozen once for every target
+        self.compiler = TableCompiler({})  # concrete_targets makes the one with the scope
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -201,6 +212,7 @@ class _Resolver:
         targets: dict[str, Target] = {}
         matrix_groups: dict[str, Group] = {}
         self.default_platforms = freeze(scope.get("platforms") or ())
+        self.compiler = TableCompiler(scope)
         for name in self.tables:
             if name.startswith("_"):
                 continue
@@ -261,7 +273,9 @@ class _Resolver:
                     hint="add matrix = { axis = [values] }",
                 )
                 return
-            target = self.render_target(name, name, table, {}, scope)
+            local = {**scope, "target": name}
+            compiled = self.compiler.compile(table, _TARGET_ONLY)
+            target = self.render_target(name, name, compiled, {}, local)
             if target is not None:
                 yield target
             return
@@ -280,11 +294,13 @@ class _Resolver:
         except MatrixProblem as exc:
             self.problem(str(exc), target=name, key=exc.key, hint=exc.hint)
             return
+        compiled = self.compiler.compile(table, ("target", *table["matrix"]))
+        name_template = _template_of(table["name"])
         names: list[str] = []
         for combination in combinations:
             child_scope = {**scope, **combination}
             try:
-                child = render_string(table["name"], child_scope)
+                child = name_template.render(child_scope)
             except TemplateProblem as exc:
                 self.problem(str(exc), target=name, key="name", hint=exc.hint)
                 return
@@ -297,7 +313,8 @@ class _Resolver:
                     "try {{ value | replace('.', '') }}",
                 )
                 continue
-            target = self.render_target(child, name, table, combination, scope)
+            child_scope["target"] = child
+            target = self.render_target(child, name, compiled, combination, child_scope)
             if target is not None:
                 names.append(child)
                 yield target
@@ -307,26 +324,15 @@ class _Resolver:
         self,
         name: str,
         declared_as: str,
-        table: Mapping[str, Any],
+        table: CompiledTable,
         combination: Mapping[str, Any],
-        scope: Mapping[str, Any],
+        local: Mapping[str, Any],
     ) -> Target | None:
-        local = {**scope, **combination, "target": name}
-        attrs: dict[str, Any] = {}
-        ok = True
-        for key, value in table.items():
-            if key not in ATTRIBUTES_BY_NAME and key not in ("depends_on", "watch"):
-                continue
-            try:
-                rendered = render_frozen(value, local)
-            except TemplateProblem as exc:
-                self.problem(str(exc), target=declared_as, key=key, hint=exc.hint)
-                ok = False
-                continue
-            if key in DEDUPLICATED:
-                rendered = tuple(dict.fromkeys(rendered))
-            attrs[key] = rendered
-        if not ok:
+        """The target `name` of a table, its templates rendered in `local`."""
+        attrs, failed = table.attributes(local)
+        for key, exc in failed:
+            self.problem(str(exc), target=declared_as, key=key, hint=exc.hint)
+        if failed:
             return None
         if "platforms" in attrs:
             for platform in attrs["platforms"]:
@@ -335,7 +341,7 @@ class _Resolver:
             # Checked once, with [project]: planning stops there when one is malformed.
             attrs["platforms"] = self.default_platforms
         depends_on = attrs.pop("depends_on", ())
-        watch = attrs.pop("watch", {})
+        watch = attrs.pop("watch", _NO_WATCH)
         return Target(
             name=name,
             attrs=MappingProxyType(attrs),
@@ -343,7 +349,7 @@ class _Resolver:
             watch_paths=watch.get("paths", ()),
             watch_ignore=watch.get("ignore", ()),
             declared_as=declared_as,
-            matrix_values=freeze(combination),
+            matrix_values=_frozen_combination(combination),
         )
 
     # -- groups and references -------------------------------------------------------------
@@ -405,6 +411,20 @@ class _Resolver:
                         )
 
 
+def _frozen_combination(combination: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A target's matrix values, read-only; `combination` is its own, made for it."""
+    if not combination:
+        return _NO_MATRIX_VALUES
+    if any(type(value) is dict or type(value) is list for value in combination.values()):
+        return freeze(combination)  # type: ignore[no-any-return]
+    return MappingProxyType(combination)
+
+
+def _template_of(text: str) -> StringTemplate:
+    """`text` ready to render in many scopes (plain text renders as itself)."""
+    return compile_string(text) if is_template(text) else StringTemplate(text, None, frozenset())
+
+
 class _InheritProblem(Exception):
     def __init__(self, message: str, target: str, hint: str | None) -> None:
         super().__init__(message)
@@ -412,16 +432,22 @@ class _InheritProblem(Exception):
         self.hint = hint
 
 
+# Attributes bake merges key by key, and lists it appends, parent first (see attributes.py).
+_MAP_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.MAP)
+_APPEND_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.APPEND)
+
+
 def merge_tables(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
     """`child` laid over `base` with bake's merge rules: maps by key, some lists appended."""
     merged = dict(base)
     for key, value in child.items():
-        attribute = ATTRIBUTES_BY_NAME.get(key)
-        kind = attribute.merge if attribute else Merge.REPLACE
-        if kind is Merge.MAP and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        elif kind is Merge.APPEND and isinstance(merged.get(key), list):
-            merged[key] = [*merged[key], *value]
-        else:
-            merged[key] = value
+        if key in _MAP_KEYS:
+            below = merged.get(key)
+            if isinstance(below, dict):
+                value = {**below, **value}
+        elif key in _APPEND_KEYS:
+            below = merged.get(key)
+            if isinstance(below, list):
+                value = [*below, *value]
+        merged[key] = value
     return merged

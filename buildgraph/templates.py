@@ -49,6 +49,8 @@ def _compiled(text: str) -> Template:
 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _BARE_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+# A `{{ name }}`, its name as group 1.
+_BARE_EXPRESSION = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _MISSING = object()
 # Values Jinja prints as str() does: a bare name holding one is substituted without Jinja.
 _PRINTED_AS_STR = frozenset({str, int, float, bool})
@@ -72,6 +74,10 @@ def _substitution(text: str) -> _Substitution | None:
     Each expression is compiled once however many templates use it: projects spell the
     same `{{ py | replace('.', '') }}` in hundreds of otherwise different strings, and
     compiling a whole template per string would dominate planning."""
+    pieces = _BARE_EXPRESSION.split(text)  # literal text and names, alternating
+    literals = "".join(pieces[::2])
+    if "{" not in literals and "}" not in literals:
+        return _substitution_of_names(pieces)
     if "{%" in text or "{#" in text:
         return None
     parts = tuple(_EXPRESSION.split(text))
@@ -82,6 +88,16 @@ def _substitution(text: str) -> _Substitution | None:
         return None
     names = tuple(None if i % 2 == 0 else _bare_name(part) for i, part in enumerate(parts))
     return _Substitution(parts, names, _format_pattern(parts, names))
+
+
+def _substitution_of_names(pieces: list[str]) -> _Substitution:
+    """The `_Substitution` of a text whose only braces are `{{ name }}`s, as most templates
+    are, from its literal text and names (each name is its expression's source)."""
+    names = tuple([piece if i % 2 else None for i, piece in enumerate(pieces)])
+    pattern = "".join(
+        [piece if i % 2 == 0 else "{" + piece + "}" for i, piece in enumerate(pieces)]
+    )
+    return _Substitution(tuple(pieces), names, pattern)
 
 
 def _format_pattern(parts: tuple[str, ...], names: tuple[str | None, ...]) -> str | None:
@@ -191,6 +207,50 @@ def render_string(text: str, scope: Mapping[str, Any]) -> str:
         raise
     except Exception as exc:
         raise _problem_of(text, exc, scope) from None
+
+
+class StringTemplate(NamedTuple):
+    """A template string looked at once, to be rendered in many scopes (`compile_string`)."""
+
+    text: str
+    # The str.format_map pattern when every expression is a bare name, else None.
+    pattern: str | None
+    # The names its value is a function of, or None when that is not known (blocks, calls,
+    # impure filters): a template whose names hold the same values in two scopes renders
+    # the same in both.
+    reads: frozenset[str] | None
+
+    def render(self, scope: Mapping[str, Any]) -> str:
+        """`render_string(self.text, scope)`, without looking at the text again."""
+        if self.pattern is not None:
+            try:
+                return self.pattern.format_map(scope)
+            except Exception:
+                pass  # an undefined name or a failing value: render_string says which
+        return render_string(self.text, scope)
+
+
+@lru_cache(maxsize=8192)
+def compile_string(text: str) -> StringTemplate:
+    """`text` (a template: `is_template(text)`) ready to render in many scopes."""
+    template = _substitution(text)
+    if template is None:
+        return StringTemplate(text, None, None)
+    return StringTemplate(text, template.pattern, _names_of(template))
+
+
+def _names_of(template: _Substitution) -> frozenset[str] | None:
+    names: set[str] = set()
+    for i in range(1, len(template.parts), 2):
+        name = template.names[i]
+        if name is not None:
+            names.add(name)
+            continue
+        expression = _expression(template.parts[i])
+        if expression is None or expression.reads is None:
+            return None
+        names.update(expression.reads)
+    return frozenset(names)
 
 
 def _problem_of(text: str, exc: Exception, scope: Mapping[str, Any]) -> Exception:

@@ -279,3 +279,97 @@ def test_only_expressions_that_are_functions_of_their_names_are_evaluated_once(
     expression = _expression(source)
     assert expression is not None
     assert expression.reads == reads
+
+
+# -- compiled tables (buildgraph/compiled.py) ------------------------------------------------
+
+COMPILED = """
+[project]
+registry = "acme"
+[variables]
+TAG = "dev"
+[target._base]
+args = { REGISTRY = "{{ registry }}", PLAIN = "p", WHO = "{{ target }}" }
+labels = { "org.title" = "{{ target }}", "{{ registry }}.key" = "{{ TAG }}" }
+tags = ["{{ registry }}/x:{{ TAG }}", "{{ registry }}/x:{{ TAG }}", "{{ registry }}/{{ target }}"]
+cache-from = [{ type = "registry", ref = "{{ registry }}/{{ target }}:cache" }]
+[target.one]
+inherits = ["_base"]
+[target.many]
+inherits = ["_base"]
+matrix = { TAG = ["a", "b"] }
+name = "many-{{ TAG }}"
+"""
+
+
+def test_compiled_tables_render_like_each_value_rendered_per_target() -> None:
+    project = resolve(COMPILED)
+    assert attrs(project, "one") == {
+        "args": {"REGISTRY": "acme", "PLAIN": "p", "WHO": "one"},
+        "labels": {"org.title": "one", "acme.key": "dev"},
+        "tags": ["acme/x:dev", "acme/one"],  # duplicates dropped after rendering
+        "cache-from": [{"type": "registry", "ref": "acme/one:cache"}],
+    }
+    # A matrix axis shadowing a variable: the value templates see is the target's own.
+    for tag in ("a", "b"):
+        got = attrs(project, f"many-{tag}")
+        assert got["labels"] == {"org.title": f"many-{tag}", "acme.key": tag}
+        assert got["tags"] == [f"acme/x:{tag}", f"acme/many-{tag}"]
+        assert got["args"]["WHO"] == f"many-{tag}"
+
+
+def test_values_the_same_for_every_target_are_shared_not_copied() -> None:
+    project = resolve(COMPILED.replace('"{{ registry }}.key" = "{{ TAG }}"', "x = 'y'"))
+    one, many = project.targets["one"], project.targets["many-a"]
+    assert one.attrs["labels"] is not many.attrs["labels"]  # holds {{ target }}
+    assert thaw(many.attrs["labels"]) == {"org.title": "many-a", "x": "y"}
+    plain = resolve(
+        "[target._p]\nlabels = { a = '{{ TAG }}' }\n[variables]\nTAG = 'v'\n"
+        "[target.x]\ninherits = ['_p']\n[target.y]\ninherits = ['_p']\n"
+    )
+    assert plain.targets["x"].attrs["labels"] is plain.targets["y"].attrs["labels"]
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ("args = { A = 'ok', B = '{{ nope }}' }", "args"),
+        ("labels = { '{{ nope }}' = 'x' }", "labels"),
+        ("tags = ['{{ target }}', '{{ nope }}']", "tags"),
+        ("dockerfile = '{{ nope }}'", "dockerfile"),
+        ("cache-from = [{ ref = '{{ nope }}' }]", "cache-from"),
+        ("tags = ['{{ ().__class__ }}']", "tags"),
+    ],
+)
+def test_a_template_error_inside_a_compiled_table_names_target_and_key(
+    value: str, key: str
+) -> None:
+    toml = f"[target._p]\n{value}\n[target.app]\ninherits = ['_p']\n"
+    toml += "matrix = { v = ['1', '2'] }\nname = 'app-{{ v }}'\n"
+    with pytest.raises(ConfigError) as info:
+        resolve(toml)
+    problems = info.value.problems
+    assert len(problems) == 2  # one per concrete target, as when each value was rendered
+    assert all((p.target, p.key) == ("app", key) for p in problems)
+    assert "undefined" in str(problems[0]) or "sandbox" in str(problems[0])
+
+
+@given(st.text(alphabet="{} ab-%#", max_size=14))
+def test_substitution_of_any_braces_agrees_with_jinja(text: str) -> None:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from buildgraph.templates import TemplateProblem, render_string
+
+    scope = {"a": "1", "ab": "2", "b": "3"}
+    try:
+        expected = (
+            ImmutableSandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
+            .from_string(text)
+            .render(scope)
+        )
+    except Exception:
+        with pytest.raises(TemplateProblem):
+            render_string(text, scope)
+        return
+    assert render_string(text, scope) == expected

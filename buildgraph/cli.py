@@ -221,7 +221,7 @@ def _validate(args: argparse.Namespace) -> int:
         "valid": True,
         "targets": len(loaded.project.targets),
         "groups": len(loaded.project.groups),
-        "edges": loaded.graph.dag.number_of_edges(),
+        "edges": len(loaded.graph.edges),
         "waves": len(result.waves),
     }
     if args.format == "json":

@@ -1,8 +1,12 @@
-"""The dependency DAG of a project's targets (networkx), and selecting from it.
+"""The dependency DAG of a project's targets, and selecting from it.
 
 Edges run from a dependency to its dependent, so a topological order is a build order.
 Three things make an edge: `depends_on`, a `target:` named context, and a Dockerfile that
 names (in FROM, COPY --from or RUN --mount=from) a tag another target produces.
+
+Planning orders the targets with the standard library's graphlib. networkx is the graph
+for analysis (`BuildGraph.dag`: cycle reports, counts, what later commands ask of the
+graph), built on first use: importing it costs more than planning 3,000 targets.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
+from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
 from buildgraph.dockerfile import DockerfileInfo, normalize_ref
@@ -44,16 +50,20 @@ class Edge:
 @dataclass(frozen=True)
 class BuildGraph:
     project: Project
-    dag: nx.DiGraph[str]
     edges: Mapping[tuple[str, str], Edge] = field(repr=False)
     # One topological order of every target, ties broken by file order: selections are
     # slices of it, so planning stays linear.
     order: tuple[str, ...] = ()
     dockerfiles: Mapping[str, DockerfileInfo] = field(default_factory=dict, repr=False)
-    # The dag's adjacency as tuples, in its predecessor and successor order, kept from
-    # building it: planning reads them for every target without a networkx call each.
+    # Each target's dependencies and dependents, in the order the edges were found (the
+    # dag's predecessor and successor order).
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     needed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def dag(self) -> nx.DiGraph[str]:
+        """The graph as networkx's DiGraph: nodes in file order, edges as found."""
+        return networkx_dag(self.project, self.edges)
 
     def dependencies(self, name: str) -> list[str]:
         return list(self.needs[name])
@@ -86,8 +96,6 @@ def tag_index(project: Project) -> dict[str, list[str]]:
 
 def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> BuildGraph:
     """The DAG of every concrete target; a cycle or an ambiguous reference is an error."""
-    import networkx as nx
-
     kinds: dict[tuple[str, str], set[EdgeKind]] = {}
     refs: dict[tuple[str, str], list[str]] = {}
 
@@ -135,12 +143,18 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
         key: Edge(key[0], key[1], frozenset(k), tuple(dict.fromkeys(refs.get(key, ()))))
         for key, k in kinds.items()
     }
+    needs, needed_by = _adjacency(project, edges)
+    order = _topological_order(project, needs, edges)
+    return BuildGraph(project, edges, order, dockerfiles, needs, needed_by)
+
+
+def networkx_dag(project: Project, edges: Iterable[tuple[str, str]]) -> nx.DiGraph[str]:
+    import networkx as nx
+
     dag: nx.DiGraph[str] = nx.DiGraph()
     dag.add_nodes_from(project.targets)
     dag.add_edges_from(edges)
-    order = _topological_order(project, dag, edges)
-    needs, needed_by = _adjacency(project, edges)
-    return BuildGraph(project, dag, edges, order, dockerfiles, needs, needed_by)
+    return dag
 
 
 def _producers(project: Project) -> Callable[[str], list[str]]:
@@ -175,23 +189,43 @@ def _adjacency(
 
 
 def _topological_order(
-    project: Project, dag: nx.DiGraph[str], edges: Mapping[tuple[str, str], Edge]
+    project: Project,
+    needs: Mapping[str, tuple[str, ...]],
+    edges: Mapping[tuple[str, str], Edge],
 ) -> tuple[str, ...]:
-    """Dependencies before dependents, file order among equals; a cycle is an error."""
+    """Dependencies before dependents, file order among equals (the lexicographic
+    topological order by file position); a cycle is an error."""
+    from graphlib import CycleError, TopologicalSorter
+
+    sorter = TopologicalSorter(needs)
+    try:
+        sorter.prepare()
+    except CycleError:
+        raise _cycle_error(project, edges) from None
+    position = {name: i for i, name in enumerate(project.targets)}
+    # Of the targets whose dependencies are all placed, always the first in the file.
+    ready = [(position[name], name) for name in sorter.get_ready()]
+    heapify(ready)
+    order: list[str] = []
+    while ready:
+        name = heappop(ready)[1]
+        order.append(name)
+        sorter.done(name)
+        for released in sorter.get_ready():
+            heappush(ready, (position[released], released))
+    return tuple(order)
+
+
+def _cycle_error(project: Project, edges: Mapping[tuple[str, str], Edge]) -> ConfigError:
     import networkx as nx
 
-    position = {name: i for i, name in enumerate(project.targets)}
-    try:
-        return tuple(nx.lexicographical_topological_sort(dag, key=position.__getitem__))
-    except nx.NetworkXUnfeasible:
-        pass
-    cycle = nx.find_cycle(dag)
+    cycle = nx.find_cycle(networkx_dag(project, edges))
     steps = [
         f"{b} needs {a} ({', '.join(sorted(k.value for k in edges[(a, b)].kinds))})"
         for a, b in cycle
     ]
     first = project.targets[cycle[0][1]]
-    raise ConfigError(
+    return ConfigError(
         Problem(
             "dependency cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]),
             file=project.file,

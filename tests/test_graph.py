@@ -146,3 +146,63 @@ def test_kept_adjacency_is_the_dags(toml: str) -> None:
     for name in graph.project.targets:
         assert graph.needs[name] == tuple(graph.dag.predecessors(name))
         assert graph.needed_by[name] == tuple(graph.dag.successors(name))
+
+
+@st.composite
+def shuffled_dag_projects(draw: st.DrawFn) -> str:
+    """A DAG whose targets the file declares in any order, dependents often first."""
+    count = draw(st.integers(1, 14))
+    ranks = draw(st.permutations(range(count)))  # t<rank> is declared at file position i
+    lines = []
+    for i in range(count):
+        rank = ranks[i]
+        deps = draw(st.lists(st.integers(0, rank - 1), max_size=3, unique=True)) if rank else []
+        lines.append(f"[target.t{rank}]")
+        if deps:
+            lines.append("depends_on = [" + ", ".join(f'"t{d}"' for d in deps) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=80, deadline=None)
+@given(toml=shuffled_dag_projects())
+def test_order_is_networkx_lexicographic_order_by_file_position(toml: str) -> None:
+    import networkx as nx
+
+    graph = graph_of(toml)
+    position = {name: i for i, name in enumerate(graph.project.targets)}
+    expected = nx.lexicographical_topological_sort(graph.dag, key=position.__getitem__)
+    assert graph.order == tuple(expected)
+
+
+def test_order_puts_a_dependency_declared_later_first() -> None:
+    graph = graph_of('[target.app]\ndepends_on = ["base"]\n[target.tool]\n[target.base]\n')
+    assert graph.order == ("tool", "base", "app")
+
+
+def test_planning_and_rendering_do_not_import_networkx(tmp_path: Path) -> None:
+    # networkx's import alone costs more than planning thousands of targets; it is for
+    # analysis (cycle reports, BuildGraph.dag), loaded on first use.
+    import subprocess
+    import sys
+
+    (tmp_path / "buildgraph.toml").write_text(
+        '[target.base]\ndockerfile-inline = "FROM scratch"\n'
+        '[target.app]\ndepends_on = ["base"]\ndockerfile-inline = "FROM scratch"\n'
+    )
+    code = (
+        "import sys\n"
+        "from buildgraph.cli import main\n"
+        "for command in (['plan'], ['render', '--format', 'bake'], ['validate']):\n"
+        "    assert main(command) == 0\n"
+        "assert 'networkx' not in sys.modules, 'networkx was imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_dag_view_is_networkx_with_the_same_edges() -> None:
+    graph = graph_of('[target.base]\n[target.app]\ndepends_on = ["base"]\n')
+    assert list(graph.dag.nodes) == ["base", "app"]
+    assert list(graph.dag.edges) == [("base", "app")]

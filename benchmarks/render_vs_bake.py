@@ -4,6 +4,7 @@ commands as a user types them (Python start-up and imports included). Usage:
 
     .venv/bin/python benchmarks/render_vs_bake.py [--sizes 1000,3000,10000] [--check]
     .venv/bin/python benchmarks/render_vs_bake.py --profile 3000
+    .venv/bin/python benchmarks/render_vs_bake.py --instructions 3000
 
 Projects are generated into benchmarks/out/<N>/ (gitignored). The equivalence check runs
 `docker buildx bake --print` on buildgraph's out.json and on the hand-written
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -303,6 +305,41 @@ def profile(size: int, sort: str, limit: int) -> int:
     return 0 if code == 0 else 1
 
 
+def instructions(size: int) -> int:
+    """The whole render command's instruction count under valgrind's callgrind.
+
+    Wall clock on a shared VM moves by a factor of two over a day; instructions do not: the
+    same code, inputs and environment give the same count (PYTHONHASHSEED fixed), so this
+    is the figure to compare changes by. The second of two runs is counted: the first
+    writes out.json and Python's bytecode caches, so the counted run, like a user's
+    repeated render, replaces an existing file."""
+    if shutil.which("valgrind") is None:
+        print("valgrind not found (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 1
+    folder = OUT / f"instructions-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    count = generate(size, folder)
+    env = {**ENV, "PYTHONHASHSEED": "0"}
+    argv = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        *render_argv(folder),
+    ]
+    for _ in range(2):
+        run = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True)
+        if run.returncode != 0:
+            print(run.stderr[-2000:], file=sys.stderr)
+            return 1
+    match = re.search(r"Collected : (\d+)", run.stderr)
+    if match is None:
+        print("callgrind printed no count:\n" + run.stderr[-2000:], file=sys.stderr)
+        return 1
+    total = int(match.group(1))
+    print(f"render of {count} targets: {total / 1e9:.3f} G instructions")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -354,7 +391,15 @@ def main() -> int:
     parser.add_argument(
         "--top", type=int, default=25, help="entries --profile prints (default: %(default)s)"
     )
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        metavar="N",
+        help="count the render command's instructions at N targets (valgrind) instead",
+    )
     args = parser.parse_args()
+    if args.instructions:
+        return instructions(args.instructions)
     if args.profile:
         return profile(args.profile, args.sort, args.top)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]

@@ -6,7 +6,7 @@ exists, the environment variables that `[variables]` read, the command line, and
 buildgraph's own code. A build records those inputs beside its plan: the contents of the
 files, existence for the paths, values for the variables. The next build with the same
 command line reuses the plan when every input is as recorded, which skips TOML parsing,
-templates, Dockerfile parsing and the networkx import: most of a small build's fixed cost.
+templates (and the Jinja import) and Dockerfile parsing: most of a small build's fixed cost.
 Any difference, or any doubt (an unreadable or foreign entry), is a miss and a full plan.
 
 Entries live in the user's cache directory, never in the project: a pickle runs code when

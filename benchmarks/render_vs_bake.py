@@ -5,6 +5,7 @@ commands as a user types them (Python start-up and imports included). Usage:
     .venv/bin/python benchmarks/render_vs_bake.py [--sizes 1000,3000,10000] [--check]
     .venv/bin/python benchmarks/render_vs_bake.py --profile 3000
     .venv/bin/python benchmarks/render_vs_bake.py --instructions 3000
+    .venv/bin/python benchmarks/render_vs_bake.py --stages 3000
 
 Projects are generated into benchmarks/out/<N>/ (gitignored). The equivalence check runs
 `docker buildx bake --print` on buildgraph's out.json and on the hand-written
@@ -340,6 +341,90 @@ def instructions(size: int) -> int:
     return 0
 
 
+# One render, cut into the command's steps, each timed in-process; run in a fresh
+# interpreter so imports are counted as the command pays them. gc off, as the CLI does.
+STAGES_SCRIPT = r"""
+import sys, time
+clock = time.perf_counter
+marks = [("", clock())]
+import gc
+gc.disable()
+def mark(name):
+    marks.append((name, clock()))
+import os
+from pathlib import Path
+import jinja2
+mark("import jinja2 (the templates' engine)")
+import buildgraph.cli, buildgraph.pipeline, buildgraph.render.output, buildgraph.render.notes
+from buildgraph.loader import load_document
+from buildgraph.resolve import resolve_project
+from buildgraph.sources import read_dockerfiles
+from buildgraph.graph import build_graph
+from buildgraph.planner import make_plan
+from buildgraph.render.output import render_file
+from buildgraph.fsutil import check_may_overwrite, write_atomic
+mark("import buildgraph's modules")
+folder = Path(sys.argv[1])
+output = folder / "out.json"
+check_may_overwrite(output, False)
+mark("check an existing out.json is ours")
+document = load_document(folder / "buildgraph.toml")
+mark("read buildgraph.toml (tomli, schema check)")
+project = resolve_project(document, {}, os.environ)
+mark("resolve: inheritance, matrices, templates")
+dockerfiles = read_dockerfiles(project)
+mark("read and parse the Dockerfiles")
+graph = build_graph(project, dockerfiles)
+mark("the graph (edges, order, cycles)")
+plan = make_plan(graph, [])
+mark("the plan (selection, waves)")
+text, _ = render_file(plan, "bake", folder)
+mark("the bake JSON")
+write_atomic(output, text)
+mark("write out.json (atomic, fsync)")
+import json
+print(json.dumps([(name, t - marks[i][1]) for i, (name, t) in enumerate(marks[1:])]))
+"""
+
+
+def stages(size: int, repeat: int) -> int:
+    """Where the time of one render goes: each step timed inside fresh interpreters, the
+    fastest of `repeat` runs per step, beside the whole command's fastest."""
+    folder = OUT / f"stages-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    count = generate(size, folder)
+    env = {**ENV, "PYTHONHASHSEED": "0"}
+    whole = best_of(repeat, render_argv(folder), folder, folder / "render.out")  # writes out.json
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-S", "-c", "pass"], env=env, check=True)
+    bare = time.perf_counter() - start
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-c", STAGES_SCRIPT, str(folder)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        total = time.perf_counter() - start
+        parts = [(name, seconds) for name, seconds in json.loads(run.stdout)]
+        # Start-up is what the process took that the script's own clock did not see.
+        parts.insert(0, ("interpreter start-up, site, exit", total - sum(s for _, s in parts)))
+        for name, seconds in parts:
+            best[name] = min(best.get(name, seconds), seconds)
+    print(f"render of {count} targets, fastest of {repeat} per step (ms):\n")
+    print("| step | ms |\n| --- | ---: |")
+    for name, seconds in best.items():
+        print(f"| {name} | {seconds * 1000:.0f} |")
+    print(f"| sum of the fastest steps | {sum(best.values()) * 1000:.0f} |")
+    whole_ms = (whole or 0) * 1000
+    print(f"\nthe whole command (`buildgraph render`), fastest of {repeat}: {whole_ms:.0f} ms")
+    print(f"a bare interpreter (`python -S -c pass`): {bare * 1000:.0f} ms")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -397,7 +482,15 @@ def main() -> int:
         metavar="N",
         help="count the render command's instructions at N targets (valgrind) instead",
     )
+    parser.add_argument(
+        "--stages",
+        type=int,
+        metavar="N",
+        help="time each step of the render at N targets (fastest of --repeat, min 5) instead",
+    )
     args = parser.parse_args()
+    if args.stages:
+        return stages(args.stages, max(5, args.repeat))
     if args.instructions:
         return instructions(args.instructions)
     if args.profile:

@@ -395,9 +395,6 @@ def stages(size: int, repeat: int) -> int:
     count = generate(size, folder)
     env = {**ENV, "PYTHONHASHSEED": "0"}
     whole = best_of(repeat, render_argv(folder), folder, folder / "render.out")  # writes out.json
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-S", "-c", "pass"], env=env, check=True)
-    bare = time.perf_counter() - start
     best: dict[str, float] = {}
     for _ in range(repeat):
         start = time.perf_counter()
@@ -409,7 +406,7 @@ def stages(size: int, repeat: int) -> int:
             check=True,
         )
         total = time.perf_counter() - start
-        parts = [(name, seconds) for name, seconds in json.loads(run.stdout)]
+        parts: list[tuple[str, float]] = [tuple(part) for part in json.loads(run.stdout)]
         # Start-up is what the process took that the script's own clock did not see.
         parts.insert(0, ("interpreter start-up, site, exit", total - sum(s for _, s in parts)))
         for name, seconds in parts:
@@ -421,7 +418,6 @@ def stages(size: int, repeat: int) -> int:
     print(f"| sum of the fastest steps | {sum(best.values()) * 1000:.0f} |")
     whole_ms = (whole or 0) * 1000
     print(f"\nthe whole command (`buildgraph render`), fastest of {repeat}: {whole_ms:.0f} ms")
-    print(f"a bare interpreter (`python -S -c pass`): {bare * 1000:.0f} ms")
     return 0
 
 

@@ -277,7 +277,7 @@ def run(sizes: list[int], check_mode: str, bake_timeout: float, repeat: int) -> 
 def profile(size: int, sort: str, limit: int) -> int:
     """Render in-process under cProfile; print the top entries.
 
-    buildgraph.cli is imported before profiling starts (what `import` costs is seen in the
+    buildgraph.cli.main is imported before profiling starts (what `import` costs is seen in the
     timed runs, and with `python -X importtime`); modules it imports lazily are profiled."""
     import cProfile
     import pstats
@@ -288,7 +288,7 @@ def profile(size: int, sort: str, limit: int) -> int:
     for name in ("TAG", "REGISTRY", "VENDOR"):
         os.environ.pop(name, None)
     os.chdir(folder)
-    from buildgraph.cli import main
+    from buildgraph.cli.main import main
 
     argv = ["-f", str(folder / "buildgraph.toml"), "render", "--format", "bake", "-o", "out.json"]
     profiler = cProfile.Profile()
@@ -355,14 +355,14 @@ import os
 from pathlib import Path
 import jinja2
 mark("import jinja2 (the templates' engine)")
-import buildgraph.cli, buildgraph.pipeline, buildgraph.render.output, buildgraph.render.notes
-from buildgraph.loader import load_document
-from buildgraph.resolve import resolve_project
-from buildgraph.sources import read_dockerfiles
-from buildgraph.graph import build_graph
-from buildgraph.planner import make_plan
-from buildgraph.render.output import render_file
-from buildgraph.fsutil import check_may_overwrite, write_atomic
+import buildgraph.cli.main, buildgraph.plan.load, buildgraph.render.formats, buildgraph.render.notes
+from buildgraph.projectfile.document import load_document
+from buildgraph.resolve.project import resolve_project
+from buildgraph.dockerfiles.target_files import read_dockerfiles
+from buildgraph.graph.dag import build_graph
+from buildgraph.plan.plan import make_plan
+from buildgraph.render.formats import render_file
+from buildgraph.files import check_may_overwrite, write_atomic
 mark("import buildgraph's modules")
 folder = Path(sys.argv[1])
 output = folder / "out.json"

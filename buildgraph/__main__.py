@@ -1,3 +1,3 @@
-from buildgraph.cli import run
+from buildgraph.cli.main import run
 
 run()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph.attributes import ATTRIBUTES_BY_NAME, BAKE_ATTRIBUTES
-from buildgraph.cli import main
+from buildgraph.cli.main import main
+from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME, BAKE_ATTRIBUTES
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.engine

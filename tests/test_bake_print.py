@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from buildgraph.cli import main
+from buildgraph.cli.main import main
 from tests.conftest import EXAMPLES, FIXTURES
 
 pytestmark = pytest.mark.engine

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from buildgraph.bakelog import attribute_failures, exported_targets, failed_steps
+from buildgraph.runner.bake_log import attribute_failures, exported_targets, failed_steps
 
 LOG = """\
 #21 [base] exporting to image

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph import build as build_module
-from buildgraph.build import BuildRequest, run_build
+from buildgraph.build import command as build_module
+from buildgraph.build.command import BuildRequest, run_build
 from buildgraph.errors import ConfigError, EnvironmentProblem
 from buildgraph.runner import bake, probe
 from tests.conftest import HEALTHY_X86

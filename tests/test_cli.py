@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph.cli import main
+from buildgraph.cli.main import main
 from tests.conftest import EXAMPLES
 
 MONOREPO = EXAMPLES / "monorepo"
@@ -137,12 +137,12 @@ def test_main_returns_codes_in_process(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_generated_schema_files_are_current() -> None:
-    from buildgraph.schema import generated_files
+    from buildgraph.projectfile.schema import generated_files
 
     root = Path(__file__).parent.parent
     for relative, text in generated_files().items():
         assert (root / relative).read_text() == text, (
-            f"{relative} is stale: python -m buildgraph.schema"
+            f"{relative} is stale: run scripts/generate_validators.py"
         )
 
 

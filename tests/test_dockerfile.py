@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from buildgraph.dockerfile import (
+from buildgraph.dockerfiles.dockerfile import (
     DockerfileInfo,
     ImageRef,
     Stage,
@@ -688,7 +688,7 @@ EXPANSION_WORD = st.text(
     st.dictionaries(st.sampled_from(["A", "B", "AB", "_"]), st.text("xy", max_size=2)),
 )
 def test_plain_expansions_expand_as_the_lexer_does(word: str, values: dict[str, str]) -> None:
-    from buildgraph.dockerfile import _expanded, _Lexer, _ShellError
+    from buildgraph.dockerfiles.dockerfile import _expanded, _Lexer, _ShellError
 
     keep = frozenset({"B", "AB"})
     try:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from buildgraph.dockerignore import IgnoreRules, included_files
+from buildgraph.dockerfiles.dockerignore import IgnoreRules, included_files
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph.dockerignore import IgnoreRules, included_files
+from buildgraph.dockerfiles.dockerignore import IgnoreRules, included_files
 
 pytestmark = pytest.mark.engine
 

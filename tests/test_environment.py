@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph.dockerfile import parse_dockerfile
-from buildgraph.environment import Facts, emulated_stages, plan_gaps, tool_gaps
-from buildgraph.graph import build_graph
-from buildgraph.loader import parse_document
-from buildgraph.planner import OutputMode, Plan, make_plan
-from buildgraph.resolve import resolve_project
+from buildgraph.dockerfiles.dockerfile import parse_dockerfile
+from buildgraph.graph.dag import build_graph
+from buildgraph.plan.plan import OutputMode, Plan, make_plan
+from buildgraph.preflight.gaps import Facts, emulated_stages, plan_gaps, tool_gaps
+from buildgraph.projectfile.document import parse_document
+from buildgraph.resolve.project import resolve_project
 from tests.conftest import HEALTHY_X86
 
 FILE = Path("/p/buildgraph.toml")

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph import fsutil
-from buildgraph.fsutil import looks_generated
-from buildgraph.pipeline import load, plan
-from buildgraph.render.output import render_file
+from buildgraph import files as fsutil
+from buildgraph.files import looks_generated
+from buildgraph.plan.load import load, plan
+from buildgraph.render.formats import render_file
 from tests.conftest import FIXTURES
 
 SHOP = FIXTURES / "shop" / "buildgraph.toml"

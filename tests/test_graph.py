@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from buildgraph.dockerfile import parse_dockerfile
+from buildgraph.dockerfiles.dockerfile import parse_dockerfile
 from buildgraph.errors import ConfigError
-from buildgraph.graph import EdgeKind, build_graph, familiar_ref, select
-from buildgraph.loader import parse_document
-from buildgraph.model import Project
-from buildgraph.planner import make_plan
-from buildgraph.resolve import resolve_project
+from buildgraph.graph.dag import EdgeKind, build_graph, familiar_ref, select
+from buildgraph.model.project import Project
+from buildgraph.plan.plan import make_plan
+from buildgraph.projectfile.document import parse_document
+from buildgraph.resolve.project import resolve_project
 
 FILE = Path("/p/buildgraph.toml")
 
@@ -191,7 +191,7 @@ def test_planning_and_rendering_do_not_import_networkx(tmp_path: Path) -> None:
     )
     code = (
         "import sys\n"
-        "from buildgraph.cli import main\n"
+        "from buildgraph.cli.main import main\n"
         "for command in (['plan'], ['render', '--format', 'bake'], ['validate']):\n"
         "    assert main(command) == 0\n"
         "assert 'networkx' not in sys.modules, 'networkx was imported'\n"

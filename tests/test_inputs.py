@@ -3,11 +3,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from buildgraph.inputs import InputIndex
-from buildgraph.loader import load_document
-from buildgraph.pipeline import load, plan
-from buildgraph.resolve import resolve_project
-from buildgraph.watcher import with_dependents
+from buildgraph.changes.input_index import InputIndex
+from buildgraph.changes.watch import with_dependents
+from buildgraph.plan.load import load, plan
+from buildgraph.projectfile.document import load_document
+from buildgraph.resolve.project import resolve_project
 
 TOML = """
 [target.base]

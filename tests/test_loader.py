@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from buildgraph.errors import ConfigError
-from buildgraph.loader import load_document, locate_line, parse_document
-from buildgraph.projectfile import find_project_file
+from buildgraph.projectfile.document import load_document, locate_line, parse_document
+from buildgraph.projectfile.locate import find_project_file
 
 FILE = Path("/p/buildgraph.toml")
 

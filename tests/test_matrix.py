@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from buildgraph.matrix import MatrixProblem, expand_matrix
+from buildgraph.resolve.matrix import MatrixProblem, expand_matrix
 
 
 def test_order_is_axes_in_file_order_last_axis_fastest() -> None:

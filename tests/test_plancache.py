@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph import pipeline, plancache
-from buildgraph.build import BuildRequest, plan_for
+from buildgraph.build import uptodate as plancache
+from buildgraph.build.command import BuildRequest, plan_for
 from buildgraph.errors import ConfigError
+from buildgraph.plan import load as pipeline
 
 TOML = """
 [variables]

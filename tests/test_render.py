@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph.pipeline import load, plan
-from buildgraph.render.output import render_file
+from buildgraph.plan.load import load, plan
+from buildgraph.render.formats import render_file
 from tests.conftest import EXAMPLES, FIXTURES
 from tests.golden import assert_golden
 

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from buildgraph.errors import ConfigError
-from buildgraph.loader import parse_document
-from buildgraph.model import Project, thaw
-from buildgraph.resolve import merge_tables, resolve_project
+from buildgraph.model.project import Project, thaw
+from buildgraph.projectfile.document import parse_document
+from buildgraph.resolve.project import merge_tables, resolve_project
 
 FILE = Path("/project/buildgraph.toml")
 
@@ -236,7 +236,7 @@ def test_fast_substitution_agrees_with_jinja(template: str, expected: str) -> No
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from buildgraph.templates import render_string
+    from buildgraph.resolve.templates import render_string
 
     scope = {
         "TAG": "dev",
@@ -252,7 +252,7 @@ def test_fast_substitution_agrees_with_jinja(template: str, expected: str) -> No
 
 
 def test_an_expression_evaluated_once_per_set_of_values_still_follows_each_scope() -> None:
-    from buildgraph.templates import render_string
+    from buildgraph.resolve.templates import render_string
 
     template = "{{ py | replace('.', '') }}-{{ os | upper }}"
     assert render_string(template, {"py": "3.11", "os": "alpine"}) == "311-ALPINE"
@@ -274,7 +274,7 @@ def test_an_expression_evaluated_once_per_set_of_values_still_follows_each_scope
 def test_only_expressions_that_are_functions_of_their_names_are_evaluated_once(
     source: str, reads: tuple[str, ...] | None
 ) -> None:
-    from buildgraph.templates import _expression
+    from buildgraph.resolve.templates import _expression
 
     expression = _expression(source)
     assert expression is not None
@@ -359,7 +359,7 @@ def test_substitution_of_any_braces_agrees_with_jinja(text: str) -> None:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from buildgraph.templates import TemplateProblem, render_string
+    from buildgraph.resolve.templates import TemplateProblem, render_string
 
     scope = {"a": "1", "ab": "2", "b": "3"}
     try:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from buildgraph.dockerfile import DockerfileInfo
-from buildgraph.loader import load_document
-from buildgraph.resolve import resolve_project
-from buildgraph.sources import read_dockerfiles
+from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+from buildgraph.dockerfiles.target_files import read_dockerfiles
+from buildgraph.projectfile.document import load_document
+from buildgraph.resolve.project import resolve_project
 
 DOCKERFILE = """\
 ARG BASE=alpine

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from buildgraph.planner import Plan
-from buildgraph.render import Rebaser, bake_attrs, rendered_groups
+from buildgraph.plan.plan import Plan
+from buildgraph.render.bake_target import Rebaser, bake_attrs, rendered_groups
 
 
 def escape_hcl(text: str) -> str:

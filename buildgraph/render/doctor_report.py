@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from buildgraph.console import Style
-from buildgraph.doctor import Check, Emulated
+from buildgraph.preflight.doctor import Check, Emulated
+from buildgraph.report.style import Style
 
 
 def render_doctor(checks: Sequence[Check], lint: Sequence[Emulated], fmt: str, style: Style) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from buildgraph.planner import Plan
+from buildgraph.plan.plan import Plan
 
 
 def _quote(text: str) -> str:

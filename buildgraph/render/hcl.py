@@ -7,9 +7,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from buildgraph.planner import Plan
-from buildgraph.render import Rebaser, stage_group
+from buildgraph.plan.plan import Plan
 from buildgraph.render.bake_json import bake_definition
+from buildgraph.render.bake_target import Rebaser, stage_group
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from buildgraph.planner import Plan
+from buildgraph.plan.plan import Plan
 
 
 def _label(text: str) -> str:

@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from buildgraph.planner import Plan
-from buildgraph.render import Entitlement, stage_group
+from buildgraph.plan.plan import Plan
+from buildgraph.render.bake_target import Entitlement, stage_group
 
 
 def render_notes(

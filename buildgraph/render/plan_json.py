@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from buildgraph.environment import Facts, is_native
-from buildgraph.model import thaw
-from buildgraph.planner import Plan, PlannedTarget
+from buildgraph.model.project import thaw
+from buildgraph.plan.plan import Plan, PlannedTarget
+from buildgraph.preflight.gaps import Facts, is_native
 
 
 def planned_facts(planned: PlannedTarget, facts: Facts | None = None) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from buildgraph.console import Style
-from buildgraph.dockerfile import DockerfileInfo
-from buildgraph.doctor import emulation_lint
-from buildgraph.environment import Facts, is_native
-from buildgraph.planner import Plan, PlannedTarget
+from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+from buildgraph.plan.plan import Plan, PlannedTarget
+from buildgraph.preflight.doctor import emulation_lint
+from buildgraph.preflight.gaps import Facts, is_native
+from buildgraph.report.style import Style
 
 
 def _platforms(planned: PlannedTarget, facts: Facts) -> str:

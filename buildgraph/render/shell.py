@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import shlex
 
-from buildgraph.commands import STATE_DIR, build_commands, linked_dependencies
-from buildgraph.planner import Plan
-from buildgraph.render import Rebaser
+from buildgraph.plan.plan import Plan
+from buildgraph.render.bake_target import Rebaser
+from buildgraph.render.buildx_build import STATE_DIR, build_commands, linked_dependencies
 
 
 def render_shell(plan: Plan, rebaser: Rebaser, source: str) -> str:

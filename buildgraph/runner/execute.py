@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildgraph.bakelog import attribute_failures, exported_targets, failed_steps
-from buildgraph.entries import entry_fields
-from buildgraph.events import Emit, Event, TargetResult
-from buildgraph.fsutil import write_atomic
-from buildgraph.planner import Plan, PlannedTarget
-from buildgraph.render import Rebaser
+from buildgraph.files import write_atomic
+from buildgraph.model.entries import entry_fields
+from buildgraph.plan.plan import Plan, PlannedTarget
 from buildgraph.render.bake_json import render_bake_json
+from buildgraph.render.bake_target import Rebaser
+from buildgraph.report.events import Emit, Event, TargetResult
 from buildgraph.runner.bake import EarlyBake, bake_argv, state_folder
+from buildgraph.runner.bake_log import attribute_failures, exported_targets, failed_steps
 from buildgraph.runner.process import Running, echo_to_stderr
 
 
@@ -323,7 +323,7 @@ def _repository(tag: str) -> str:
 
 class _CommandRunner(_Runner):
     def __init__(self, plan: Plan, options: BuildOptions, emit: Emit) -> None:
-        from buildgraph.commands import linked_dependencies
+        from buildgraph.render.buildx_build import linked_dependencies
 
         super().__init__(plan, options, emit)
         self.rebaser = Rebaser(plan.project, self.root)
@@ -383,7 +383,7 @@ class _CommandRunner(_Runner):
         return contexts
 
     def start(self, planned: PlannedTarget) -> None:
-        from buildgraph.commands import build_command
+        from buildgraph.render.buildx_build import build_command
 
         name = planned.name
         if name in self.exported:

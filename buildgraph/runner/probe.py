@@ -12,8 +12,8 @@ from contextlib import suppress
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from buildgraph.environment import Facts
-from buildgraph.fsutil import cache_entry, write_private
+from buildgraph.files import cache_entry, write_private
+from buildgraph.preflight.gaps import Facts
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 TIMEOUT = 20

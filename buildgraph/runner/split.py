@@ -14,10 +14,10 @@ import shutil
 import threading
 import time
 
-from buildgraph.commands import build_command
 from buildgraph.errors import ConfigError, Problem
-from buildgraph.events import Emit, Event, TargetResult
-from buildgraph.planner import OutputMode, Plan, PlannedTarget
+from buildgraph.plan.plan import OutputMode, Plan, PlannedTarget
+from buildgraph.render.buildx_build import build_command
+from buildgraph.report.events import Emit, Event, TargetResult
 from buildgraph.runner.execute import (
     BuildOptions,
     _CommandRunner,

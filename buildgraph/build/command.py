@@ -1,0 +1,207 @@
+"""`buildgraph build`: plan, check the builder can do it, run it, report.
+
+The order of the steps lives here; what each does lives in planner, environment and
+runner.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+# Only what starts a build at module level: bake is started (runner.bake) before the
+# modules that plan, check and report are imported, so that their import overlaps its
+# start-up. Each step below imports what it uses.
+if TYPE_CHECKING:
+    from buildgraph.build.uptodate import CachedPlan
+    from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+    from buildgraph.plan.plan import OutputMode, Plan
+    from buildgraph.preflight.gaps import Facts, Gap
+    from buildgraph.report.events import Emit, TargetResult
+    from buildgraph.runner.bake import EarlyBake
+
+REUSED = (
+    "plan reused: the project file, Dockerfiles, context folders and variables are as the "
+    "last build with these arguments found them"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRequest:
+    names: tuple[str, ...] = ()
+    push: bool = False
+    load: bool = False
+    via: str = "bake"
+    jobs: int = 4
+    keep_going: bool = False
+    progress: str | None = None
+    builder: str | None = None
+    json_events: bool = False
+    split_platforms: bool = False
+
+
+def output_mode(request: BuildRequest) -> OutputMode:
+    from buildgraph.plan.plan import OutputMode
+
+    if request.push:
+        return OutputMode.PUSH
+    return OutputMode.LOAD if request.load else OutputMode.DEFAULT
+
+
+def run_build(
+    file: Path | None,
+    variables: Mapping[str, str],
+    request: BuildRequest,
+    environ: Mapping[str, str] = os.environ,
+) -> int:
+    """`buildgraph build`: find the project, plan it (or reuse its plan), check the builder,
+    build. With bake, buildx starts first (runner.bake.EarlyBake) and waits for the plan
+    on its standard input; whatever stops the build before then stops it too."""
+    from buildgraph.projectfile.locate import project_file_path
+    from buildgraph.runner.bake import EarlyBake
+
+    project_file = project_file_path(file)
+    early = None
+    # Not beside a file that is not there (planning says so): nothing of ours is made then.
+    if request.via == "bake" and not request.split_platforms and project_file.is_file():
+        with suppress(OSError):  # a folder we cannot write: the runner will say so
+            early = EarlyBake(project_file.parent, request.builder, request.progress)
+    try:
+        from buildgraph.runner.probe import gather_cached, kept_facts
+
+        facts = kept_facts(request.builder, environ)
+        if facts is not None:
+            return build(plan_for(project_file, variables, request, environ), request, facts, early)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # The probe asks docker while the project is read and planned: both are every
+        # build's fixed cost, and they need nothing from each other.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            probed = pool.submit(gather_cached, request.builder, environ)
+            made = plan_for(project_file, variables, request, environ)
+            return build(made, request, probed.result(), early)
+    finally:
+        if early is not None:
+            early.stop()
+
+
+def plan_for(
+    project_file: Path,
+    variables: Mapping[str, str],
+    request: BuildRequest,
+    environ: Mapping[str, str] = os.environ,
+) -> CachedPlan:
+    """The plan of this build: the one recorded by an earlier build with the same command
+    line when nothing it was made from has changed (plancache), else a new one."""
+    from buildgraph.build import uptodate
+    from buildgraph.build.uptodate import CachedPlan
+
+    mode = output_mode(request)
+    key = uptodate.entry_key(project_file, request.names, mode.value, variables)
+    cached = uptodate.lookup(key, environ)
+    if cached is not None:
+        return cached
+    from buildgraph.dockerfiles.target_files import paths_read
+    from buildgraph.plan.load import load, plan
+
+    started = time.time_ns()
+    loaded = load(project_file, variables, environ=environ)
+    the_plan = plan(loaded, request.names, mode)
+    dockerfiles = loaded.graph.dockerfiles
+    made = CachedPlan(
+        the_plan, {p.name: dockerfiles[p.name] for p in the_plan.targets if p.name in dockerfiles}
+    )
+    uptodate.record(key, made, paths_read(loaded.project), loaded.env_names, environ, started)
+    return made
+
+
+def preflight(the_plan: Plan, facts: Facts, dockerfiles: Mapping[str, DockerfileInfo]) -> list[Gap]:
+    """The gaps between what the plan needs and what the builder offers; blocking ones
+    raise EnvironmentProblem (exit 3) before anything is built."""
+    from buildgraph.errors import EnvironmentProblem
+    from buildgraph.preflight.gaps import plan_gaps
+
+    gaps = plan_gaps(the_plan, facts, dockerfiles)
+    blocking = [g for g in gaps if g.blocking]
+    if blocking:
+        raise EnvironmentProblem(
+            "the builder cannot build this plan:\n"
+            + "\n".join(f"  - {g.problem}\n    fix: {g.fix}" for g in blocking)
+        )
+    return gaps
+
+
+def build(
+    made: CachedPlan, request: BuildRequest, facts: Facts, early: EarlyBake | None = None
+) -> int:
+    """Check the builder (`facts`, from runner.probe) can do the plan, build it, report."""
+    from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK
+    from buildgraph.report.events import Event, human_emitter, json_emitter
+    from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
+
+    the_plan = made.plan
+    emit: Emit = json_emitter() if request.json_events else human_emitter()
+    gc.enable()  # planned: from here on the process waits on builds (see cli.main)
+    if made.reused:
+        emit(Event("note", detail=REUSED))
+    for gap in preflight(the_plan, facts, made.dockerfiles):
+        emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
+    for planned in the_plan.targets:
+        emit(
+            Event(
+                "queued",
+                planned.name,
+                detail=planned.output,
+                data={"wave": planned.wave, "platforms": list(planned.target.platforms)},
+            )
+        )
+    options = BuildOptions(
+        request.via,
+        request.jobs,
+        request.keep_going,
+        request.progress,
+        request.builder,
+        request.split_platforms,
+        facts.driver,
+    )
+    try:
+        results = run_plan(the_plan, options, emit, early)
+    except Interrupted as stop:
+        report(stop.results, request, emit)
+        return EXIT_INTERRUPTED
+    report(results, request, emit)
+    return EXIT_OK if all(r.status == "done" for r in results) else EXIT_BUILD_FAILED
+
+
+def report(results: list[TargetResult], request: BuildRequest, emit: Emit) -> None:
+    from buildgraph.report.events import Event, summary_table
+    from buildgraph.report.style import Style
+
+    if request.json_events:
+        emit(
+            Event(
+                "summary",
+                data={
+                    "targets": [
+                        {
+                            "name": r.name,
+                            "platforms": list(r.platforms),
+                            "status": r.status,
+                            "seconds": round(r.seconds, 3),
+                            "digest": r.digest,
+                            "detail": r.detail,
+                        }
+                        for r in results
+                    ]
+                },
+            )
+        )
+        return
+    print(summary_table(results, Style.for_stream(sys.stderr)), file=sys.stderr)

@@ -1,0 +1,1 @@
+"""What changed and what it touches: the input index, watch mode, affected targets."""

@@ -1,0 +1,251 @@
+"""`buildgraph watch`: build, then rebuild exactly what each change touches.
+
+A change maps (through `inputs.InputIndex`) to the targets it is an input of, plus every
+target that depends on them. Builds run one batch at a time in a worker thread; a change to
+the inputs of the batch being built cancels it and starts it again with the new work, other
+changes wait for it. An edit of the project file or of a Dockerfile re-plans; an invalid
+project file is reported and the last good plan kept.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from buildgraph.changes.input_index import InputIndex
+from buildgraph.errors import BuildgraphError
+from buildgraph.plan.load import Loaded, load, plan
+from buildgraph.plan.plan import OutputMode, Plan
+from buildgraph.report.events import Emit, Event, TargetResult
+from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
+
+STATE_DIR_NAME = ".buildgraph"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRequest:
+    file: Path | None
+    variables: Mapping[str, str]
+    names: tuple[str, ...]
+    mode: OutputMode
+    options: BuildOptions
+    debounce_ms: int = 50
+    step_ms: int = 10
+    build_first: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One good reading of the project: what to build and what feeds it."""
+
+    loaded: Loaded
+    plan: Plan
+    index: InputIndex
+    plan_files: frozenset[Path]  # Dockerfiles and ignore files: editing one re-plans
+
+
+def snapshot(request: WatchRequest) -> Snapshot:
+    loaded = load(request.file, request.variables)
+    the_plan = plan(loaded, request.names, request.mode)
+    names = [p.name for p in the_plan.targets]
+    plan_files: set[Path] = set()
+    for planned in the_plan.targets:
+        dockerfile = loaded.project.dockerfile_path(planned.target)
+        context = loaded.project.context_dir(planned.target)
+        if dockerfile is not None:
+            plan_files |= {dockerfile, dockerfile.with_name(dockerfile.name + ".dockerignore")}
+        if context is not None:
+            plan_files.add(context / ".dockerignore")
+    index = InputIndex.of(loaded.project, names)
+    return Snapshot(loaded, the_plan, index, frozenset(Path(_normal(p)) for p in plan_files))
+
+
+def _normal(path: Path) -> str:
+    return os.path.normpath(os.path.abspath(path))
+
+
+def with_dependents(the_plan: Plan, names: Iterable[str]) -> set[str]:
+    """The targets and everything in the plan that depends on them, transitively."""
+    chosen = set(names)
+    for planned in the_plan.targets:  # build order: dependencies come first
+        if any(d in chosen for d in planned.needs):
+            chosen.add(planned.name)
+    return chosen
+
+
+def changed_targets(old: Plan, new: Plan) -> set[str]:
+    """Targets whose definition differs between two plans (or that are new)."""
+    before = {p.name: (p.target, p.links, p.outputs) for p in old.targets}
+    return {p.name for p in new.targets if before.get(p.name) != (p.target, p.links, p.outputs)}
+
+
+class Builds:
+    """One batch building at a time; work for it while it runs is merged or queued."""
+
+    def __init__(self, request: WatchRequest, emit: Emit) -> None:
+        self.request = request
+        self.emit = emit
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.cancel: threading.Event | None = None
+        self.building: set[str] = set()
+        self.waiting: set[str] = set()
+        self.plan: Plan | None = None
+        self.results: list[TargetResult] = []
+
+    def submit(self, the_plan: Plan, names: set[str]) -> None:
+        with self.lock:
+            self.plan = the_plan
+            if self.thread is not None and self.thread.is_alive():
+                if names & self.building or names & self.waiting:
+                    # Its inputs changed under it: stop it, build it all again.
+                    self.waiting |= names | self.building
+                    assert self.cancel is not None
+                    self.cancel.set()
+                else:
+                    self.waiting |= names
+                return
+            self.waiting |= names
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        assert self.plan is not None
+        names = {p.name for p in self.plan.targets} & self.waiting
+        self.waiting = set()
+        if not names:
+            self.thread = None
+            return
+        self.building = names
+        self.cancel = threading.Event()
+        options = replace(self.request.options, only=frozenset(names), cancel=self.cancel)
+        self.thread = threading.Thread(
+            target=self._run, args=(self.plan, options), name="buildgraph-build", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, the_plan: Plan, options: BuildOptions) -> None:
+        started = time.monotonic()
+        try:
+            results = run_plan(the_plan, options, self.emit)
+            status = "done" if all(r.status == "done" for r in results) else "failed"
+        except Interrupted as stop:
+            results, status = stop.results, "cancelled"
+        except Exception as exc:  # a bug must not kill the watch loop silently
+            self.emit(Event("note", detail=f"build crashed: {exc!r}"))
+            results, status = [], "failed"
+        self.results = results
+        self.emit(
+            Event(
+                "batch",
+                status=status,
+                seconds=time.monotonic() - started,
+                data={"targets": sorted(options.only or ())},
+            )
+        )
+        with self.lock:
+            self.building = set()
+            self._start_locked()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.waiting = set()
+            thread, cancel = self.thread, self.cancel
+        if cancel is not None:
+            cancel.set()
+        if thread is not None:
+            thread.join()
+
+    def idle(self) -> bool:
+        with self.lock:
+            return (self.thread is None or not self.thread.is_alive()) and not self.waiting
+
+
+def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None = None) -> int:
+    """Build, then watch until Ctrl-C (or `stop_event`); returns the exit code."""
+    import watchfiles
+
+    from buildgraph.build.command import preflight
+    from buildgraph.runner.probe import gather
+
+    current = snapshot(request)  # an invalid file at start is an error like anywhere else
+    gc.enable()  # a long-running loop from here (see cli.main)
+    gc.freeze()  # what planning built stays: not worth scanning again and again
+    # The builder is checked once, as `build` checks it: a gap stops watch (exit 3) too.
+    facts = gather(request.options.builder)
+    for gap in preflight(current.plan, facts, current.loaded.graph.dockerfiles):
+        emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
+    builds = Builds(request, emit)
+    if request.build_first:
+        builds.submit(current.plan, {p.name for p in current.plan.targets})
+    stop = stop_event or threading.Event()
+    ignore = watchfiles.DefaultFilter(
+        ignore_dirs=(*watchfiles.DefaultFilter.ignore_dirs, STATE_DIR_NAME)
+    )
+    try:
+        while not stop.is_set():
+            roots = [*current.index.watch_paths(), current.loaded.project.file]
+            emit(
+                Event(
+                    "note",
+                    detail=f"watching {len(roots)} path(s) for "
+                    f"{len(current.plan.targets)} target(s)",
+                )
+            )
+            for changes in watchfiles.watch(
+                *roots,
+                watch_filter=ignore,
+                debounce=request.debounce_ms,
+                step=request.step_ms,
+                stop_event=stop,
+                raise_interrupt=True,
+            ):
+                seen = time.time()
+                paths = sorted({Path(p) for _, p in changes})
+                emit(
+                    Event(
+                        "change",
+                        detail=", ".join(map(str, paths[:5])),
+                        data={"paths": [str(p) for p in paths], "seen": seen},
+                    )
+                )
+                replanned = _replan_if_needed(request, current, paths, emit)
+                targets: set[str] = set()
+                if replanned is not None:
+                    targets |= changed_targets(current.plan, replanned.plan)
+                    roots_changed = replanned.index.watch_paths() != current.index.watch_paths()
+                    current = replanned
+                else:
+                    roots_changed = False
+                for path in paths:
+                    targets |= current.index.targets_for(path)
+                if targets:
+                    builds.submit(current.plan, with_dependents(current.plan, targets))
+                elif replanned is None:
+                    emit(Event("note", detail="no target uses what changed"))
+                if roots_changed:
+                    break  # watch the new set of paths
+    except KeyboardInterrupt:
+        builds.stop()
+        return 130
+    builds.stop()
+    return 0
+
+
+def _replan_if_needed(
+    request: WatchRequest, current: Snapshot, paths: list[Path], emit: Emit
+) -> Snapshot | None:
+    project_file = current.loaded.project.file
+    if not any(p == project_file or Path(_normal(p)) in current.plan_files for p in paths):
+        return None
+    try:
+        fresh = snapshot(request)
+    except BuildgraphError as exc:
+        emit(Event("error", detail=str(exc), data={"keeping": "the last good plan"}))
+        return None
+    emit(Event("plan", detail=f"re-planned: {len(fresh.plan.targets)} target(s)"))
+    return fresh

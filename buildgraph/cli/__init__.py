@@ -1,0 +1,1 @@
+"""The `buildgraph` command: one module per subcommand, `main` dispatching."""

@@ -1,0 +1,1 @@
+"""Reading what Dockerfiles and .dockerignore files say, as BuildKit reads them."""

@@ -1,0 +1,1 @@
+"""The resolved project: targets, groups and the values they hold (pure data)."""

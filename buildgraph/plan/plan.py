@@ -1,0 +1,216 @@
+"""The plan: which targets are built, in which waves and bake runs, and what becomes of each.
+
+Pure and linear in the number of targets and edges: renderers and the runner only read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+from buildgraph.errors import ConfigError, Problem
+from buildgraph.graph.dag import BuildGraph, default_names, select
+from buildgraph.model.entries import entry_fields
+from buildgraph.model.project import TARGET_LINK, Project, Target
+
+
+class OutputMode(Enum):
+    DEFAULT = "default"  # each target's own `output`, else the builder's default
+    PUSH = "push"
+    LOAD = "load"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTarget:
+    target: Target
+    wave: int  # 1-based: every dependency is in an earlier wave
+    stage: int  # 1-based bake run: dependencies bake cannot order are in earlier runs
+    requested: bool
+    needs: tuple[str, ...]  # direct dependencies
+    needed_by: tuple[str, ...]  # direct dependents in the plan
+    links: Mapping[str, str]  # named context -> dependency, written or wired by buildgraph
+    wired: Mapping[str, str]  # the subset of links buildgraph adds for Dockerfile references
+    output: str  # what happens to the result, in words
+    outputs: tuple[Any, ...] = ()  # the output entries a build uses; () = the builder's default
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    @property
+    def reason(self) -> str:
+        if self.requested:
+            return "requested"
+        return "needed by " + ", ".join(self.needed_by)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    project: Project
+    names: tuple[str, ...]  # what the user asked for (targets or groups)
+    targets: tuple[PlannedTarget, ...]  # in build order
+    mode: OutputMode
+
+    @property
+    def waves(self) -> tuple[tuple[PlannedTarget, ...], ...]:
+        return _grouped(self.targets, lambda p: p.wave)
+
+    @property
+    def stages(self) -> tuple[tuple[PlannedTarget, ...], ...]:
+        return _grouped(self.targets, lambda p: p.stage)
+
+    def __getitem__(self, name: str) -> PlannedTarget:
+        for planned in self.targets:
+            if planned.name == name:
+                return planned
+        raise KeyError(name)
+
+
+def _grouped(items: Sequence[PlannedTarget], key: Any) -> tuple[tuple[PlannedTarget, ...], ...]:
+    buckets: dict[int, list[PlannedTarget]] = {}
+    for item in items:
+        buckets.setdefault(key(item), []).append(item)
+    return tuple(tuple(buckets[k]) for k in sorted(buckets))
+
+
+def make_plan(
+    graph: BuildGraph, names: Iterable[str] = (), mode: OutputMode = OutputMode.DEFAULT
+) -> Plan:
+    """The plan for `names` (default: the `default` group, else every target)."""
+    project = graph.project
+    asked = tuple(names) or tuple(default_names(project))
+    selection = select(graph, asked)
+    requested = set(selection.requested)
+    wave: dict[str, int] = {}
+    stage: dict[str, int] = {}
+    planned: list[PlannedTarget] = []
+    problems: list[Problem] = []
+    for name in selection.targets:  # topological order: dependencies come first
+        target = project.targets[name]
+        needs = graph.needs[name]
+        if needs:
+            edges = [graph.edges[(d, name)] for d in needs]
+            wave[name] = 1 + max(wave[d] for d in needs)
+            stage[name] = max(
+                stage[e.dependency] if e.linked else stage[e.dependency] + 1 for e in edges
+            )
+            wired = {ref: e.dependency for e in edges for ref in e.refs}
+        else:
+            wave[name] = stage[name] = 1
+            wired = {}
+        links = {**_written_links(target), **wired} if target.contexts else wired
+        if links:
+            problems.extend(_platform_problems(project, target, links))
+        if mode is OutputMode.PUSH and not target.tags and not target.outputs and name in requested:
+            problems.append(
+                Problem(
+                    "--push given, but the target has no tags to push to",
+                    file=project.file,
+                    target=target.declared_as,
+                    key="tags",
+                    hint='add tags = ["registry/name:tag"], or build it without --push',
+                )
+            )
+        planned.append(
+            PlannedTarget(
+                target=target,
+                wave=wave[name],
+                stage=stage[name],
+                requested=name in requested,
+                needs=needs,
+                needed_by=selection.needed_by[name],
+                links=_read_only(links),
+                wired=_read_only(wired),
+                output=describe_output(target, mode),
+                outputs=outputs_for(target, mode),
+            )
+        )
+    if problems:
+        raise ConfigError(*problems)
+    planned.sort(key=lambda p: p.wave)  # stable: keeps topological order within a wave
+    return Plan(project, asked, tuple(planned), mode)
+
+
+_NO_LINKS: Mapping[str, str] = MappingProxyType({})  # read-only: one serves every target
+
+
+def _read_only(links: dict[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(links) if links else _NO_LINKS
+
+
+def _written_links(target: Target) -> dict[str, str]:
+    return {
+        key: value[len(TARGET_LINK) :]
+        for key, value in target.contexts.items()
+        if value.startswith(TARGET_LINK)
+    }
+
+
+def _platform_problems(project: Project, target: Target, links: Mapping[str, str]) -> list[Problem]:
+    """bake's rule: across a target: link with several platforms on both sides, the
+    dependent's platforms must be a subset of its dependency's."""
+    problems = []
+    mine = target.platforms
+    for context, dep_name in links.items():
+        theirs = project.targets[dep_name].platforms
+        if len(mine) > 1 and len(theirs) > 1 and not set(mine) <= set(theirs):
+            missing = sorted(set(mine) - set(theirs))
+            problems.append(
+                Problem(
+                    f"named context {context!r} uses target {dep_name!r}, built for "
+                    f"{', '.join(theirs)}, but this target is built for {', '.join(mine)}",
+                    file=project.file,
+                    target=target.declared_as,
+                    key="platforms",
+                    hint=f"build {dep_name!r} for {', '.join(missing)} too, or drop "
+                    f"{', '.join(missing)} from this target",
+                )
+            )
+    return problems
+
+
+def outputs_for(target: Target, mode: OutputMode) -> tuple[Any, ...]:
+    """A target's own `output` wins over --push/--load, which apply to the others; a target
+    with nothing to push (no tags) only feeds its dependents."""
+    if target.outputs:
+        return target.outputs
+    if mode is OutputMode.PUSH:
+        return ("type=registry",) if target.tags else ("type=cacheonly",)
+    if mode is OutputMode.LOAD:
+        return ("type=docker",)
+    return ()
+
+
+def describe_output(target: Target, mode: OutputMode) -> str:
+    """What becomes of a target's result, said plainly: never a silent cache-only build."""
+    if target.outputs:
+        return "; ".join(_describe_entry(entry) for entry in target.outputs)
+    if mode is OutputMode.PUSH:
+        if not target.tags:
+            return "build cache only: no tags to push (its dependents use it)"
+        return "pushed to " + ", ".join(target.tags)
+    if mode is OutputMode.LOAD:
+        where = ", ".join(target.tags) or "an untagged image"
+        return f"loaded into the local image store as {where}"
+    return (
+        "no output set: the docker driver stores the image locally; a docker-container "
+        "builder keeps it only in its build cache (use --push or --load)"
+    )
+
+
+def _describe_entry(entry: Any) -> str:
+    fields = entry_fields(entry)
+    kind = fields.get("type", "?")
+    dest = fields.get("dest")
+    if kind == "registry" or (kind == "image" and fields.get("push") == "true"):
+        return "pushed (output type=registry)"
+    if kind in ("docker", "image"):
+        return f"stored as an image (output type={kind})"
+    if kind == "cacheonly":
+        return "build cache only (output type=cacheonly)"
+    if dest:
+        return f"written to {dest} (output type={kind})"
+    return f"output type={kind}"

@@ -1,0 +1,1 @@
+"""What the builder offers and what a plan needs of it: facts, gaps, doctor."""

@@ -1,0 +1,1 @@
+"""The project file: finding it, reading it, its schema and validation."""

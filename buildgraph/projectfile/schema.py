@@ -1,0 +1,192 @@
+"""The JSON Schema of buildgraph.toml, built from the attribute table.
+
+`schema/buildgraph.schema.json` is this schema written out (a test keeps them equal), so
+editors get completion and `validate` checks exactly what the docs promise.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from buildgraph.projectfile.attributes import BAKE_ATTRIBUTES
+
+SCHEMA_ID = "https://buildgraph.dev/schema/buildgraph.schema.json"
+NAME_PATTERN = "^[a-zA-Z0-9_-]+$"
+
+
+def _variable_schema() -> dict[str, Any]:
+    scalar = {"type": ["string", "integer", "number", "boolean"]}
+    return {
+        "anyOf": [
+            scalar,
+            {
+                "type": "object",
+                "properties": {
+                    "default": scalar,
+                    "description": {"type": "string"},
+                    "env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                },
+                "additionalProperties": False,
+            },
+        ]
+    }
+
+
+def _target_schema() -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        a.name: {**a.schema, "description": a.description} for a in BAKE_ATTRIBUTES
+    }
+    matrix_value = {"type": ["string", "integer", "number", "boolean", "object"]}
+    properties.update(
+        {
+            "inherits": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Targets whose attributes this one starts from, in order.",
+            },
+            "depends_on": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Targets or groups that must be built first.",
+            },
+            "matrix": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": matrix_value, "minItems": 1},
+                "description": "Axis -> values; one target per combination.",
+            },
+            "matrix-include": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": matrix_value},
+                "description": "Combinations added to the matrix product.",
+            },
+            "matrix-exclude": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": matrix_value},
+                "description": "Combinations removed from the matrix product.",
+            },
+            "name": {
+                "type": "string",
+                "description": "Template naming each matrix combination.",
+            },
+            "watch": {
+                "type": "object",
+                "properties": {
+                    "paths": {"type": "array", "items": {"type": "string"}},
+                    "ignore": {"type": "array", "items": {"type": "string"}},
+                },
+                "additionalProperties": False,
+                "description": "Extra inputs of this target and globs to ignore in watch mode.",
+            },
+        }
+    )
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def project_schema() -> dict[str, Any]:
+    """The JSON Schema of a buildgraph.toml document (draft-07: editors support it widely)."""
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_ID,
+        "title": "buildgraph.toml",
+        "type": "object",
+        "properties": {
+            "project": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "platforms": {"type": "array", "items": {"type": "string"}},
+                    "registry": {"type": "string"},
+                    "builders": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "platform -> buildx builder, for --split-platforms.",
+                    },
+                },
+                "additionalProperties": False,
+            },
+            "variables": {
+                "type": "object",
+                "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "additionalProperties": {"$ref": "#/definitions/variable"},
+            },
+            "target": {
+                "type": "object",
+                "propertyNames": {"pattern": NAME_PATTERN},
+                "additionalProperties": {"$ref": "#/definitions/target"},
+            },
+            "group": {
+                "type": "object",
+                "propertyNames": {"pattern": NAME_PATTERN},
+                "additionalProperties": {"$ref": "#/definitions/group"},
+            },
+        },
+        "additionalProperties": False,
+        "definitions": {
+            "variable": _variable_schema(),
+            "target": _target_schema(),
+            "group": {
+                "type": "object",
+                "properties": {
+                    "targets": {"type": "array", "items": {"type": "string"}},
+                    "description": {"type": "string"},
+                },
+                "required": ["targets"],
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
+def schema_json() -> str:
+    """The schema as the text shipped in schema/buildgraph.schema.json."""
+    return json.dumps(project_schema(), indent=2) + "\n"
+
+
+def validator_schemas() -> dict[str, dict[str, Any]]:
+    """The schemas `validate` checks, one per table kind.
+
+    Validation stops at a table's first error, so each target and group table is checked
+    on its own (all problems at once), and the document check looks only at the shape of
+    the tables, not inside them."""
+    schema = project_schema()
+    definitions = schema["definitions"]
+    properties = schema["properties"]
+    shallow = {
+        **{k: v for k, v in schema.items() if k != "$id"},  # the $id would name the function
+        "properties": {
+            **properties,
+            "target": {**properties["target"], "additionalProperties": {"type": "object"}},
+            "group": {**properties["group"], "additionalProperties": {"type": "object"}},
+        },
+    }
+    return {
+        "document": shallow,
+        "target": {"definitions": definitions, **definitions["target"]},
+        "group": {"definitions": definitions, **definitions["group"]},
+    }
+
+
+GENERATED_HEADER = (
+    "# Generated by scripts/generate_validators.py from buildgraph/projectfile/schema.py.\n"
+    "# Do not edit. fastjsonschema's compiled validator, shipped so that a run does not spend\n"
+    "# ~90 ms compiling it; the generator's version is pinned in the test extra.\n"
+    "# ruff: noqa\n"
+    "# mypy: ignore-errors\n"
+)
+
+
+def generated_files() -> dict[str, str]:
+    """Repository path -> text of every file generated from the schema."""
+    import fastjsonschema
+
+    files = {"schema/buildgraph.schema.json": schema_json()}
+    for name, schema in validator_schemas().items():
+        code = fastjsonschema.compile_to_code(schema)
+        # The generator's version line would make the files differ by version alone.
+        code = "".join(line for line in code.splitlines(True) if not line.startswith("VERSION ="))
+        files[f"buildgraph/projectfile/validators/{name}.py"] = GENERATED_HEADER + code
+    files["buildgraph/projectfile/validators/__init__.py"] = (
+        '"""Compiled schema validators: see buildgraph/projectfile/schema.py."""\n'
+    )
+    return files

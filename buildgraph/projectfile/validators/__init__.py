@@ -1,0 +1,1 @@
+"""Compiled schema validators: see buildgraph/projectfile/schema.py."""

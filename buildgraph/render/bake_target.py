@@ -1,0 +1,174 @@
+"""Renderers: one module per output format, each a pure function of a plan.
+
+What they share lives here: the bake attributes of a planned target with local paths
+rebased onto the directory the output file is written to.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from buildgraph.model.entries import PATH_KEYS_READ, PATH_KEYS_WRITE, map_entry_paths
+from buildgraph.model.project import Project, is_local_path
+from buildgraph.plan.plan import Plan, PlannedTarget
+
+LOCAL_CONTEXT_PREFIXES = ("oci-layout://",)
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    """A filesystem entitlement buildx 0.19+ asks for: `--allow fs.read=PATH`."""
+
+    access: str  # "fs.read" or "fs.write"
+    path: str
+
+    def flag(self) -> str:
+        return f"--allow={self.access}={self.path}"
+
+
+class Rebaser:
+    """Rewrites paths written relative to the project file so they hold from `base`."""
+
+    def __init__(self, project: Project, base: Path) -> None:
+        self.project = project
+        self.root = project.root
+        self.base = base
+        self.entitlements: dict[Entitlement, None] = {}
+        self._seen: dict[tuple[str, str], str] = {}
+        self._contexts: dict[str, str] = {}
+
+    def path(self, value: str, access: str = "fs.read") -> str:
+        # Thousands of targets share a few directories: rebase each (path, access) once.
+        key = (value, access)
+        if key not in self._seen:
+            self._seen[key] = self._rebased(value, access)
+        return self._seen[key]
+
+    def _rebased(self, value: str, access: str) -> str:
+        absolute = Path(value) if os.path.isabs(value) else self.root / value
+        absolute = Path(os.path.normpath(absolute))
+        if not _is_within(absolute, self.base):
+            self.entitlements[Entitlement(access, str(absolute))] = None
+        if os.path.isabs(value):
+            return value
+        rel = os.path.relpath(absolute, self.base)
+        return Path(rel).as_posix()
+
+    def context(self, value: str) -> str:
+        # Every target has a context, and thousands share a few: one look-up for each.
+        rebased = self._contexts.get(value)
+        if rebased is None:
+            rebased = self._contexts[value] = self._rebased_context(value)
+        return rebased
+
+    def _rebased_context(self, value: str) -> str:
+        for prefix in LOCAL_CONTEXT_PREFIXES:
+            if value.startswith(prefix):
+                path, at, rest = value[len(prefix) :].partition("@")
+                return prefix + self.path(path) + at + rest
+        if value.startswith("docker-image://") or not is_local_path(value):
+            return value
+        return self.path(value)
+
+
+def _is_within(path: Path, base: Path) -> bool:
+    try:
+        path.relative_to(base)
+    except ValueError:
+        return False
+    return True
+
+
+# Entry lists holding paths on this machine: (attribute, the keys of its paths, access).
+_ENTRY_PATHS = (
+    ("output", PATH_KEYS_WRITE, "fs.write"),
+    ("cache-to", PATH_KEYS_WRITE, "fs.write"),
+    ("cache-from", PATH_KEYS_READ, "fs.read"),
+    ("secret", PATH_KEYS_READ, "fs.read"),
+)
+
+
+def bake_attrs(planned: PlannedTarget, rebaser: Rebaser) -> dict[str, Any]:
+    """A planned target as bake's resolved JSON target: links wired, paths rebased.
+
+    A shallow copy: values nobody rewrites stay the model's frozen ones (read-only tables,
+    tuples), which every renderer reads as tables and lists."""
+    target = planned.target
+    attrs: dict[str, Any] = dict(target.attrs)
+    if planned.outputs:
+        attrs["output"] = list(planned.outputs)
+    attrs["context"] = rebaser.context(target.context)
+    written = target.contexts
+    if written or planned.wired:
+        contexts = {k: rebaser.context(v) for k, v in written.items()}
+        contexts.update({ref: f"target:{dep}" for ref, dep in planned.wired.items()})
+        attrs["contexts"] = contexts
+    for key, keys, access in _ENTRY_PATHS:
+        if key in attrs:
+            rebase = functools.partial(_rebase_entry_path, rebaser, access)
+            attrs[key] = [map_entry_paths(e, keys, rebase) for e in attrs[key]]
+    if "ssh" in attrs:
+        attrs["ssh"] = [_rebased_ssh(entry, rebaser) for entry in attrs["ssh"]]
+    return attrs
+
+
+def _rebased_ssh(entry: Any, rebaser: Rebaser) -> Any:
+    """`id=path[,path]`: sockets or keys on this machine, relative to the project file."""
+    if not isinstance(entry, str) or "=" not in entry:
+        return entry
+    ident, _, paths = entry.partition("=")
+    parts = [p if p.startswith("$") else rebaser.path(p) for p in paths.split(",")]
+    return ident + "=" + ",".join(parts)
+
+
+def _rebase_entry_path(rebaser: Rebaser, access: str, path: str) -> str:
+    return rebaser.path(path, access)
+
+
+def rendered_groups(plan: Plan) -> dict[str, list[str]]:
+    """bake groups for the file: `default` (what was asked for, with what it needs), one per
+    bake run when dependencies need several, and the project's groups, kept as in bake."""
+    names = [p.name for p in plan.targets]
+    planned = set(names)
+    groups: dict[str, list[str]] = {"default": names}
+    stages = plan.stages
+    if len(stages) > 1:
+        for number, stage in enumerate(stages, start=1):
+            groups[stage_group(number)] = [p.name for p in stage]
+    project_groups = plan.project.groups
+    partly_planned = _groups_reaching_outside(plan.project, planned)
+    for group in project_groups.values():
+        members = [m for m in group.targets if m in planned or m in project_groups]
+        if group.name != "default" and members and group.name not in partly_planned:
+            groups[group.name] = members
+    return groups
+
+
+def _groups_reaching_outside(project: Project, planned: set[str]) -> set[str]:
+    """The groups naming, directly or through groups of groups, a target not in the plan.
+
+    Walked once from those targets up to the groups that list them, rather than expanding
+    every group: `all` of a thousand families would otherwise be expanded again for each."""
+    listed_in: dict[str, list[str]] = {}  # group -> the groups listing it
+    outside: set[str] = set()
+    for group in project.groups.values():
+        for member in group.targets:
+            if member in project.groups and member not in project.targets:
+                listed_in.setdefault(member, []).append(group.name)
+            elif member not in planned:
+                outside.add(group.name)
+    stack = list(outside)
+    while stack:
+        for parent in listed_in.get(stack.pop(), ()):
+            if parent not in outside:
+                outside.add(parent)
+                stack.append(parent)
+    return outside
+
+
+def stage_group(number: int) -> str:
+    return f"buildgraph-stage-{number}"

@@ -1,0 +1,157 @@
+"""`docker buildx build` argument lists for planned targets: pure, shared by the shell
+renderer and the runner.
+
+A dependency reaches its dependents through a local OCI layout that its build also writes:
+the dependent gets `--build-context <ref>=oci-layout://...`, so it always builds on the
+result of this run, never on an older image with the same tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from buildgraph.errors import ConfigError
+from buildgraph.model.entries import entry_fields
+from buildgraph.model.project import is_local_path
+from buildgraph.plan.plan import Plan, PlannedTarget
+from buildgraph.render.bake_target import Rebaser, bake_attrs
+
+STATE_DIR = ".buildgraph/oci"
+UNSUPPORTED = ("policy", "resources")
+
+_LIST_FLAGS = {
+    "annotations": "--annotation",
+    "tags": "--tag",
+    "cache-from": "--cache-from",
+    "cache-to": "--cache-to",
+    "output": "--output",
+    "secret": "--secret",
+    "ssh": "--ssh",
+    "attest": "--attest",
+    "no-cache-filter": "--no-cache-filter",
+    "ulimits": "--ulimit",
+    "entitlements": "--allow",
+}
+_MAP_FLAGS = {"args": "--build-arg", "labels": "--label", "extra-hosts": "--add-host"}
+_VALUE_FLAGS = {
+    "target": "--target",
+    "network": "--network",
+    "shm-size": "--shm-size",
+    "call": "--call",
+}
+_BOOL_FLAGS = {"pull": "--pull", "no-cache": "--no-cache"}
+
+
+@dataclass(frozen=True, slots=True)
+class BuildCommand:
+    target: str
+    argv: tuple[str, ...]
+    stdin: str | None = None  # the Dockerfile, for dockerfile-inline
+
+
+def oci_layout_dir(name: str, state_dir: str = STATE_DIR) -> str:
+    return f"{state_dir}/{name}"
+
+
+def linked_dependencies(plan: Plan) -> set[str]:
+    """Targets whose result a dependent reads through a named context."""
+    return {dep for p in plan.targets for dep in p.links.values()}
+
+
+def build_commands(plan: Plan, rebaser: Rebaser, state_dir: str = STATE_DIR) -> list[BuildCommand]:
+    """One `docker buildx build` per planned target, in build order."""
+    exported = linked_dependencies(plan)
+    return [build_command(p, rebaser, p.name in exported, state_dir) for p in plan.targets]
+
+
+def build_command(
+    planned: PlannedTarget,
+    rebaser: Rebaser,
+    export_layout: bool,
+    state_dir: str = STATE_DIR,
+    link_contexts: Mapping[str, str] | None = None,
+    metadata_file: str | None = None,
+    *,
+    platform: str | None = None,
+    outputs: Sequence[str] | None = None,
+) -> BuildCommand:
+    """The command for one target. `link_contexts` (context name -> value) says where each
+    dependency's result is, by default its OCI layout in `state_dir`; `platform` and
+    `outputs` replace the target's own, and its tags are left to the outputs' names (one
+    platform of a split build)."""
+    attrs = bake_attrs(planned, rebaser)
+    unsupported = [k for k in UNSUPPORTED if k in attrs]
+    if unsupported:
+        raise ConfigError.one(
+            f"{unsupported[0]!r} has no `docker buildx build` flag",
+            file=rebaser.project.file,
+            target=planned.target.declared_as,
+            key=unsupported[0],
+            hint="build this target with --via bake",
+        )
+    argv: list[str] = ["docker", "buildx", "build"]
+    stdin = attrs.get("dockerfile-inline")
+    argv += ["--file", "-" if stdin is not None else _dockerfile_arg(attrs)]
+    platforms = [platform] if platform else attrs.get("platforms")
+    if platforms:
+        argv += ["--platform", ",".join(platforms)]
+    for key, value in attrs.items():
+        if key == "tags" and outputs is not None:
+            continue
+        argv += _flags(key, value)
+    contexts = dict(attrs.get("contexts", {}))
+    for ref, dep in planned.links.items():
+        default = "oci-layout://" + oci_layout_dir(dep, state_dir)
+        contexts[ref] = (link_contexts or {}).get(ref, default)
+    for name, value in contexts.items():
+        argv += ["--build-context", f"{name}={value}"]
+    if outputs is None:
+        argv += _outputs(planned, attrs, export_layout, state_dir)
+    else:
+        argv += [part for o in outputs for part in ("--output", o)]
+    if metadata_file is not None:
+        argv += ["--metadata-file", metadata_file]
+    argv.append(attrs["context"])
+    return BuildCommand(planned.name, tuple(argv), stdin)
+
+
+def _dockerfile_arg(attrs: Mapping[str, Any]) -> str:
+    # bake resolves `dockerfile` against the context; `build --file` against the cwd.
+    dockerfile = str(attrs.get("dockerfile", "Dockerfile"))
+    context = str(attrs["context"])
+    if PurePosixPath(dockerfile).is_absolute() or not is_local_path(context):
+        return dockerfile
+    return str(PurePosixPath(context) / dockerfile)
+
+
+def _flags(key: str, value: Any) -> list[str]:
+    if key in _LIST_FLAGS and key != "output":
+        return [part for item in value for part in (_LIST_FLAGS[key], _entry_text(item))]
+    if key in _MAP_FLAGS:
+        return [part for k, v in value.items() for part in (_MAP_FLAGS[key], f"{k}={v}")]
+    if key in _VALUE_FLAGS:
+        return [_VALUE_FLAGS[key], str(value)]
+    if key in _BOOL_FLAGS:
+        return [_BOOL_FLAGS[key]] if value else []
+    return []
+
+
+def _entry_text(item: Any) -> str:
+    if isinstance(item, Mapping):
+        return ",".join(f"{k}={v}" for k, v in entry_fields(item).items())
+    return str(item)
+
+
+def _outputs(
+    planned: PlannedTarget, attrs: Mapping[str, Any], export_layout: bool, state_dir: str
+) -> list[str]:
+    outputs = [_entry_text(o) for o in attrs.get("output", [])]
+    if export_layout:
+        if not outputs:
+            # Adding an output replaces the builder's default one: keep the image stored.
+            outputs = ["type=docker"]
+        outputs.append(f"type=oci,dest={oci_layout_dir(planned.name, state_dir)},tar=false")
+    return [part for o in outputs for part in ("--output", o)]

@@ -1,0 +1,1 @@
+"""What build and watch tell people and programs as they go: events, style, summary."""

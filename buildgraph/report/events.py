@@ -1,0 +1,119 @@
+"""What `build` and `watch` report as they go: one event each time something happens,
+shown to people as status lines, to programs as one JSON object a line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+from buildgraph.report.style import Style
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    event: str  # queued, started, finished, skipped, summary, change, plan, batch, note, error
+    target: str | None = None
+    status: str | None = None  # finished: done, failed, cancelled; skipped: why
+    seconds: float | None = None
+    detail: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    time: float = field(default_factory=time.time)
+
+
+Emit = Callable[[Event], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetResult:
+    name: str
+    platforms: tuple[str, ...]
+    status: str  # done, failed, skipped, cancelled
+    seconds: float = 0.0
+    digest: str | None = None
+    detail: str | None = None
+    log: str | None = None
+
+
+def json_emitter(stream: TextIO = sys.stdout) -> Emit:
+    def emit(event: Event) -> None:
+        record = {k: v for k, v in asdict(event).items() if v not in (None, {})}
+        stream.write(json.dumps(record) + "\n")
+        stream.flush()
+
+    return emit
+
+
+_MARKS = {"done": ("✓", "green"), "failed": ("✗", "red"), "cancelled": ("✗", "yellow")}
+
+
+def human_emitter(stream: TextIO = sys.stderr) -> Emit:
+    style = Style.for_stream(stream)
+
+    def emit(event: Event) -> None:
+        line = _human_line(event, style)
+        if line is not None:
+            stream.write(line + "\n")
+            stream.flush()
+
+    return emit
+
+
+def _human_line(event: Event, style: Style) -> str | None:
+    name = style(event.target or "", "bold")
+    if event.event == "started":
+        return f"{style('▶', 'cyan')} {name} building{_suffix(event.detail)}"
+    if event.event == "finished":
+        mark, colour = _MARKS.get(event.status or "", ("?", "yellow"))
+        seconds = f" in {event.seconds:.1f}s" if event.seconds is not None else ""
+        return f"{style(mark, colour)} {name} {event.status}{seconds}{_suffix(event.detail)}"
+    if event.event == "skipped":
+        return f"{style('-', 'dim')} {name} skipped: {event.detail}"
+    if event.event == "queued":
+        return f"  {name} queued{_suffix(event.detail)}"
+    if event.event in ("change", "note", "plan"):
+        return f"{style('buildgraph:', 'dim')} {event.detail}"
+    if event.event == "error":
+        return f"{style('buildgraph: error:', 'red')} {event.detail}"
+    if event.event == "batch":
+        seconds = f" in {event.seconds:.1f}s" if event.seconds is not None else ""
+        colour = "green" if event.status == "done" else "red"
+        return style(f"buildgraph: build {event.status}{seconds}; watching", colour)
+    return None
+
+
+def _suffix(detail: str | None) -> str:
+    return f" ({detail})" if detail else ""
+
+
+def summary_table(results: Sequence[TargetResult], style: Style) -> str:
+    """A table a person reads after the build: target, platforms, status, time, digest."""
+    rows = [("target", "platforms", "status", "seconds", "digest")]
+    for r in results:
+        rows.append(
+            (
+                r.name,
+                ", ".join(r.platforms) or "-",
+                r.status,
+                f"{r.seconds:.1f}" if r.status in ("done", "failed", "cancelled") else "-",
+                (r.digest or "-")[:19],
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = []
+    for index, row in enumerate(rows):
+        text = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        if index == 0:
+            text = style(text, "bold")
+        elif row[2] != "done":
+            text = style(text, "red" if row[2] == "failed" else "yellow")
+        lines.append(text)
+    failures = [r for r in results if r.status == "failed" and r.detail]
+    for r in failures:
+        lines.append(style(f"{r.name}: {r.detail}", "red"))
+        if r.log:
+            lines.append(f"  full log: {r.log}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""From the parsed file to the resolved model: variables, templates, inheritance, matrices."""

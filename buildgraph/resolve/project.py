@@ -1,0 +1,453 @@
+"""From the parsed document to the resolved model: variables, inheritance, matrices, templates.
+
+Order matters and follows the contract: inheritance is resolved on the raw tables first, then
+each concrete target (every matrix combination) renders its templates in its own scope, so a
+parent's `{{ target }}` names each child.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from buildgraph.errors import ConfigError, Problem, did_you_mean
+from buildgraph.model.project import TARGET_LINK, Group, Project, Target, freeze
+from buildgraph.projectfile.attributes import BAKE_ATTRIBUTES, NOT_INHERITED, Merge
+from buildgraph.projectfile.document import Document
+from buildgraph.resolve.matrix import MatrixProblem, expand_matrix
+from buildgraph.resolve.table_compiler import CompiledTable, TableCompiler
+from buildgraph.resolve.templates import (
+    StringTemplate,
+    TemplateProblem,
+    compile_string,
+    is_template,
+    render_value,
+)
+
+TARGET_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
+_TARGET_ONLY = frozenset({"target"})  # what differs between targets of a table without matrix
+_NO_WATCH: Mapping[str, Any] = MappingProxyType({})
+_NO_MATRIX_VALUES: Mapping[str, Any] = MappingProxyType({})
+PLATFORM = re.compile(r"^(local|[a-z0-9]+/[a-z0-9_]+(/[a-z0-9.]+)?)$")
+
+
+def resolve_project(
+    doc: Document,
+    overrides: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Project:
+    """The resolved project; raises ConfigError with every problem found."""
+    resolver = _Resolver(doc, dict(overrides or {}), os.environ if environ is None else environ)
+    return resolver.project()
+
+
+def variable_env_name(name: str, spec: Any) -> str:
+    """The environment variable that overrides a variable's default."""
+    return str(spec.get("env", name)) if isinstance(spec, dict) else name
+
+
+def environment_read(doc: Document) -> list[str]:
+    """Every environment variable resolving this document reads."""
+    return [variable_env_name(n, s) for n, s in doc.data.get("variables", {}).items()]
+
+
+class _Resolver:
+    def __init__(self, doc: Document, overrides: dict[str, str], environ: Mapping[str, str]):
+        self.doc = doc
+        self.overrides = overrides
+        self.environ = environ
+        self.problems: list[Problem] = []
+        self.tables: dict[str, dict[str, Any]] = doc.data.get("target", {})
+        self._inherited: dict[str, dict[str, Any]] = {}
+        self.default_platforms: Any = ()  # the project's, frozen once for every target
+        self.compiler = TableCompiler({})  # concrete_targets makes the one with the scope
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def problem(
+        self,
+        message: str,
+        *,
+        target: str | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+        keys: Sequence[str] = (),
+    ) -> None:
+        line = (
+            self.doc.line_of(*keys)
+            if keys
+            else (self.doc.line_of("target", target, *([key] if key else [])) if target else None)
+        )
+        self.problems.append(Problem(message, self.doc.path, target, key, line, hint))
+
+    def raise_if_problems(self) -> None:
+        if self.problems:
+            raise ConfigError(*self.problems)
+
+    # -- the phases ------------------------------------------------------------------------
+
+    def project(self) -> Project:
+        variables = self.variables()
+        self.raise_if_problems()
+        project_table = self.doc.data.get("project", {})
+        scope = self.project_scope(project_table, variables)
+        self.raise_if_problems()
+        targets, matrix_groups = self.concrete_targets(scope)
+        self.raise_if_problems()
+        groups = self.groups(targets, matrix_groups)
+        self.check_references(targets, groups)
+        self.raise_if_problems()
+        return Project(
+            file=self.doc.path,
+            name=scope.get("name"),
+            targets=MappingProxyType(targets),
+            groups=MappingProxyType(groups),
+            variables=MappingProxyType(variables),
+            builders=MappingProxyType(dict(project_table.get("builders", {}))),
+        )
+
+    def variables(self) -> dict[str, Any]:
+        """Each variable's value: file default, then environment, then --var; last wins."""
+        declared: dict[str, Any] = self.doc.data.get("variables", {})
+        values: dict[str, Any] = {}
+        for name, spec in declared.items():
+            value = spec.get("default", "") if isinstance(spec, dict) else spec
+            env_name = variable_env_name(name, spec)
+            if env_name in self.environ:
+                value = self.environ[env_name]
+            values[name] = value
+        for name, value in self.overrides.items():
+            if name not in declared:
+                self.problems.append(
+                    Problem(
+                        f"--var {name}: no such variable",
+                        file=self.doc.path,
+                        key=name,
+                        hint=did_you_mean(name, declared)
+                        or f'declare it under [variables] first: {name} = "..."',
+                    )
+                )
+            values[name] = value
+        return values
+
+    def project_scope(
+        self, table: Mapping[str, Any], variables: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Names every template sees: variables, then the [project] keys rendered with them."""
+        scope: dict[str, Any] = dict(variables)
+        for key, value in table.items():
+            if key == "builders":
+                continue
+            try:
+                scope[key] = render_value(value, variables)
+            except TemplateProblem as exc:
+                self.problems.append(
+                    Problem(
+                        str(exc),
+                        self.doc.path,
+                        None,
+                        key,
+                        self.doc.line_of("project", key),
+                        exc.hint,
+                    )
+                )
+        for platform in scope.get("platforms", []):
+            self.check_platform(platform, None, ["project", "platforms"])
+        return scope
+
+    def check_platform(self, platform: str, target: str | None, keys: Sequence[str]) -> None:
+        if not PLATFORM.match(platform):
+            self.problem(
+                f"malformed platform {platform!r}",
+                target=target,
+                key="platforms",
+                keys=keys,
+                hint="write os/arch or os/arch/variant: linux/amd64, linux/arm64, linux/arm/v7",
+            )
+
+    # -- inheritance -----------------------------------------------------------------------
+
+    def inherited(self, name: str, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The table of `name` with its parents merged in, bake's way."""
+        if name in self._inherited:
+            return self._inherited[name]
+        if name in chain:
+            cycle = " -> ".join((*chain[chain.index(name) :], name))
+            raise _InheritProblem(
+                f"inherits cycle: {cycle}",
+                chain[-1],
+                "bake would accept this silently; remove one of the links",
+            )
+        table = self.tables[name]
+        merged: dict[str, Any] = {}
+        for parent in table.get("inherits", []):
+            if parent not in self.tables:
+                raise _InheritProblem(
+                    f"inherits unknown target {parent!r}",
+                    name,
+                    did_you_mean(parent, self.tables) or "inherit from a [target.NAME] table",
+                )
+            if "matrix" in self.tables[parent]:
+                raise _InheritProblem(
+                    f"inherits matrix target {parent!r}",
+                    name,
+                    "inherit from an abstract parent (a name starting with '_') shared by both",
+                )
+            merged = merge_tables(merged, self.inherited(parent, (*chain, name)))
+        merged = merge_tables(merged, {k: v for k, v in table.items() if k not in NOT_INHERITED})
+        for key in NOT_INHERITED:
+            if key in table:
+                merged[key] = table[key]
+        self._inherited[name] = merged
+        return merged
+
+    # -- concrete targets ------------------------------------------------------------------
+
+    def concrete_targets(
+        self, scope: Mapping[str, Any]
+    ) -> tuple[dict[str, Target], dict[str, Group]]:
+        targets: dict[str, Target] = {}
+        matrix_groups: dict[str, Group] = {}
+        self.default_platforms = freeze(scope.get("platforms") or ())
+        self.compiler = TableCompiler(scope)
+        for name in self.tables:
+            if name.startswith("_"):
+                continue
+            try:
+                table = self.inherited(name)
+            except _InheritProblem as exc:
+                self.problem(str(exc), target=exc.target, key="inherits", hint=exc.hint)
+                continue
+            for concrete in self.expand(name, table, scope, matrix_groups):
+                if concrete.name in targets:
+                    first = targets[concrete.name]
+                    self.problem(
+                        f"target name {concrete.name!r} is produced twice "
+                        f"({self.describe(first)} and {self.describe(concrete)})",
+                        target=name,
+                        key="name",
+                        hint="make the name template use every matrix axis",
+                    )
+                    continue
+                targets[concrete.name] = concrete
+        for group in matrix_groups:
+            if group in targets:
+                self.problem(
+                    f"matrix group {group!r} has the name of one of its targets",
+                    target=group,
+                    key="name",
+                    hint="include the matrix values in the name template",
+                )
+        return targets, matrix_groups
+
+    @staticmethod
+    def describe(target: Target) -> str:
+        if target.matrix_values:
+            values = ", ".join(f"{k}={v}" for k, v in target.matrix_values.items())
+            return f"[target.{target.declared_as}] with {values}"
+        return f"[target.{target.declared_as}]"
+
+    def expand(
+        self,
+        name: str,
+        table: dict[str, Any],
+        scope: Mapping[str, Any],
+        matrix_groups: dict[str, Group],
+    ) -> Iterator[Target]:
+        if "matrix" not in table:
+            if "name" in table:
+                self.problem(
+                    "`name` is only for matrix targets",
+                    target=name,
+                    key="name",
+                    hint="remove it; the table's own name names the target",
+                )
+            if "matrix-include" in table or "matrix-exclude" in table:
+                self.problem(
+                    "matrix-include/matrix-exclude without a matrix",
+                    target=name,
+                    key="matrix-include" if "matrix-include" in table else "matrix-exclude",
+                    hint="add matrix = { axis = [values] }",
+                )
+                return
+            local = {**scope, "target": name}
+            compiled = self.compiler.compile(table, _TARGET_ONLY)
+            target = self.render_target(name, name, compiled, {}, local)
+            if target is not None:
+                yield target
+            return
+        if "name" not in table:
+            self.problem(
+                "a matrix target needs a `name` template",
+                target=name,
+                key="matrix",
+                hint=f'add name = "{name}-{{{{ {next(iter(table["matrix"]), "axis")} }}}}"',
+            )
+            return
+        try:
+            combinations = expand_matrix(
+                table["matrix"], table.get("matrix-include", []), table.get("matrix-exclude", [])
+            )
+        except MatrixProblem as exc:
+            self.problem(str(exc), target=name, key=exc.key, hint=exc.hint)
+            return
+        compiled = self.compiler.compile(table, ("target", *table["matrix"]))
+        name_template = _template_of(table["name"])
+        names: list[str] = []
+        for combination in combinations:
+            child_scope = {**scope, **combination}
+            try:
+                child = name_template.render(child_scope)
+            except TemplateProblem as exc:
+                self.problem(str(exc), target=name, key="name", hint=exc.hint)
+                return
+            if not TARGET_NAME.match(child):
+                self.problem(
+                    f"matrix name {child!r} is not a valid target name",
+                    target=name,
+                    key="name",
+                    hint="names may hold only letters, digits, '_' and '-'; "
+                    "try {{ value | replace('.', '') }}",
+                )
+                continue
+            child_scope["target"] = child
+            target = self.render_target(child, name, compiled, combination, child_scope)
+            if target is not None:
+                names.append(child)
+                yield target
+        matrix_groups[name] = Group(name, tuple(names), from_matrix=True)
+
+    def render_target(
+        self,
+        name: str,
+        declared_as: str,
+        table: CompiledTable,
+        combination: Mapping[str, Any],
+        local: Mapping[str, Any],
+    ) -> Target | None:
+        """The target `name` of a table, its templates rendered in `local`."""
+        attrs, failed = table.attributes(local)
+        for key, exc in failed:
+            self.problem(str(exc), target=declared_as, key=key, hint=exc.hint)
+        if failed:
+            return None
+        if "platforms" in attrs:
+            for platform in attrs["platforms"]:
+                self.check_platform(platform, declared_as, ["target", declared_as, "platforms"])
+        elif self.default_platforms:
+            # Checked once, with [project]: planning stops there when one is malformed.
+            attrs["platforms"] = self.default_platforms
+        depends_on = attrs.pop("depends_on", ())
+        watch = attrs.pop("watch", _NO_WATCH)
+        return Target(
+            name=name,
+            attrs=MappingProxyType(attrs),
+            depends_on=depends_on,
+            watch_paths=watch.get("paths", ()),
+            watch_ignore=watch.get("ignore", ()),
+            declared_as=declared_as,
+            matrix_values=_frozen_combination(combination),
+        )
+
+    # -- groups and references -------------------------------------------------------------
+
+    def groups(
+        self, targets: Mapping[str, Target], matrix_groups: Mapping[str, Group]
+    ) -> dict[str, Group]:
+        groups: dict[str, Group] = {}
+        for name, table in self.doc.data.get("group", {}).items():
+            if name in targets or name in matrix_groups:
+                self.problem(
+                    f"group {name!r} has the name of a target",
+                    keys=["group", name],
+                    hint="rename the group or the target",
+                )
+                continue
+            groups[name] = Group(name, tuple(table["targets"]), table.get("description"))
+        groups.update(matrix_groups)
+        return groups
+
+    def check_references(self, targets: Mapping[str, Target], groups: Mapping[str, Group]) -> None:
+        known = [*targets, *groups]
+        for group in groups.values():
+            for member in group.targets:
+                if member not in targets and member not in groups:
+                    abstract = member in self.tables
+                    self.problem(
+                        f"group {group.name!r} names "
+                        f"{'abstract target' if abstract else 'unknown target'} {member!r}",
+                        keys=["group", group.name, "targets"],
+                        hint="abstract targets (names starting with '_') are never built"
+                        if abstract
+                        else did_you_mean(member, known),
+                    )
+        for target in targets.values():
+            for dep in target.depends_on:
+                if dep not in targets and dep not in groups:
+                    self.problem(
+                        f"depends_on names unknown target {dep!r}",
+                        target=target.declared_as,
+                        key="depends_on",
+                        hint=did_you_mean(dep, known),
+                    )
+                elif dep == target.name:
+                    self.problem(
+                        "a target cannot depend on itself",
+                        target=target.declared_as,
+                        key="depends_on",
+                    )
+            for ctx_name, value in target.contexts.items():
+                if value.startswith(TARGET_LINK):
+                    linked = value[len(TARGET_LINK) :]
+                    if linked not in targets:
+                        self.problem(
+                            f"context {ctx_name!r} links to unknown target {linked!r}",
+                            target=target.declared_as,
+                            key="contexts",
+                            hint=did_you_mean(linked, targets),
+                        )
+
+
+def _frozen_combination(combination: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A target's matrix values, read-only; `combination` is its own, made for it."""
+    if not combination:
+        return _NO_MATRIX_VALUES
+    if any(type(value) is dict or type(value) is list for value in combination.values()):
+        return freeze(combination)  # type: ignore[no-any-return]
+    return MappingProxyType(combination)
+
+
+def _template_of(text: str) -> StringTemplate:
+    """`text` ready to render in many scopes (plain text renders as itself)."""
+    return compile_string(text) if is_template(text) else StringTemplate(text, None, frozenset())
+
+
+class _InheritProblem(Exception):
+    def __init__(self, message: str, target: str, hint: str | None) -> None:
+        super().__init__(message)
+        self.target = target
+        self.hint = hint
+
+
+# Attributes bake merges key by key, and lists it appends, parent first (see attributes.py).
+_MAP_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.MAP)
+_APPEND_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.APPEND)
+
+
+def merge_tables(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+    """`child` laid over `base` with bake's merge rules: maps by key, some lists appended."""
+    merged = dict(base)
+    for key, value in child.items():
+        if key in _MAP_KEYS:
+            below = merged.get(key)
+            if isinstance(below, dict):
+                value = {**below, **value}
+        elif key in _APPEND_KEYS:
+            below = merged.get(key)
+            if isinstance(below, list):
+                value = [*below, *value]
+        merged[key] = value
+    return merged

@@ -1,1 +1,0 @@
-"""Compiled schema validators: see buildgraph/schema.py."""

@@ -6,7 +6,6 @@ runner.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import time
@@ -142,13 +141,14 @@ def build(
     made: CachedPlan, request: BuildRequest, facts: Facts, early: EarlyBake | None = None
 ) -> int:
     """Check the builder (`facts`, from runner.probe) can do the plan, build it, report."""
+    from buildgraph import gc_policy
     from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK
     from buildgraph.report.events import Event, human_emitter, json_emitter
     from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
 
     the_plan = made.plan
     emit: Emit = json_emitter() if request.json_events else human_emitter()
-    gc.enable()  # planned: from here on the process waits on builds (see cli.main)
+    gc_policy.resume_for_a_long_run()  # planned: from here on it waits on builds
     if made.reused:
         emit(Event("note", detail=REUSED))
     for gap in preflight(the_plan, facts, made.dockerfiles):

@@ -9,7 +9,6 @@ project file is reported and the last good plan kept.
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
@@ -17,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from buildgraph import gc_policy
 from buildgraph.changes.input_index import InputIndex
 from buildgraph.errors import BuildgraphError
 from buildgraph.plan.load import Loaded, load, plan
@@ -173,8 +173,7 @@ def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None 
     from buildgraph.runner.probe import gather
 
     current = snapshot(request)  # an invalid file at start is an error like anywhere else
-    gc.enable()  # a long-running loop from here (see cli.main)
-    gc.freeze()  # what planning built stays: not worth scanning again and again
+    gc_policy.resume_for_a_long_run()
     # The builder is checked once, as `build` checks it: a gap stops watch (exit 3) too.
     facts = gather(request.options.builder)
     for gap in preflight(current.plan, facts, current.loaded.graph.dockerfiles):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zlib
 from pathlib import Path
 
 from buildgraph.errors import ConfigError
@@ -42,20 +41,6 @@ def write_private(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def user_cache_dir() -> Path:
-    """buildgraph's folder in the user's cache ($XDG_CACHE_HOME, else ~/.cache)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "buildgraph"
-
-
-def cache_entry(folder: str, key: str, suffix: str) -> Path:
-    """The file in the user's cache for `key`. A short name (zlib's checksums: no hashlib,
-    whose OpenSSL start-up costs every run 6 ms), so each entry must hold its whole key:
-    two keys sharing a name then only take each other's place."""
-    data = key.encode()
-    return user_cache_dir() / folder / f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}{suffix}"
 
 
 def looks_generated(path: Path) -> bool:

@@ -17,10 +17,10 @@ from buildgraph.dockerfiles.dockerfile import (
     DockerfileInfo,
     ImageRef,
     Stage,
-    normalize_ref,
     parse_dockerfile,
     read_dockerfile,
 )
+from buildgraph.model.image_refs import normalize_ref
 
 DIGEST = "sha256:" + "a" * 64
 

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from buildgraph.dockerfiles.dockerfile import parse_dockerfile
 from buildgraph.errors import ConfigError
-from buildgraph.graph.dag import EdgeKind, build_graph, familiar_ref, select
+from buildgraph.graph.dag import EdgeKind, build_graph, select
+from buildgraph.model.image_refs import familiar_ref
 from buildgraph.model.project import Project
 from buildgraph.plan.plan import make_plan
 from buildgraph.projectfile.document import parse_document

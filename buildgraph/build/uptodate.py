@@ -28,7 +28,8 @@ from types import MappingProxyType
 from typing import Any
 
 from buildgraph.dockerfiles.dockerfile import DockerfileInfo
-from buildgraph.files import cache_entry, write_private
+from buildgraph.files import write_private
+from buildgraph.locations import cache_entry
 from buildgraph.plan.plan import Plan
 
 # Bumped when what an entry holds changes shape; old entries are then simply misses.

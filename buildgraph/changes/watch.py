@@ -19,12 +19,11 @@ from pathlib import Path
 from buildgraph import gc_policy
 from buildgraph.changes.input_index import InputIndex
 from buildgraph.errors import BuildgraphError
+from buildgraph.locations import STATE_DIR_NAME
 from buildgraph.plan.load import Loaded, load, plan
 from buildgraph.plan.plan import OutputMode, Plan
 from buildgraph.report.events import Emit, Event, TargetResult
 from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
-
-STATE_DIR_NAME = ".buildgraph"
 
 
 @dataclass(frozen=True, slots=True)

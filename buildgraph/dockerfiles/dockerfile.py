@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildgraph.model.image_refs import is_image_reference
+
 
 @dataclass(frozen=True, slots=True)
 class ImageRef:
@@ -106,22 +108,6 @@ def read_dockerfile(path: Path, build_args: Mapping[str, str] | None = None) -> 
     # Bytes, not read_text: universal newlines would make a lone CR a line break, which it
     # is not for BuildKit; and bytes that are not UTF-8 must not stop planning.
     return parse_dockerfile(path.read_bytes().decode("utf-8", errors="replace"), build_args)
-
-
-def normalize_ref(ref: str) -> str:
-    """The canonical form Docker compares references in: alpine is
-    docker.io/library/alpine:latest, localhost:5000/a/b is localhost:5000/a/b:latest.
-
-    As distribution/reference's ParseNormalizedNamed and TagNameOnly: the first path
-    component is a registry only if it has a "." or ":", is "localhost" or is not
-    lowercase; index.docker.io is docker.io; :latest is added only to a reference with
-    neither tag nor digest. Nothing is lowercased (Docker does not either).
-    """
-    domain, remainder = _split_domain(ref)
-    name, digest_mark, _ = remainder.partition("@")
-    if not digest_mark and ":" not in name:
-        remainder += ":latest"
-    return f"{domain}/{remainder}"
 
 
 # --- From stages to references ---------------------------------------------------------
@@ -350,7 +336,7 @@ def _names_image(
     if source == _SCRATCH or source.lower() in stage_names:
         return False
     # An unexpanded predefined arg leaves a "$", which no valid reference has.
-    return _is_image_reference(source)
+    return is_image_reference(source)
 
 
 def _flag_values(flags: Iterable[str], name: str) -> list[str] | None:
@@ -982,47 +968,3 @@ def _reversed_pattern(pattern: str) -> str:
         tokens.append(pattern[index : index + size])  # an escape stays before its character
         index += size
     return "".join(reversed(tokens))
-
-
-# --- Image references (distribution/reference) -----------------------------------------
-
-_ALPHANUMERIC = r"[a-z0-9]+"
-_PATH_COMPONENT = rf"{_ALPHANUMERIC}(?:(?:[._]|__|[-]+){_ALPHANUMERIC})*"
-_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])"
-_NAME = rf"(?:{_HOST}(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_TAG = r"\w[\w.-]{0,127}"
-_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-_REFERENCE = re.compile(rf"({_NAME})(?::{_TAG})?(?:@{_DIGEST})?", re.ASCII)
-_IDENTIFIER = re.compile(r"[a-f0-9]{64}")  # an image ID, refused as a name
-_LONGEST_PATH = 255
-_LONGEST_REFERENCE = 2048  # far beyond any real one; bounds the regular expression's work
-
-
-def _is_image_reference(ref: str) -> bool:
-    """Whether ref is a reference BuildKit can pull (ParseNormalizedNamed accepts it)."""
-    if len(ref) > _LONGEST_REFERENCE or _IDENTIFIER.fullmatch(ref):
-        return False
-    domain, remainder = _split_domain(ref)
-    repository = remainder.partition(":")[0]
-    if repository.lower() != repository:
-        return False
-    match = _REFERENCE.fullmatch(f"{domain}/{remainder}")
-    return match is not None and len(match.group(1)) - len(domain) - 1 <= _LONGEST_PATH
-
-
-def _split_domain(ref: str) -> tuple[str, str]:
-    """(registry, the rest) as distribution/reference's splitDockerDomain: Docker Hub's
-    official images get their library/ namespace."""
-    first, slash, rest = ref.partition("/")
-    if not slash:
-        return "docker.io", f"library/{ref}"
-    if first == "index.docker.io":
-        domain, remainder = "docker.io", rest
-    elif first == "localhost" or "." in first or ":" in first or first.lower() != first:
-        domain, remainder = first, rest
-    else:
-        domain, remainder = "docker.io", ref
-    if domain == "docker.io" and "/" not in remainder:
-        remainder = f"library/{remainder}"
-    return domain, remainder

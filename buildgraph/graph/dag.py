@@ -18,8 +18,9 @@ from functools import cached_property
 from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
-from buildgraph.dockerfiles.dockerfile import DockerfileInfo, normalize_ref
+from buildgraph.dockerfiles.dockerfile import DockerfileInfo
 from buildgraph.errors import ConfigError, Problem, did_you_mean
+from buildgraph.model.image_refs import familiar_ref, normalize_ref
 from buildgraph.model.project import Project
 
 if TYPE_CHECKING:
@@ -73,16 +74,6 @@ class BuildGraph:
 
     def edge(self, dependency: str, dependent: str) -> Edge:
         return self.edges[(dependency, dependent)]
-
-
-def familiar_ref(ref: str) -> str:
-    """The short form BuildKit's Dockerfile frontend uses to look up a named context."""
-    name = normalize_ref(ref)
-    for prefix in ("docker.io/library/", "docker.io/"):
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-            break
-    return name.removesuffix(":latest")
 
 
 def tag_index(project: Project) -> dict[str, list[str]]:

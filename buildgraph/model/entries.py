@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 # Keys that hold a path on this machine, per entry kind: rebased when a file is rendered
@@ -46,3 +46,8 @@ def map_entry_paths(entry: Any, keys: tuple[str, ...], change: Callable[[str], s
     if "=" not in str(entry):
         return updated["dest"]
     return _csv(updated)
+
+
+def pushes_to_registry(outputs: Iterable[Any]) -> bool:
+    """Whether any of these `output` entries pushes the image to a registry."""
+    return any(entry_fields(entry).get("type") == "registry" for entry in outputs)

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+from buildgraph.model.entries import pushes_to_registry
+from buildgraph.model.image_refs import registry_host
 from buildgraph.plan.plan import Plan
 from buildgraph.preflight.gaps import Facts, Gap, emulated_stages, is_native, plan_gaps
 from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME
@@ -139,14 +141,11 @@ def _check_of(gap: Gap) -> Check:
 
 def push_registries(plan: Plan) -> list[str]:
     """Registry hosts the plan's pushes go to."""
-    from buildgraph.model.entries import entry_fields
-
-    hosts = set()
-    for planned in plan.targets:
-        pushes = any(entry_fields(o).get("type") == "registry" for o in planned.outputs)
-        if pushes:
-            for tag in planned.target.tags:
-                first, slash, _ = tag.partition("/")
-                is_host = slash and ("." in first or ":" in first or first == "localhost")
-                hosts.add(first if is_host else "docker.io")
-    return sorted(hosts)
+    return sorted(
+        {
+            registry_host(tag)
+            for planned in plan.targets
+            if pushes_to_registry(planned.outputs)
+            for tag in planned.target.tags
+        }
+    )

@@ -16,6 +16,7 @@ from typing import Any
 import tomli
 
 from buildgraph.errors import ConfigError, Problem, did_you_mean
+from buildgraph.model.names import TARGET_NAME_CHARACTERS, TARGET_NAME_RULE, is_target_name
 from buildgraph.projectfile.locate import project_file_path
 
 
@@ -137,12 +138,12 @@ def _problem_of(error: Any, prefix: list[str], text: str, file: Path) -> Problem
             hint=did_you_mean(unknown, allowed) or f"allowed keys: {', '.join(allowed)}",
         )
     if error.rule == "propertyNames" or (error.rule == "pattern" and len(path) == 1):
-        bad = next((k for k in error.value if not re.match(r"^[A-Za-z0-9_-]+$", str(k))), "?")
+        bad = next((k for k in error.value if not is_target_name(str(k))), "?")
         return Problem(
-            f"invalid name {bad!r}: names may hold only letters, digits, '_' and '-'",
+            f"invalid name {bad!r}: {TARGET_NAME_RULE}",
             file=file,
             line=locate_line(text, [*path, str(bad)]),
-            hint="bake's target name rule is [a-zA-Z0-9_-]+",
+            hint=f"bake's target name rule is {TARGET_NAME_CHARACTERS}",
         )
     return Problem(
         f"{_short(error.value)} is not valid here: {_expected(error, definition)}",

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from buildgraph.model.names import TARGET_NAME_PATTERN, VARIABLE_NAME_PATTERN
 from buildgraph.projectfile.attributes import BAKE_ATTRIBUTES
 
 SCHEMA_ID = "https://buildgraph.dev/schema/buildgraph.schema.json"
-NAME_PATTERN = "^[a-zA-Z0-9_-]+$"
 
 
 def _variable_schema() -> dict[str, Any]:
@@ -25,7 +25,7 @@ def _variable_schema() -> dict[str, Any]:
                 "properties": {
                     "default": scalar,
                     "description": {"type": "string"},
-                    "env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                    "env": {"type": "string", "pattern": VARIABLE_NAME_PATTERN},
                 },
                 "additionalProperties": False,
             },
@@ -107,17 +107,17 @@ def project_schema() -> dict[str, Any]:
             },
             "variables": {
                 "type": "object",
-                "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "propertyNames": {"pattern": VARIABLE_NAME_PATTERN},
                 "additionalProperties": {"$ref": "#/definitions/variable"},
             },
             "target": {
                 "type": "object",
-                "propertyNames": {"pattern": NAME_PATTERN},
+                "propertyNames": {"pattern": TARGET_NAME_PATTERN},
                 "additionalProperties": {"$ref": "#/definitions/target"},
             },
             "group": {
                 "type": "object",
-                "propertyNames": {"pattern": NAME_PATTERN},
+                "propertyNames": {"pattern": TARGET_NAME_PATTERN},
                 "additionalProperties": {"$ref": "#/definitions/group"},
             },
         },

@@ -14,12 +14,12 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from buildgraph.errors import ConfigError
+from buildgraph.locations import OCI_LAYOUTS
 from buildgraph.model.entries import entry_fields
 from buildgraph.model.project import is_local_path
 from buildgraph.plan.plan import Plan, PlannedTarget
 from buildgraph.render.bake_target import Rebaser, bake_attrs
 
-STATE_DIR = ".buildgraph/oci"
 UNSUPPORTED = ("policy", "resources")
 
 _LIST_FLAGS = {
@@ -52,7 +52,7 @@ class BuildCommand:
     stdin: str | None = None  # the Dockerfile, for dockerfile-inline
 
 
-def oci_layout_dir(name: str, state_dir: str = STATE_DIR) -> str:
+def oci_layout_dir(name: str, state_dir: str = OCI_LAYOUTS) -> str:
     return f"{state_dir}/{name}"
 
 
@@ -61,7 +61,9 @@ def linked_dependencies(plan: Plan) -> set[str]:
     return {dep for p in plan.targets for dep in p.links.values()}
 
 
-def build_commands(plan: Plan, rebaser: Rebaser, state_dir: str = STATE_DIR) -> list[BuildCommand]:
+def build_commands(
+    plan: Plan, rebaser: Rebaser, state_dir: str = OCI_LAYOUTS
+) -> list[BuildCommand]:
     """One `docker buildx build` per planned target, in build order."""
     exported = linked_dependencies(plan)
     return [build_command(p, rebaser, p.name in exported, state_dir) for p in plan.targets]
@@ -71,7 +73,7 @@ def build_command(
     planned: PlannedTarget,
     rebaser: Rebaser,
     export_layout: bool,
-    state_dir: str = STATE_DIR,
+    state_dir: str = OCI_LAYOUTS,
     link_contexts: Mapping[str, str] | None = None,
     metadata_file: str | None = None,
     *,

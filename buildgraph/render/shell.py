@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shlex
 
+from buildgraph.locations import OCI_LAYOUTS
 from buildgraph.plan.plan import Plan
 from buildgraph.render.bake_target import Rebaser
-from buildgraph.render.buildx_build import STATE_DIR, build_commands, linked_dependencies
+from buildgraph.render.buildx_build import build_commands, linked_dependencies
 
 
 def render_shell(plan: Plan, rebaser: Rebaser, source: str) -> str:
@@ -21,7 +22,7 @@ def render_shell(plan: Plan, rebaser: Rebaser, source: str) -> str:
         'cd "$(dirname "$0")"',
     ]
     if linked_dependencies(plan):
-        lines.append(f"mkdir -p {shlex.quote(STATE_DIR)}")
+        lines.append(f"mkdir -p {shlex.quote(OCI_LAYOUTS)}")
     for entitlement in rebaser.entitlements:
         lines.append(f"# buildx 0.19+ may ask for: {entitlement.flag()}")
     by_name = {c.target: c for c in commands}

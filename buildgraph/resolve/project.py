@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from buildgraph.errors import ConfigError, Problem, did_you_mean
+from buildgraph.model.names import TARGET_NAME_RULE, is_target_name
 from buildgraph.model.project import TARGET_LINK, Group, Project, Target, freeze
 from buildgraph.projectfile.attributes import BAKE_ATTRIBUTES, NOT_INHERITED, Merge
 from buildgraph.projectfile.document import Document
@@ -27,7 +28,6 @@ from buildgraph.resolve.templates import (
     render_value,
 )
 
-TARGET_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 _TARGET_ONLY = frozenset({"target"})  # what differs between targets of a table without matrix
 _NO_WATCH: Mapping[str, Any] = MappingProxyType({})
 _NO_MATRIX_VALUES: Mapping[str, Any] = MappingProxyType({})
@@ -304,13 +304,12 @@ class _Resolver:
             except TemplateProblem as exc:
                 self.problem(str(exc), target=name, key="name", hint=exc.hint)
                 return
-            if not TARGET_NAME.match(child):
+            if not is_target_name(child):
                 self.problem(
                     f"matrix name {child!r} is not a valid target name",
                     target=name,
                     key="name",
-                    hint="names may hold only letters, digits, '_' and '-'; "
-                    "try {{ value | replace('.', '') }}",
+                    hint=f"{TARGET_NAME_RULE}; try {{{{ value | replace('.', '') }}}}",
                 )
                 continue
             child_scope["target"] = child

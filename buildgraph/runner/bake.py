@@ -8,19 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from buildgraph.locations import state_dir
 from buildgraph.runner.process import Running, echo_to_stderr
-
-STATE_DIR = ".buildgraph"
-
-
-def state_folder(root: Path) -> Path:
-    """.buildgraph/ beside the project file, ignoring itself in git."""
-    folder = root / STATE_DIR
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# buildgraph's working files\n*\n")
-    return folder
 
 
 def bake_argv(
@@ -55,7 +44,7 @@ class EarlyBake:
     """
 
     def __init__(self, root: Path, builder: str | None, progress: str | None) -> None:
-        state = state_folder(root)
+        state = state_dir(root)
         self.metadata = state / "bake-1.metadata.json"
         self.metadata.unlink(missing_ok=True)
         argv = bake_argv(builder, progress, "-", self.metadata, [])

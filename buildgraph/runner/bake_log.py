@@ -10,9 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_EXPORT = re.compile(r"^#(\d+) \[([A-Za-z0-9_-]+)\] exporting to (?:image|oci|docker|client)")
+from buildgraph.model.names import TARGET_NAME_CHARACTERS
+
+_EXPORT = re.compile(
+    rf"^#(\d+) \[({TARGET_NAME_CHARACTERS})\] exporting to (?:image|oci|docker|client)"
+)
 _DONE = re.compile(r"^#(\d+) DONE\b")
-_TARGET_ERROR = re.compile(r"target ([A-Za-z0-9_-]+):")
+_TARGET_ERROR = re.compile(rf"target ({TARGET_NAME_CHARACTERS}):")
 
 
 def exported_targets(lines: Iterable[str]) -> set[str]:
@@ -30,7 +34,7 @@ def exported_targets(lines: Iterable[str]) -> set[str]:
     return done
 
 
-_FAILED_STEP_TEXT = re.compile(r"^ > \[([A-Za-z0-9_-]+)(?: [^\]]*)?\] (.*?):?$")
+_FAILED_STEP_TEXT = re.compile(rf"^ > \[({TARGET_NAME_CHARACTERS})(?: [^\]]*)?\] (.*?):?$")
 
 
 def failed_steps(lines: Iterable[str]) -> list[tuple[str, str]]:

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from buildgraph.files import write_atomic
+from buildgraph.locations import state_dir
 from buildgraph.model.entries import entry_fields
 from buildgraph.plan.plan import Plan, PlannedTarget
 from buildgraph.render.bake_json import render_bake_json
 from buildgraph.render.bake_target import Rebaser
 from buildgraph.report.events import Emit, Event, TargetResult
-from buildgraph.runner.bake import EarlyBake, bake_argv, state_folder
+from buildgraph.runner.bake import EarlyBake, bake_argv
 from buildgraph.runner.bake_log import attribute_failures, exported_targets, failed_steps
 from buildgraph.runner.process import Running, echo_to_stderr
 
@@ -52,10 +53,6 @@ class Interrupted(Exception):
     def __init__(self, results: list[TargetResult]) -> None:
         super().__init__("interrupted")
         self.results = results
-
-
-def state_dir(plan: Plan) -> Path:
-    return state_folder(plan.project.root)
 
 
 def run_plan(
@@ -92,7 +89,7 @@ class _Runner:
         self.plan = plan
         self.options = options
         self.emit = emit
-        self.state = state_dir(plan)
+        self.state = state_dir(plan.project.root)
         self.root = plan.project.root
         self.results: dict[str, TargetResult] = {}
         self.failed = False

@@ -12,7 +12,8 @@ from contextlib import suppress
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from buildgraph.files import cache_entry, write_private
+from buildgraph.files import write_private
+from buildgraph.locations import cache_entry
 from buildgraph.preflight.gaps import Facts
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph.preflight.gaps import Facts
+from buildgraph.preflight.facts import Facts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # A builder with everything a two-platform plan needs, as the probe would report it.

@@ -8,7 +8,7 @@ from buildgraph.dockerfiles.dockerfile import parse_dockerfile
 from buildgraph.graph.dag import build_graph
 from buildgraph.plan.plan import OutputMode, Plan, make_plan
 from buildgraph.preflight.doctor import checks, emulation_lint, newer_attributes, push_registries
-from buildgraph.preflight.gaps import Facts
+from buildgraph.preflight.facts import Facts
 from buildgraph.projectfile.document import parse_document
 from buildgraph.resolve.project import resolve_project
 from tests.conftest import HEALTHY_X86

@@ -7,7 +7,8 @@ import pytest
 from buildgraph.dockerfiles.dockerfile import parse_dockerfile
 from buildgraph.graph.dag import build_graph
 from buildgraph.plan.plan import OutputMode, Plan, make_plan
-from buildgraph.preflight.gaps import Facts, emulated_stages, plan_gaps, tool_gaps
+from buildgraph.preflight.facts import Facts
+from buildgraph.preflight.gaps import emulated_stages, plan_gaps, tool_gaps
 from buildgraph.projectfile.document import parse_document
 from buildgraph.resolve.project import resolve_project
 from tests.conftest import HEALTHY_X86

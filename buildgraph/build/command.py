@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING
 # start-up. Each step below imports what it uses.
 if TYPE_CHECKING:
     from buildgraph.build.uptodate import CachedPlan
-    from buildgraph.dockerfiles.dockerfile import DockerfileInfo
-    from buildgraph.plan.plan import OutputMode, Plan
-    from buildgraph.preflight.gaps import Facts, Gap
+    from buildgraph.plan.plan import OutputMode
+    from buildgraph.preflight.facts import Facts
     from buildgraph.report.events import Emit, TargetResult
     from buildgraph.runner.bake import EarlyBake
 
@@ -121,28 +120,13 @@ def plan_for(
     return made
 
 
-def preflight(the_plan: Plan, facts: Facts, dockerfiles: Mapping[str, DockerfileInfo]) -> list[Gap]:
-    """The gaps between what the plan needs and what the builder offers; blocking ones
-    raise EnvironmentProblem (exit 3) before anything is built."""
-    from buildgraph.errors import EnvironmentProblem
-    from buildgraph.preflight.gaps import plan_gaps
-
-    gaps = plan_gaps(the_plan, facts, dockerfiles)
-    blocking = [g for g in gaps if g.blocking]
-    if blocking:
-        raise EnvironmentProblem(
-            "the builder cannot build this plan:\n"
-            + "\n".join(f"  - {g.problem}\n    fix: {g.fix}" for g in blocking)
-        )
-    return gaps
-
-
 def build(
     made: CachedPlan, request: BuildRequest, facts: Facts, early: EarlyBake | None = None
 ) -> int:
     """Check the builder (`facts`, from runner.probe) can do the plan, build it, report."""
     from buildgraph import gc_policy
     from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK
+    from buildgraph.preflight.gaps import check_builder
     from buildgraph.report.events import Event, human_emitter, json_emitter
     from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
 
@@ -151,7 +135,7 @@ def build(
     gc_policy.resume_for_a_long_run()  # planned: from here on it waits on builds
     if made.reused:
         emit(Event("note", detail=REUSED))
-    for gap in preflight(the_plan, facts, made.dockerfiles):
+    for gap in check_builder(the_plan, facts, made.dockerfiles):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
     for planned in the_plan.targets:
         emit(

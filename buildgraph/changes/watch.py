@@ -168,14 +168,14 @@ def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None 
     """Build, then watch until Ctrl-C (or `stop_event`); returns the exit code."""
     import watchfiles
 
-    from buildgraph.build.command import preflight
+    from buildgraph.preflight.gaps import check_builder
     from buildgraph.runner.probe import gather
 
     current = snapshot(request)  # an invalid file at start is an error like anywhere else
     gc_policy.resume_for_a_long_run()
     # The builder is checked once, as `build` checks it: a gap stops watch (exit 3) too.
     facts = gather(request.options.builder)
-    for gap in preflight(current.plan, facts, current.loaded.graph.dockerfiles):
+    for gap in check_builder(current.plan, facts, current.loaded.graph.dockerfiles):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
     builds = Builds(request, emit)
     if request.build_first:

@@ -11,7 +11,8 @@ from buildgraph.dockerfiles.dockerfile import DockerfileInfo
 from buildgraph.model.entries import pushes_to_registry
 from buildgraph.model.image_refs import registry_host
 from buildgraph.plan.plan import Plan
-from buildgraph.preflight.gaps import Facts, Gap, emulated_stages, is_native, plan_gaps
+from buildgraph.preflight.facts import Facts, is_native
+from buildgraph.preflight.gaps import Gap, emulated_stages, plan_gaps
 from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME
 
 CROSS_COMPILE_HINT = (
@@ -125,18 +126,7 @@ def checks(
 
 
 def _check_of(gap: Gap) -> Check:
-    name = "builder"
-    if "QEMU" in gap.problem:
-        name = "emulation"
-    elif "--load" in gap.problem:
-        name = "multi-platform --load"
-    elif "docker CLI" in gap.problem:
-        name = "docker CLI"
-    elif "buildx plugin" in gap.problem:
-        name = "buildx plugin"
-    elif "No output specified" in gap.problem:
-        name = "outputs"
-    return Check(name, False, gap.problem, gap.fix, gap.blocking)
+    return Check(gap.check, False, gap.problem, gap.fix, gap.blocking)
 
 
 def push_registries(plan: Plan) -> list[str]:

@@ -1,5 +1,5 @@
-"""What the machine offers a plan (docker, buildx, the builder, QEMU), and what a plan
-needs of it: pure checks over facts that `runner.probe` gathers.
+"""What a plan needs of the builder that it lacks: pure checks over the facts that
+`runner.probe` gathers.
 
 Each gap is one line with its fix for the usual setups, so the failures people meet
 late (`exec format error`, "docker exporter does not support exporting manifest lists",
@@ -8,68 +8,23 @@ results kept only in a cache) are said before anything is built.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+from buildgraph.errors import EnvironmentProblem
 from buildgraph.plan.plan import OutputMode, Plan
+from buildgraph.preflight.facts import Facts, arch_of, is_native, qemu_name
 
-# Platform architecture -> the name QEMU's binfmt entry carries (qemu-<name>).
-QEMU_NAMES = {
-    "amd64": "x86_64",
-    "386": "i386",
-    "arm64": "aarch64",
-    "arm": "arm",
-    "riscv64": "riscv64",
-    "ppc64le": "ppc64le",
-    "ppc64": "ppc64",
-    "s390x": "s390x",
-    "mips64le": "mips64el",
-    "mips64": "mips64",
-    "loong64": "loongarch64",
-}
-# Architectures a host runs without emulation.
-NATIVE = {"x86_64": {"amd64", "386"}, "aarch64": {"arm64", "arm"}, "arm64": {"arm64", "arm"}}
 BUILD_PLATFORM_ARGS = ("$BUILDPLATFORM", "${BUILDPLATFORM}")
 
 
 @dataclass(frozen=True, slots=True)
-class Facts:
-    """What the probe found; None where it could not tell."""
-
-    docker: str | None = None  # path of the docker CLI
-    buildx_version: str | None = None
-    buildx_error: str | None = None
-    builder: str | None = None
-    driver: str | None = None
-    builder_platforms: tuple[str, ...] = ()
-    builder_error: str | None = None
-    containerd_store: bool | None = None  # the daemon stores images with containerd
-    binfmt: Mapping[str, bool] = field(default_factory=dict)  # qemu name -> enabled
-    machine: str = field(default_factory=lambda: os.uname().machine)
-
-
-@dataclass(frozen=True, slots=True)
 class Gap:
+    check: str  # the doctor check it fails: "docker CLI", "emulation", ...
     problem: str
     fix: str
     blocking: bool = True  # False: worth saying, not worth refusing to build
-
-
-def arch_of(platform: str) -> str:
-    parts = platform.split("/")
-    return parts[1] if len(parts) > 1 else parts[0]
-
-
-def qemu_name(platform: str) -> str:
-    return QEMU_NAMES.get(arch_of(platform), arch_of(platform))
-
-
-def is_native(platform: str, facts: Facts) -> bool:
-    if platform == "local":
-        return True
-    return arch_of(platform) in NATIVE.get(facts.machine, {facts.machine})
 
 
 def emulated_stages(info: DockerfileInfo | None) -> list[int]:
@@ -90,6 +45,7 @@ def tool_gaps(facts: Facts) -> list[Gap]:
     if facts.docker is None:
         gaps.append(
             Gap(
+                "docker CLI",
                 "the docker CLI is not installed",
                 "Debian/Ubuntu: apt-get install docker.io (or docker-ce-cli); Alpine: apk add "
                 "docker-cli; macOS/Windows: install Docker Desktop",
@@ -99,6 +55,7 @@ def tool_gaps(facts: Facts) -> list[Gap]:
     if facts.buildx_version is None:
         gaps.append(
             Gap(
+                "buildx plugin",
                 "the buildx plugin is missing (`docker: 'buildx' is not a docker command`)"
                 + (f": {facts.buildx_error}" if facts.buildx_error else ""),
                 "Debian/Ubuntu: apt-get install docker-buildx (docker-buildx-plugin from Docker's "
@@ -111,6 +68,7 @@ def tool_gaps(facts: Facts) -> list[Gap]:
         why = f": {facts.builder_error}" if facts.builder_error else ""
         gaps.append(
             Gap(
+                "builder",
                 f"no usable buildx builder{why}",
                 "start the Docker daemon (dockerd), or create one: docker buildx create --use",
             )
@@ -147,6 +105,7 @@ def _emulation_gaps(
                 users.setdefault(platform, []).append(planned.name)
     return [
         Gap(
+            "emulation",
             f"{platform} needs QEMU, but no binfmt_misc entry for {qemu_name(platform)} "
             f"is enabled: RUN steps of {', '.join(names)} would fail with `exec format error`",
             "Debian/Ubuntu: apt-get install qemu-user-static binfmt-support && "
@@ -172,6 +131,7 @@ def _load_gaps(plan: Plan, facts: Facts) -> list[Gap]:
     )
     return [
         Gap(
+            "multi-platform --load",
             f"--load of several platforms ({', '.join(several)}): {why} cannot store a "
             "multi-platform image in the local image store",
             'enable the containerd image store ({"features": {"containerd-snapshotter": true}} '
@@ -189,9 +149,24 @@ def _cache_only_gaps(plan: Plan, facts: Facts) -> list[Gap]:
         return []
     return [
         Gap(
+            "outputs",
             f"the {facts.driver} driver keeps results without an output only in its build cache "
             f'("No output specified"): {", ".join(silent)}',
             "add --load or --push, or an `output` to those targets",
             blocking=False,
         )
     ]
+
+
+def check_builder(plan: Plan, facts: Facts, dockerfiles: Mapping[str, DockerfileInfo]) -> list[Gap]:
+    """The preflight of build and watch: the gaps between what the plan needs and what
+    the builder offers. Blocking ones raise EnvironmentProblem (exit 3) before anything
+    is built; the others are returned, to be said."""
+    gaps = plan_gaps(plan, facts, dockerfiles)
+    blocking = [g for g in gaps if g.blocking]
+    if blocking:
+        raise EnvironmentProblem(
+            "the builder cannot build this plan:\n"
+            + "\n".join(f"  - {g.problem}\n    fix: {g.fix}" for g in blocking)
+        )
+    return gaps

@@ -7,7 +7,7 @@ from typing import Any
 
 from buildgraph.model.project import thaw
 from buildgraph.plan.plan import Plan, PlannedTarget
-from buildgraph.preflight.gaps import Facts, is_native
+from buildgraph.preflight.facts import Facts, is_native
 
 
 def planned_facts(planned: PlannedTarget, facts: Facts | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from buildgraph.dockerfiles.dockerfile import DockerfileInfo
 from buildgraph.plan.plan import Plan, PlannedTarget
 from buildgraph.preflight.doctor import emulation_lint
-from buildgraph.preflight.gaps import Facts, is_native
+from buildgraph.preflight.facts import Facts, is_native
 from buildgraph.report.style import Style
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from buildgraph.files import write_private
 from buildgraph.locations import cache_entry
-from buildgraph.preflight.gaps import Facts
+from buildgraph.preflight.facts import Facts
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 TIMEOUT = 20

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from buildgraph.dockerfiles.dockerfile import parse_dockerfile
 from buildgraph.errors import ConfigError
-from buildgraph.graph.dag import EdgeKind, build_graph, select
+from buildgraph.graph.dag import EdgeKind, build_graph
+from buildgraph.graph.selection import select
 from buildgraph.model.image_refs import familiar_ref
 from buildgraph.model.project import Project
 from buildgraph.plan.plan import make_plan
@@ -44,12 +45,12 @@ contexts = { assets = "target:assets" }
 """,
         {"app": "ARG TAG=dev\nFROM localhost:5000/acme/base:${TAG}\nCOPY --from=assets / /\n"},
     )
-    assert graph.edge("lib", "app").kinds == {EdgeKind.DEPENDS_ON}
-    assert graph.edge("assets", "app").kinds == {EdgeKind.CONTEXT}
-    edge = graph.edge("base", "app")
+    assert graph.edges[("lib", "app")].kinds == {EdgeKind.DEPENDS_ON}
+    assert graph.edges[("assets", "app")].kinds == {EdgeKind.CONTEXT}
+    edge = graph.edges[("base", "app")]
     assert edge.kinds == {EdgeKind.DOCKERFILE}
     assert edge.refs == ("localhost:5000/acme/base:dev",)
-    assert edge.linked and not graph.edge("lib", "app").linked
+    assert edge.linked and not graph.edges[("lib", "app")].linked
 
 
 def test_docker_hub_refs_match_in_any_spelling() -> None:
@@ -57,7 +58,7 @@ def test_docker_hub_refs_match_in_any_spelling() -> None:
         '[target.base]\ntags = ["acme/base"]\n[target.app]\n',
         {"app": "FROM docker.io/acme/base:latest\n"},
     )
-    assert graph.edge("base", "app").refs == ("acme/base",)
+    assert graph.edges[("base", "app")].refs == ("acme/base",)
     assert familiar_ref("docker.io/library/alpine:latest") == "alpine"
     assert familiar_ref("localhost:5000/x/y:1") == "localhost:5000/x/y:1"
 
@@ -129,11 +130,11 @@ def test_every_plan_is_a_topological_order(toml: str, data: st.DataObject) -> No
     position = {p.name: i for i, p in enumerate(plan.targets)}
     assert set(chosen) <= set(position)
     for planned in plan.targets:
-        for dep in graph.dependencies(planned.name):
+        for dep in graph.needs[planned.name]:
             assert dep in position, "a planned target's dependency is missing"
             assert position[dep] < position[planned.name]
             assert plan[dep].wave < planned.wave
-            edge = graph.edge(dep, planned.name)
+            edge = graph.edges[(dep, planned.name)]
             # bake runs: a dependency bake cannot see is always in an earlier run
             assert plan[dep].stage <= planned.stage
             if not edge.linked:

@@ -1,4 +1,4 @@
-"""The dependency DAG of a project's targets, and selecting from it.
+"""The dependency DAG of a project's targets.
 
 Edges run from a dependency to its dependent, so a topological order is a build order.
 Three things make an edge: `depends_on`, a `target:` named context, and a Dockerfile that
@@ -19,7 +19,8 @@ from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
 from buildgraph.dockerfiles.dockerfile import DockerfileInfo
-from buildgraph.errors import ConfigError, Problem, did_you_mean
+from buildgraph.errors import ConfigError, Problem
+from buildgraph.graph.selection import expand_names
 from buildgraph.model.image_refs import familiar_ref, normalize_ref
 from buildgraph.model.project import Project
 
@@ -64,16 +65,9 @@ class BuildGraph:
     @cached_property
     def dag(self) -> nx.DiGraph[str]:
         """The graph as networkx's DiGraph: nodes in file order, edges as found."""
+        from buildgraph.graph.analysis import networkx_dag
+
         return networkx_dag(self.project, self.edges)
-
-    def dependencies(self, name: str) -> list[str]:
-        return list(self.needs[name])
-
-    def dependents(self, name: str) -> list[str]:
-        return list(self.needed_by[name])
-
-    def edge(self, dependency: str, dependent: str) -> Edge:
-        return self.edges[(dependency, dependent)]
 
 
 def tag_index(project: Project) -> dict[str, list[str]]:
@@ -139,15 +133,6 @@ def build_graph(project: Project, dockerfiles: Mapping[str, DockerfileInfo]) -> 
     return BuildGraph(project, edges, order, dockerfiles, needs, needed_by)
 
 
-def networkx_dag(project: Project, edges: Iterable[tuple[str, str]]) -> nx.DiGraph[str]:
-    import networkx as nx
-
-    dag: nx.DiGraph[str] = nx.DiGraph()
-    dag.add_nodes_from(project.targets)
-    dag.add_edges_from(edges)
-    return dag
-
-
 def _producers(project: Project) -> Callable[[str], list[str]]:
     """The targets whose tags produce an image reference, looked up once per reference:
     the targets sharing a Dockerfile's parse share its references."""
@@ -192,7 +177,9 @@ def _topological_order(
     try:
         sorter.prepare()
     except CycleError:
-        raise _cycle_error(project, edges) from None
+        from buildgraph.graph.analysis import cycle_error
+
+        raise cycle_error(project, edges) from None
     position = {name: i for i, name in enumerate(project.targets)}
     # Of the targets whose dependencies are all placed, always the first in the file.
     ready = [(position[name], name) for name in sorter.get_ready()]
@@ -205,83 +192,3 @@ def _topological_order(
         for released in sorter.get_ready():
             heappush(ready, (position[released], released))
     return tuple(order)
-
-
-def _cycle_error(project: Project, edges: Mapping[tuple[str, str], Edge]) -> ConfigError:
-    import networkx as nx
-
-    cycle = nx.find_cycle(networkx_dag(project, edges))
-    steps = [
-        f"{b} needs {a} ({', '.join(sorted(k.value for k in edges[(a, b)].kinds))})"
-        for a, b in cycle
-    ]
-    first = project.targets[cycle[0][1]]
-    return ConfigError(
-        Problem(
-            "dependency cycle: " + " -> ".join([a for a, _ in cycle] + [cycle[0][0]]),
-            file=project.file,
-            target=first.declared_as,
-            key="depends_on",
-            hint="; ".join(steps),
-        )
-    )
-
-
-def expand_names(project: Project, names: Iterable[str]) -> list[str]:
-    """Target names for target or group names (groups of groups, matrix groups), in order."""
-    out: dict[str, None] = {}
-    seen_groups: set[str] = set()
-    for name in names:
-        _expand_into(out, seen_groups, project, name)
-    return list(out)
-
-
-def _expand_into(out: dict[str, None], seen_groups: set[str], project: Project, name: str) -> None:
-    # Not a nested function: a closure that calls itself is a reference cycle, and each
-    # would keep the whole project alive until the cyclic collector runs (at exit, as the
-    # CLI turns it off), making that last collection scan every target.
-    if name in project.targets:
-        out[name] = None
-    elif name in project.groups:
-        if name in seen_groups:
-            return
-        seen_groups.add(name)
-        for member in project.groups[name].targets:
-            _expand_into(out, seen_groups, project, member)
-    else:
-        raise ConfigError.one(
-            f"no target or group named {name!r}",
-            file=project.file,
-            hint=did_you_mean(name, [*project.targets, *project.groups])
-            or "`buildgraph plan` with no names lists what the default builds",
-        )
-
-
-def default_names(project: Project) -> list[str]:
-    """What is built when no name is given: the `default` group, else every target."""
-    return ["default"] if "default" in project.groups else list(project.targets)
-
-
-@dataclass(frozen=True, slots=True)
-class Selection:
-    requested: tuple[str, ...]  # the targets the names expand to
-    targets: tuple[str, ...]  # requested plus everything they need, in topological order
-    needed_by: Mapping[str, tuple[str, ...]]  # target -> the selected dependents that need it
-
-
-def select(graph: BuildGraph, names: Iterable[str]) -> Selection:
-    """The named targets and every target they need, transitively."""
-    requested = expand_names(graph.project, names)
-    # One walk up from all requested targets at once: linear in the size of the graph.
-    chosen: set[str] = set(requested)
-    stack = list(requested)
-    while stack:
-        for dependency in graph.needs[stack.pop()]:
-            if dependency not in chosen:
-                chosen.add(dependency)
-                stack.append(dependency)
-    if len(chosen) == len(graph.order):  # everything: nothing to leave out
-        return Selection(tuple(requested), graph.order, graph.needed_by)
-    order = [name for name in graph.order if name in chosen]
-    needed_by = {name: tuple(d for d in graph.needed_by[name] if d in chosen) for name in order}
-    return Selection(tuple(requested), tuple(order), needed_by)

@@ -12,7 +12,8 @@ from types import MappingProxyType
 from typing import Any
 
 from buildgraph.errors import ConfigError, Problem
-from buildgraph.graph.dag import BuildGraph, default_names, select
+from buildgraph.graph.dag import BuildGraph
+from buildgraph.graph.selection import default_names, select
 from buildgraph.model.entries import entry_fields
 from buildgraph.model.project import TARGET_LINK, Project, Target
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from buildgraph.errors import ConfigError
-from buildgraph.projectfile.document import load_document, locate_line, parse_document
+from buildgraph.projectfile.document import load_document, parse_document
+from buildgraph.projectfile.lines import locate_line
 from buildgraph.projectfile.locate import find_project_file
 
 FILE = Path("/p/buildgraph.toml")

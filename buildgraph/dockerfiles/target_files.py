@@ -124,7 +124,7 @@ def _is_local_named_context(value: str) -> bool:
 
 
 def _line(project: Project, target: Target, key: str) -> int | None:
-    from buildgraph.projectfile.document import locate_line
+    from buildgraph.projectfile.lines import locate_line
 
     try:
         text = project.file.read_text(encoding="utf-8")

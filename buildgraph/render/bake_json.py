@@ -9,13 +9,7 @@ from typing import Any
 
 from buildgraph.plan.plan import Plan
 from buildgraph.render.bake_target import Rebaser, bake_attrs, rendered_groups
-
-
-def escape_hcl(text: str) -> str:
-    """bake reads every string of a JSON file, table keys included, as an HCL template: a
-    literal `${` must be written `$${` and `%{` as `%%{`. JSON syntax itself holds neither,
-    so escaping the serialized text escapes exactly the strings."""
-    return text.replace("${", "$${").replace("%{", "%%{")
+from buildgraph.render.escaping import escape_template_markers
 
 
 def _plain(value: Any) -> Any:
@@ -51,7 +45,7 @@ def render_bake_json(plan: Plan, rebaser: Rebaser) -> str:
     json's C encoder (an indented dump is several times slower on thousands of targets)."""
     document = bake_definition(plan, rebaser)
     groups, targets = (_entry_lines(document[section]) for section in ("group", "target"))
-    return escape_hcl(LAYOUT_HEAD + groups + LAYOUT_BETWEEN + targets + LAYOUT_TAIL)
+    return escape_template_markers(LAYOUT_HEAD + groups + LAYOUT_BETWEEN + targets + LAYOUT_TAIL)
 
 
 def _entry_lines(entries: Mapping[str, Any]) -> str:

@@ -10,13 +10,9 @@ from typing import Any
 from buildgraph.plan.plan import Plan
 from buildgraph.render.bake_json import bake_definition
 from buildgraph.render.bake_target import Rebaser, stage_group
+from buildgraph.render.escaping import hcl_string
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-
-
-def hcl_string(text: str) -> str:
-    """A quoted HCL string literal: JSON escapes are HCL's, plus the template markers."""
-    return json.dumps(text, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
 
 
 def hcl_value(value: Any, indent: str = "") -> str:

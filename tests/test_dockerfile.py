@@ -688,11 +688,12 @@ EXPANSION_WORD = st.text(
     st.dictionaries(st.sampled_from(["A", "B", "AB", "_"]), st.text("xy", max_size=2)),
 )
 def test_plain_expansions_expand_as_the_lexer_does(word: str, values: dict[str, str]) -> None:
-    from buildgraph.dockerfiles.dockerfile import _expanded, _Lexer, _ShellError
+    from buildgraph.dockerfiles.dockerfile import expanded_word
+    from buildgraph.dockerfiles.shell_lexer import ShellError, ShellLexer
 
     keep = frozenset({"B", "AB"})
     try:
-        expected: str | None = _Lexer(word, "\\", values, keep=keep).word()
-    except _ShellError:
+        expected: str | None = ShellLexer(word, "\\", values, keep=keep).word()
+    except ShellError:
         expected = None
-    assert _expanded(word, values, "\\", keep=keep) == expected
+    assert expanded_word(word, values, "\\", keep=keep) == expected

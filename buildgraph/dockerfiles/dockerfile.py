@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildgraph.dockerfiles.shell_lexer import GO_SPACE, ShellError, ShellLexer
 from buildgraph.model.image_refs import is_image_reference
 
 
@@ -194,7 +195,7 @@ def _dockerfile_info(
     found: list[ImageRef] = []
     for shape in shapes:
         clause = shape.clause
-        base = _expanded(clause.operand, meta, escape, keep=keep)
+        base = expanded_word(clause.operand, meta, escape, keep=keep)
         if (
             clause.accepted
             and base is not None
@@ -262,7 +263,7 @@ def _copy_from(instruction: _Instruction, escape: str) -> str | None:
         return None
     source = values[0]
     # BuildKit refuses any expansion in --from ("define a new stage with FROM using ARG").
-    return source if _expanded(source, {}, escape) == source else None
+    return source if expanded_word(source, {}, escape) == source else None
 
 
 def _mount_froms(instruction: _Instruction) -> list[str]:
@@ -364,12 +365,12 @@ def _meta_args(words: Iterable[str], build_args: Mapping[str, str], escape: str)
             values[name] = build_args[name]
         elif has_default:
             keep = _PREDEFINED_ARGS.difference(values)
-            expanded = _expanded(default, values, escape, keep=keep)
+            expanded = expanded_word(default, values, escape, keep=keep)
             values[name] = default if expanded is None else expanded
     return values
 
 
-def _expanded(
+def expanded_word(
     word: str, values: Mapping[str, str], escape: str, keep: frozenset[str] = frozenset()
 ) -> str | None:
     """word after BuildKit's quote removal and $-expansion, names in keep left as written
@@ -379,8 +380,8 @@ def _expanded(
     if word.isascii() and _PLAIN_EXPANSIONS_ONLY.fullmatch(word):
         return _PLAIN_EXPANSION.sub(lambda match: _plain_value(match, values, keep), word)
     try:
-        return _Lexer(word, escape, values, keep=keep).word()
-    except (_ShellError, RecursionError):
+        return ShellLexer(word, escape, values, keep=keep).word()
+    except (ShellError, RecursionError):
         return None
 
 
@@ -396,17 +397,12 @@ _PLAIN_EXPANSIONS_ONLY = re.compile(
 def _plain_value(match: re.Match[str], values: Mapping[str, str], keep: frozenset[str]) -> str:
     name = match.group(1) or match.group(2)
     if name not in values and name in keep:
-        return match.group()  # left as written, as _Lexer._kept does
+        return match.group()  # left as written, as ShellLexer._kept does
     return values.get(name, "")
 
 
 # --- From text to instructions (BuildKit's parser package) -----------------------------
 
-# Go's unicode.IsSpace, which the parser trims and splits with (Python's isspace differs).
-_SPACE = (
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-    "\u200a\u2028\u2029\u202f\u205f\u3000"
-)
 _WHITESPACE = re.compile(r"[\t\v\f\r ]+")  # the parser's reWhitespace: instruction operands
 _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")
 _DIRECTIVE_NAMES = frozenset({"syntax", "escape", "check"})
@@ -433,10 +429,10 @@ def _escape_token(lines: Sequence[str]) -> str:
     """
     seen: set[str] = set()
     for line in lines:
-        body = line.lstrip(_SPACE)
+        body = line.lstrip(GO_SPACE)
         if not body.startswith("#"):
             break
-        match = _DIRECTIVE.fullmatch(body[1:].lstrip(_SPACE))
+        match = _DIRECTIVE.fullmatch(body[1:].lstrip(GO_SPACE))
         if match is None:
             break
         key, value = match.group(1).lower(), match.group(2)
@@ -481,7 +477,7 @@ def _logical_line(
     Continuation lines are joined as BuildKit joins them: without a separator, with their
     indentation, skipping comment and blank lines among them.
     """
-    first = lines[index].lstrip(_SPACE)
+    first = lines[index].lstrip(GO_SPACE)
     index += 1
     if first.startswith("#"):
         return None, index
@@ -492,7 +488,7 @@ def _logical_line(
     while continued and index < len(lines):
         line = lines[index]
         index += 1
-        stripped = line.lstrip(_SPACE)
+        stripped = line.lstrip(GO_SPACE)
         if not stripped or stripped.startswith("#"):
             continue
         text, continued = _without_continuation(line, continuation)
@@ -510,12 +506,12 @@ def _without_continuation(line: str, continuation: re.Pattern[str]) -> tuple[str
 
 def _instruction(line: int, text: str, escape: str) -> _Instruction:
     """One logical line split as the parser's splitCommand: keyword, --flags, the rest."""
-    parts = _WHITESPACE.split(text.strip(_SPACE), maxsplit=1)
+    parts = _WHITESPACE.split(text.strip(GO_SPACE), maxsplit=1)
     keyword, rest = parts[0].lower(), parts[1] if len(parts) > 1 else ""
     if keyword not in _READ_KEYWORDS:
-        return _Instruction(line, keyword, (), rest.strip(_SPACE))  # nothing here reads it
+        return _Instruction(line, keyword, (), rest.strip(GO_SPACE))  # nothing here reads it
     flags, args = _builder_flags(rest, escape)
-    return _Instruction(line, keyword, flags, args.strip(_SPACE))
+    return _Instruction(line, keyword, flags, args.strip(GO_SPACE))
 
 
 def _builder_flags(text: str, escape: str) -> tuple[tuple[str, ...], str]:
@@ -524,7 +520,7 @@ def _builder_flags(text: str, escape: str) -> tuple[tuple[str, ...], str]:
     flags: list[str] = []
     position = 0
     while True:
-        while position < len(text) and text[position] in _SPACE:
+        while position < len(text) and text[position] in GO_SPACE:
             position += 1
         if not text.startswith("--", position):
             return tuple(flags), text[position:]
@@ -534,7 +530,7 @@ def _builder_flags(text: str, escape: str) -> tuple[tuple[str, ...], str]:
         flags.append(word)
 
 
-_PLAIN_FLAG = re.compile(rf"[^{_SPACE}'\"\\\\`]+(?=[{_SPACE}]|\Z)")
+_PLAIN_FLAG = re.compile(rf"[^{GO_SPACE}'\"\\\\`]+(?=[{GO_SPACE}]|\Z)")
 
 
 def _flag_word(text: str, position: int, escape: str) -> tuple[str, int]:
@@ -552,7 +548,7 @@ def _flag_word(text: str, position: int, escape: str) -> tuple[str, int]:
             if char == quote:
                 quote = ""
                 continue
-        elif char in _SPACE:
+        elif char in GO_SPACE:
             return "".join(chars), position - 1
         elif char in ("'", '"'):
             quote = char
@@ -576,7 +572,7 @@ def _arg_words(text: str, escape: str) -> list[str]:
     while position < len(text):
         char = text[position]
         position += 1
-        if not quote and char in _SPACE:
+        if not quote and char in GO_SPACE:
             if chars:
                 words.append("".join(chars))
                 chars = []
@@ -609,7 +605,7 @@ def _takes_heredocs(instruction: _Instruction, escape: str) -> bool:
 
 def _is_json_array(args: str) -> bool:
     """Whether args is the exec form, a JSON array of strings."""
-    text = args.lstrip(_SPACE)
+    text = args.lstrip(GO_SPACE)
     if not text.startswith("["):
         return False
     try:
@@ -649,322 +645,8 @@ def _after_heredoc(lines: Sequence[str], index: int, terminator: str, chomp: boo
 
 def _shell_words(text: str, *, raw: bool) -> list[str]:
     """The words BuildKit's lexer splits text into, variables unexpanded; none on error."""
-    lexer = _Lexer(text, "\\", {}, raw=raw, skip_unset=True)
+    lexer = ShellLexer(text, "\\", {}, raw=raw, skip_unset=True)
     try:
         return lexer.words()
-    except (_ShellError, RecursionError):
+    except (ShellError, RecursionError):
         return []
-
-
-# --- BuildKit's shell lexer (frontend/dockerfile/shell/lex.go) -------------------------
-
-
-class _ShellError(ValueError):
-    """Where BuildKit's lexer fails, and with it the build."""
-
-
-class _Words:
-    """Word splitting as the lexer does it: whitespace in plain text and in unquoted
-    expansions separates words; quoted text and escaped characters never do."""
-
-    __slots__ = ("current", "open", "words")
-
-    def __init__(self) -> None:
-        self.words: list[str] = []
-        self.current: list[str] = []  # pieces, some possibly empty (an empty quoted string)
-        self.open = False
-
-    def add_char(self, char: str) -> None:
-        if char not in _SPACE:
-            self.add_raw(char)
-        elif self.open and any(self.current):
-            self._close()
-
-    def add_text(self, text: str) -> None:
-        for char in text:
-            self.add_char(char)
-
-    def add_raw(self, text: str) -> None:
-        self.current.append(text)
-        self.open = True
-
-    def finish(self) -> list[str]:
-        if any(self.current):  # a word of empty quotes alone is no word
-            self._close()
-        return self.words
-
-    def _close(self) -> None:
-        self.words.append("".join(self.current))
-        self.current = []
-        self.open = False
-
-
-class _Lexer:
-    """One text through BuildKit's shell lexer: quotes, escapes and $-expansion.
-
-    raw keeps quotes and escapes in the output (how the parser looks for heredocs);
-    skip_unset, and keep for the names in it, leave unset variables as written.
-    """
-
-    def __init__(
-        self,
-        text: str,
-        escape: str,
-        values: Mapping[str, str],
-        *,
-        raw: bool = False,
-        skip_unset: bool = False,
-        keep: frozenset[str] = frozenset(),
-    ) -> None:
-        self.text = text
-        self.position = 0
-        self.escape = escape
-        self.values = values
-        self.raw_quotes = raw
-        self.raw_escapes = raw
-        self.skip_unset = skip_unset
-        self.keep = keep
-
-    def word(self) -> str:
-        return self._until("", self.raw_escapes)[0]
-
-    def words(self) -> list[str]:
-        return self._until("", self.raw_escapes)[1]
-
-    def _peek(self) -> str:
-        return self.text[self.position] if self.position < len(self.text) else ""
-
-    def _next(self) -> str:
-        char = self._peek()
-        self.position += 1
-        return char
-
-    def _until(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
-        """The text up to stop (consumed; "" for the end), processed, and its words."""
-        saved, self.raw_escapes = self.raw_escapes, raw_escapes
-        try:
-            return self._scan(stop)
-        finally:
-            self.raw_escapes = saved
-
-    def _scan(self, stop: str) -> tuple[str, list[str]]:
-        result: list[str] = []
-        words = _Words()
-        while self.position < len(self.text):
-            char = self.text[self.position]
-            if stop and char == stop:
-                self.position += 1
-                return "".join(result), words.finish()
-            if char in ("$", "<", "'", '"'):
-                piece = self._special(char)
-                result.append(piece)
-                if char == "$":
-                    words.add_text(piece)  # an unquoted expansion is split into words
-                else:
-                    words.add_raw(piece)
-                continue
-            self.position += 1
-            if char == self.escape:
-                if self.raw_escapes:
-                    words.add_raw(char)
-                    result.append(char)
-                if self.position == len(self.text):
-                    break  # an escape at the end is dropped
-                char = self._next()
-                words.add_raw(char)
-            else:
-                words.add_char(char)
-            result.append(char)
-        if stop:
-            raise _ShellError(f"missing {stop!r}")
-        return "".join(result), words.finish()
-
-    def _special(self, char: str) -> str:
-        if char == "$":
-            return self._dollar()
-        if char == "<":
-            return self._angle()
-        if char == "'":
-            return self._single_quoted()
-        return self._double_quoted()
-
-    def _single_quoted(self) -> str:
-        self.position += 1
-        end = self.text.find("'", self.position)
-        if end < 0:
-            raise _ShellError("missing closing single quote")
-        body = self.text[self.position : end]
-        self.position = end + 1
-        return f"'{body}'" if self.raw_quotes else body
-
-    def _double_quoted(self) -> str:
-        self.position += 1
-        result = ['"'] if self.raw_quotes else []
-        while True:
-            char = self._peek()
-            if not char:
-                raise _ShellError("missing closing double quote")
-            if char == '"':
-                self.position += 1
-                if self.raw_quotes:
-                    result.append(char)
-                return "".join(result)
-            if char == "$":
-                result.append(self._dollar())
-                continue
-            self.position += 1
-            if char == self.escape:
-                if self.raw_escapes:
-                    result.append(char)
-                following = self._peek()
-                if not following:
-                    continue  # an escape at the end: the missing quote is reported next
-                if following in ('"', "$", self.escape):
-                    char = self._next()  # only these can be escaped in double quotes
-            result.append(char)
-
-    def _angle(self) -> str:
-        # "<<" and the blanks after it stay one piece, so "<< EOF" is one heredoc word.
-        self.position += 1
-        if self._peek() != "<":
-            return "<"
-        self.position += 1
-        start = self.position
-        while self._peek() in ("\t", "\r", " "):
-            self.position += 1
-        return "<<" + self.text[start : self.position]
-
-    def _name(self) -> str:
-        start = self.position
-        first = self._peek()
-        if first.isdecimal():  # positional parameters: $1, $12
-            while self._peek().isdecimal():
-                self.position += 1
-        elif first and first in "@*#?-$!0":  # special parameters: one character
-            self.position += 1
-        else:
-            while (char := self._peek()) and (char.isalpha() or char.isdecimal() or char == "_"):
-                self.position += 1
-        return self.text[start : self.position]
-
-    def _kept(self, name: str, start: int) -> str | None:
-        """The expression from start as written, if name is unset and to be kept."""
-        if name not in self.values and (self.skip_unset or name in self.keep):
-            return self.text[start : self.position]
-        return None
-
-    def _dollar(self) -> str:
-        start = self.position
-        self.position += 1
-        if self._peek() != "{":
-            name = self._name()
-            if not name:
-                return "$"
-            kept = self._kept(name, start)
-            return kept if kept is not None else self.values.get(name, "")
-        self.position += 1
-        following = self._peek()
-        if not following:
-            raise _ShellError("missing '}'")
-        if following in ("{", "}", ":"):
-            raise _ShellError("bad substitution")
-        name = self._name()
-        operator = self._next()
-        if operator == "}":
-            kept = self._kept(name, start)
-            return kept if kept is not None else self.values.get(name, "")
-        null_is_unset = operator == ":"
-        if null_is_unset:
-            operator = self._next()
-        if null_is_unset or operator in ("+", "-", "?", "#", "%"):
-            return self._modified(name, operator, null_is_unset, start)
-        if operator == "/":
-            return self._replaced(name, start)
-        raise _ShellError(f"unsupported modifier {operator!r}")
-
-    def _modified(self, name: str, operator: str, null_is_unset: bool, start: int) -> str:
-        """${name-word}, ${name:-word}, ${name+word}, ${name?word}, ${name#pattern},
-        ${name%pattern} and their greedy ## and %% forms."""
-        trims = operator in ("#", "%")
-        if null_is_unset and trims:
-            raise _ShellError(f"unsupported modifier ':{operator}'")
-        word, _ = self._until("}", trims)  # patterns keep their escapes
-        kept = self._kept(name, start)
-        if kept is not None:
-            return kept
-        value = self.values.get(name)
-        present = value is not None and not (null_is_unset and value == "")
-        current = value or ""
-        if operator == "-":
-            return current if present else word
-        if operator == "+":
-            return word if present else ""
-        if operator == "?":
-            if not present:
-                raise _ShellError(f"{name}: {word or 'is not allowed to be unset or empty'}")
-            return current
-        if trims:
-            greedy = word.startswith(operator)
-            pattern = word[1:] if greedy else word
-            if operator == "#":
-                return _trim_prefix(pattern, current, greedy)
-            return _trim_suffix(pattern, current, greedy)
-        raise _ShellError(f"unsupported modifier {operator!r}")
-
-    def _replaced(self, name: str, start: int) -> str:
-        """${name/pattern/replacement}, and ${name//pattern/replacement} for every match."""
-        every = self._peek() == "/"
-        if every:
-            self.position += 1
-        pattern, _ = self._until("/", True)
-        replacement, _ = self._until("}", True)
-        kept = self._kept(name, start)
-        if kept is not None:
-            return kept
-        regex = _shell_pattern(pattern, greedy=True, anchored=False)
-        return regex.sub(lambda _: replacement, self.values.get(name, ""), count=0 if every else 1)
-
-
-def _shell_pattern(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
-    """The regular expression of a ${...#pattern} style pattern: * and ? wildcards,
-    backslash escapes (the lexer's convertShellPatternToRegex; no [...] classes)."""
-    parts = ["^"] if anchored else []
-    index = 0
-    while index < len(pattern):
-        token = pattern[index]
-        index += 1
-        if token == "*":
-            parts.append(".*" if greedy else ".*?")
-        elif token == "?":
-            parts.append(".")
-        elif token == "\\":
-            following = pattern[index : index + 1]
-            if following in ("}", "/"):
-                continue  # escaped only to get through ${...}; the character follows
-            index += 1
-            if following not in ("*", "?", "\\"):
-                raise _ShellError(f"invalid escape in pattern {pattern!r}")
-            parts.append("\\" + following)
-        else:
-            parts.append(re.escape(token))
-    return re.compile("".join(parts))
-
-
-def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
-    match = _shell_pattern(pattern, greedy=greedy, anchored=True).search(value)
-    return value[match.end() :] if match else value
-
-
-def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
-    # Regular expressions find leftmost matches: reverse both to trim from the right.
-    return _trim_prefix(_reversed_pattern(pattern), value[::-1], greedy)[::-1]
-
-
-def _reversed_pattern(pattern: str) -> str:
-    tokens: list[str] = []
-    index = 0
-    while index < len(pattern):
-        size = 2 if pattern[index] == "\\" and index + 1 < len(pattern) else 1
-        tokens.append(pattern[index : index + size])  # an escape stays before its character
-        index += size
-    return "".join(reversed(tokens))

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from buildgraph.errors import ConfigError
 from buildgraph.model.project import Project, thaw
 from buildgraph.projectfile.document import parse_document
-from buildgraph.resolve.project import merge_tables, resolve_project
+from buildgraph.resolve.inheritance import merge_tables
+from buildgraph.resolve.project import resolve_project
 
 FILE = Path("/project/buildgraph.toml")
 

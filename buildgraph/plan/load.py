@@ -15,7 +15,8 @@ from buildgraph.graph.dag import BuildGraph, build_graph
 from buildgraph.model.project import Project
 from buildgraph.plan.plan import OutputMode, Plan, make_plan
 from buildgraph.projectfile.document import load_document
-from buildgraph.resolve.project import environment_read, resolve_project
+from buildgraph.resolve.project import resolve_project
+from buildgraph.resolve.variables import environment_read
 
 
 @dataclass(frozen=True, slots=True)

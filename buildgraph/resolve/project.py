@@ -16,8 +16,8 @@ from typing import Any
 from buildgraph.errors import ConfigError, Problem, did_you_mean
 from buildgraph.model.names import TARGET_NAME_RULE, is_target_name
 from buildgraph.model.project import TARGET_LINK, Group, Project, Target, freeze
-from buildgraph.projectfile.attributes import BAKE_ATTRIBUTES, NOT_INHERITED, Merge
 from buildgraph.projectfile.document import Document
+from buildgraph.resolve.inheritance import Inheritance, InheritProblem
 from buildgraph.resolve.matrix import MatrixProblem, expand_matrix
 from buildgraph.resolve.table_compiler import CompiledTable, TableCompiler
 from buildgraph.resolve.templates import (
@@ -27,6 +27,7 @@ from buildgraph.resolve.templates import (
     is_template,
     render_value,
 )
+from buildgraph.resolve.variables import variable_values
 
 _TARGET_ONLY = frozenset({"target"})  # what differs between targets of a table without matrix
 _NO_WATCH: Mapping[str, Any] = MappingProxyType({})
@@ -44,16 +45,6 @@ def resolve_project(
     return resolver.project()
 
 
-def variable_env_name(name: str, spec: Any) -> str:
-    """The environment variable that overrides a variable's default."""
-    return str(spec.get("env", name)) if isinstance(spec, dict) else name
-
-
-def environment_read(doc: Document) -> list[str]:
-    """Every environment variable resolving this document reads."""
-    return [variable_env_name(n, s) for n, s in doc.data.get("variables", {}).items()]
-
-
 class _Resolver:
     def __init__(self, doc: Document, overrides: dict[str, str], environ: Mapping[str, str]):
         self.doc = doc
@@ -61,7 +52,7 @@ class _Resolver:
         self.environ = environ
         self.problems: list[Problem] = []
         self.tables: dict[str, dict[str, Any]] = doc.data.get("target", {})
-        self._inherited: dict[str, dict[str, Any]] = {}
+        self.inheritance = Inheritance(self.tables)
         self.default_platforms: Any = ()  # the project's, frozen once for every target
         self.compiler = TableCompiler({})  # concrete_targets makes the one with the scope
 
@@ -90,7 +81,8 @@ class _Resolver:
     # -- the phases ------------------------------------------------------------------------
 
     def project(self) -> Project:
-        variables = self.variables()
+        variables, problems = variable_values(self.doc, self.overrides, self.environ)
+        self.problems.extend(problems)
         self.raise_if_problems()
         project_table = self.doc.data.get("project", {})
         scope = self.project_scope(project_table, variables)
@@ -108,30 +100,6 @@ class _Resolver:
             variables=MappingProxyType(variables),
             builders=MappingProxyType(dict(project_table.get("builders", {}))),
         )
-
-    def variables(self) -> dict[str, Any]:
-        """Each variable's value: file default, then environment, then --var; last wins."""
-        declared: dict[str, Any] = self.doc.data.get("variables", {})
-        values: dict[str, Any] = {}
-        for name, spec in declared.items():
-            value = spec.get("default", "") if isinstance(spec, dict) else spec
-            env_name = variable_env_name(name, spec)
-            if env_name in self.environ:
-                value = self.environ[env_name]
-            values[name] = value
-        for name, value in self.overrides.items():
-            if name not in declared:
-                self.problems.append(
-                    Problem(
-                        f"--var {name}: no such variable",
-                        file=self.doc.path,
-                        key=name,
-                        hint=did_you_mean(name, declared)
-                        or f'declare it under [variables] first: {name} = "..."',
-                    )
-                )
-            values[name] = value
-        return values
 
     def project_scope(
         self, table: Mapping[str, Any], variables: Mapping[str, Any]
@@ -168,42 +136,6 @@ class _Resolver:
                 hint="write os/arch or os/arch/variant: linux/amd64, linux/arm64, linux/arm/v7",
             )
 
-    # -- inheritance -----------------------------------------------------------------------
-
-    def inherited(self, name: str, chain: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The table of `name` with its parents merged in, bake's way."""
-        if name in self._inherited:
-            return self._inherited[name]
-        if name in chain:
-            cycle = " -> ".join((*chain[chain.index(name) :], name))
-            raise _InheritProblem(
-                f"inherits cycle: {cycle}",
-                chain[-1],
-                "bake would accept this silently; remove one of the links",
-            )
-        table = self.tables[name]
-        merged: dict[str, Any] = {}
-        for parent in table.get("inherits", []):
-            if parent not in self.tables:
-                raise _InheritProblem(
-                    f"inherits unknown target {parent!r}",
-                    name,
-                    did_you_mean(parent, self.tables) or "inherit from a [target.NAME] table",
-                )
-            if "matrix" in self.tables[parent]:
-                raise _InheritProblem(
-                    f"inherits matrix target {parent!r}",
-                    name,
-                    "inherit from an abstract parent (a name starting with '_') shared by both",
-                )
-            merged = merge_tables(merged, self.inherited(parent, (*chain, name)))
-        merged = merge_tables(merged, {k: v for k, v in table.items() if k not in NOT_INHERITED})
-        for key in NOT_INHERITED:
-            if key in table:
-                merged[key] = table[key]
-        self._inherited[name] = merged
-        return merged
-
     # -- concrete targets ------------------------------------------------------------------
 
     def concrete_targets(
@@ -217,8 +149,8 @@ class _Resolver:
             if name.startswith("_"):
                 continue
             try:
-                table = self.inherited(name)
-            except _InheritProblem as exc:
+                table = self.inheritance.table(name)
+            except InheritProblem as exc:
                 self.problem(str(exc), target=exc.target, key="inherits", hint=exc.hint)
                 continue
             for concrete in self.expand(name, table, scope, matrix_groups):
@@ -422,31 +354,3 @@ def _frozen_combination(combination: Mapping[str, Any]) -> Mapping[str, Any]:
 def _template_of(text: str) -> StringTemplate:
     """`text` ready to render in many scopes (plain text renders as itself)."""
     return compile_string(text) if is_template(text) else StringTemplate(text, None, frozenset())
-
-
-class _InheritProblem(Exception):
-    def __init__(self, message: str, target: str, hint: str | None) -> None:
-        super().__init__(message)
-        self.target = target
-        self.hint = hint
-
-
-# Attributes bake merges key by key, and lists it appends, parent first (see attributes.py).
-_MAP_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.MAP)
-_APPEND_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.APPEND)
-
-
-def merge_tables(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
-    """`child` laid over `base` with bake's merge rules: maps by key, some lists appended."""
-    merged = dict(base)
-    for key, value in child.items():
-        if key in _MAP_KEYS:
-            below = merged.get(key)
-            if isinstance(below, dict):
-                value = {**below, **value}
-        elif key in _APPEND_KEYS:
-            below = merged.get(key)
-            if isinstance(below, list):
-                value = [*below, *value]
-        merged[key] = value
-    return merged

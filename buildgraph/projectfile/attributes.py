@@ -81,16 +81,6 @@ BAKE_ATTRIBUTES: tuple[Attribute, ...] = (
 
 ATTRIBUTES_BY_NAME: dict[str, Attribute] = {a.name: a for a in BAKE_ATTRIBUTES}
 
-# buildgraph's own keys of a target table; never passed to bake.
-OWN_KEYS: tuple[str, ...] = (
-    "inherits",
-    "depends_on",
-    "matrix",
-    "matrix-include",
-    "matrix-exclude",
-    "name",
-    "watch",
-)
 # Keys a child never takes from its parents: they shape the table itself, as in bake.
 NOT_INHERITED: frozenset[str] = frozenset(
     {"inherits", "matrix", "matrix-include", "matrix-exclude", "name"}

@@ -39,3 +39,8 @@ def affected_targets(plan: Plan, index: InputIndex, changed: Iterable[Path]) -> 
                     why[planned.name] = f"depends on {dep}"
                     break
     return [Affected(p.name, why[p.name]) for p in plan.targets if p.name in why]
+
+
+def affected_document(since: str, found: Iterable[Affected]) -> dict[str, object]:
+    """`affected --format json`'s document: the ref, and the targets in build order."""
+    return {"since": since, "targets": [{"name": a.name, "reason": a.reason} for a in found]}

@@ -139,3 +139,10 @@ def push_registries(plan: Plan) -> list[str]:
             for tag in planned.target.tags
         }
     )
+
+
+def exit_code(found: list[Check]) -> int:
+    """`doctor`'s exit code: 3 (environment) when a blocking check failed, else 0."""
+    from buildgraph.errors import EXIT_ENVIRONMENT, EXIT_OK
+
+    return EXIT_ENVIRONMENT if any(not c.ok and c.blocking for c in found) else EXIT_OK

@@ -1,0 +1,105 @@
+"""The flags several commands share, and what they turn into: each command's module calls
+these from its `add_parser`, and `parse_vars` from its `run`."""
+
+from __future__ import annotations
+
+# Stdlib and buildgraph.errors only; why: docs/architecture.md, "Imports inside functions".
+import argparse
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import overload
+
+from buildgraph.errors import ConfigError
+
+TEXT_OR_JSON = ("text", "json")
+
+
+def add_project_options(parser: argparse.ArgumentParser, names: bool = True) -> None:
+    """`-f/--file` and `--var`, and unless `names` is false the target or group names."""
+    parser.add_argument(
+        "-f", "--file", type=Path, help="project file (default: nearest buildgraph.toml)"
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a variable (repeatable); wins over the environment",
+    )
+    if names:
+        parser.add_argument(
+            "names",
+            nargs="*",
+            metavar="NAME",
+            help="targets or groups (default: the `default` group)",
+        )
+
+
+def add_builder_options(parser: argparse.ArgumentParser) -> None:
+    """What `build` and `watch` share: where results go and how builds run."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--push", action="store_true", help="push every tagged image")
+    where.add_argument("--load", action="store_true", help="load every image into docker")
+    parser.add_argument(
+        "--via",
+        choices=["bake", "commands"],
+        default="bake",
+        help="one bake run per stage (default), or one build per target",
+    )
+    parser.add_argument("-j", "--jobs", type=int, default=4, help="parallel builds (commands)")
+    parser.add_argument(
+        "--progress", choices=["auto", "plain", "tty"], help="show buildx's own progress output"
+    )
+    parser.add_argument("--builder", help="buildx builder to use (default: the current one)")
+    parser.add_argument(
+        "--format", choices=TEXT_OR_JSON, default="text", help="json: one event per line"
+    )
+
+
+def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+    """The values of repeated --var NAME=VALUE flags; the last of one name wins."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError.one(f"--var {pair!r} is not NAME=VALUE", hint="e.g. --var TAG=1.2.3")
+        values[name] = value
+    return values
+
+
+class RenderFormats(Sequence[str]):
+    """`render --format`'s choices: `buildgraph.render.formats.FORMATS`, their one
+    definition. That module plans and renders, so it is imported only when argparse looks
+    at the choices (a value given to `render --format`, or render's help), never at start.
+    Set them on the action after `add_argument`: it lists an action's choices to check its
+    metavar, which would import the module while the parser is built."""
+
+    @staticmethod
+    def _formats() -> tuple[str, ...]:
+        from buildgraph.render.formats import FORMATS
+
+        return FORMATS
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._formats()[index]
+
+    def __len__(self) -> int:
+        return len(self._formats())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._formats()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._formats())
+
+    def __repr__(self) -> str:
+        return repr(self._formats())
+
+
+RENDER_FORMATS = RenderFormats()

@@ -1,0 +1,46 @@
+"""`buildgraph build`: build the plan with docker buildx (buildgraph.build.command).
+
+Nothing but the standard library and cli.arguments is imported until `run` calls
+`run_build`: with `--via bake` that starts buildx before the planning modules load."""
+
+from __future__ import annotations
+
+# Stdlib and cli.arguments only; why: docs/architecture.md, "Imports inside functions".
+import argparse
+
+from buildgraph.cli.arguments import add_builder_options, add_project_options, parse_vars
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("build", help="build the plan with docker buildx")
+    add_project_options(parser)
+    add_builder_options(parser)
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a failure, still build what does not depend on it",
+    )
+    parser.add_argument(
+        "--split-platforms",
+        action="store_true",
+        help="one build per platform ([project.builders]), joined by digest",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from buildgraph.build.command import BuildRequest, run_build
+
+    request = BuildRequest(
+        names=tuple(args.names),
+        push=args.push,
+        load=args.load,
+        via=args.via,
+        jobs=args.jobs,
+        keep_going=args.keep_going,
+        progress=args.progress,
+        builder=args.builder,
+        json_events=args.format == "json",
+        split_platforms=args.split_platforms,
+    )
+    return run_build(args.file, parse_vars(args.var), request)

@@ -1,0 +1,48 @@
+"""`buildgraph render`: the plan as a bake file (JSON or HCL) or a shell script."""
+
+from __future__ import annotations
+
+# Stdlib, cli.arguments, errors only; why: docs/architecture.md, "Imports inside functions".
+import argparse
+import sys
+from pathlib import Path
+
+from buildgraph.cli.arguments import RENDER_FORMATS, add_project_options, parse_vars
+from buildgraph.errors import EXIT_OK
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("render", help="write a bake file or a shell script")
+    add_project_options(parser)
+    formats = parser.add_argument(
+        "--format", default="bake", help="bake (JSON, also 'json'), hcl, or sh"
+    )
+    formats.choices = RENDER_FORMATS  # not to add_argument, which lists them (RenderFormats)
+    parser.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing file that buildgraph did not write",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from buildgraph.files import check_may_overwrite, write_atomic
+    from buildgraph.plan.load import load, plan
+    from buildgraph.render.formats import render_file
+    from buildgraph.render.notes import render_notes
+
+    output: Path | None = args.output.resolve() if args.output else None
+    if output is not None:
+        check_may_overwrite(output, args.force)
+    result = plan(load(args.file, parse_vars(args.var)), args.names)
+    base = output.parent if output else Path.cwd()
+    text, entitlements = render_file(result, args.format, base)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text, executable=args.format == "sh")
+    for note in render_notes(result, args.format, output, entitlements):
+        print(note, file=sys.stderr)
+    return EXIT_OK

@@ -25,12 +25,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from buildgraph.dockerfiles.dockerfile import DockerfileInfo
 from buildgraph.files import write_private
 from buildgraph.locations import cache_entry
-from buildgraph.plan.plan import Plan
+
+if TYPE_CHECKING:
+    from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+    from buildgraph.plan.plan import Plan
 
 # Bumped when what an entry holds changes shape; old entries are then simply misses.
 ENTRY_FORMAT = 1

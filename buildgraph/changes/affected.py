@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from buildgraph.changes.input_index import InputIndex
-from buildgraph.plan.plan import Plan
+if TYPE_CHECKING:
+    from buildgraph.changes.input_index import InputIndex
+    from buildgraph.plan.plan import Plan
 
 
 @dataclass(frozen=True, slots=True)

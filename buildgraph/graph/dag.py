@@ -18,14 +18,15 @@ from functools import cached_property
 from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
-from buildgraph.dockerfiles.dockerfile import DockerfileInfo
 from buildgraph.errors import ConfigError, Problem
 from buildgraph.graph.selection import expand_names
 from buildgraph.model.image_refs import familiar_ref, normalize_ref
-from buildgraph.model.project import Project
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+    from buildgraph.model.project import Project
 
 
 class EdgeKind(Enum):

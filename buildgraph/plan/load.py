@@ -9,14 +9,17 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from buildgraph.dockerfiles.target_files import read_dockerfiles
 from buildgraph.graph.dag import BuildGraph, build_graph
-from buildgraph.model.project import Project
 from buildgraph.plan.plan import OutputMode, Plan, make_plan
 from buildgraph.projectfile.document import load_document
 from buildgraph.resolve.project import resolve_project
 from buildgraph.resolve.variables import environment_read
+
+if TYPE_CHECKING:
+    from buildgraph.model.project import Project
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildgraph.errors import ConfigError, Problem
-from buildgraph.graph.dag import BuildGraph
 from buildgraph.graph.selection import default_names, select
 from buildgraph.model.entries import entry_fields
 from buildgraph.model.project import TARGET_LINK, Project, Target
+
+if TYPE_CHECKING:
+    from buildgraph.graph.dag import BuildGraph
 
 
 class OutputMode(Enum):

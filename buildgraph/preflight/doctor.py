@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from buildgraph.dockerfiles.dockerfile import DockerfileInfo
 from buildgraph.model.entries import pushes_to_registry
 from buildgraph.model.image_refs import registry_host
-from buildgraph.plan.plan import Plan
 from buildgraph.preflight.facts import Facts, is_native
 from buildgraph.preflight.gaps import Gap, emulated_stages, plan_gaps
 from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME
+
+if TYPE_CHECKING:
+    from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+    from buildgraph.plan.plan import Plan
 
 CROSS_COMPILE_HINT = (
     "build on the builder's own platform and cross-compile: "

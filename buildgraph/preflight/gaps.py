@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from buildgraph.dockerfiles.dockerfile import DockerfileInfo
 from buildgraph.errors import EnvironmentProblem
 from buildgraph.plan.plan import OutputMode, Plan
 from buildgraph.preflight.facts import Facts, arch_of, is_native, qemu_name
+
+if TYPE_CHECKING:
+    from buildgraph.dockerfiles.dockerfile import DockerfileInfo
 
 BUILD_PLATFORM_ARGS = ("$BUILDPLATFORM", "${BUILDPLATFORM}")
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from buildgraph.plan.plan import Plan
 from buildgraph.render.bake_target import Rebaser, bake_attrs, rendered_groups
 from buildgraph.render.escaping import escape_template_markers
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan
 
 
 def _plain(value: Any) -> Any:

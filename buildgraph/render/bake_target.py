@@ -10,11 +10,13 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildgraph.model.entries import PATH_KEYS_READ, PATH_KEYS_WRITE, map_entry_paths
 from buildgraph.model.project import Project, is_local_path
-from buildgraph.plan.plan import Plan, PlannedTarget
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan, PlannedTarget
 
 LOCAL_CONTEXT_PREFIXES = ("oci-layout://",)
 

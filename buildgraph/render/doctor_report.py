@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from buildgraph.preflight.doctor import Check, Emulated
-from buildgraph.report.style import Style
+if TYPE_CHECKING:
+    from buildgraph.preflight.doctor import Check, Emulated
+    from buildgraph.report.style import Style
 
 
 def render_doctor(checks: Sequence[Check], lint: Sequence[Emulated], fmt: str, style: Style) -> str:

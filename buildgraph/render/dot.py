@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from buildgraph.plan.plan import Plan
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan
 
 
 def _quote(text: str) -> str:

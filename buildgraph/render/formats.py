@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from buildgraph.plan.plan import Plan
 from buildgraph.render.bake_target import Entitlement, Rebaser
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan
 
 FORMATS = ("bake", "json", "hcl", "sh")
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from buildgraph.plan.plan import Plan
 from buildgraph.render.bake_json import bake_definition
 from buildgraph.render.bake_target import Rebaser, stage_group
 from buildgraph.render.escaping import hcl_string
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from buildgraph.plan.plan import Plan
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan
 
 
 def _label(text: str) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from buildgraph.plan.plan import Plan
 from buildgraph.render.bake_target import Entitlement, stage_group
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan
 
 
 def render_notes(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildgraph.model.project import thaw
-from buildgraph.plan.plan import Plan, PlannedTarget
 from buildgraph.preflight.facts import Facts, is_native
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan, PlannedTarget
 
 
 def planned_facts(planned: PlannedTarget, facts: Facts | None = None) -> dict[str, Any]:

@@ -6,12 +6,15 @@ import os
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from buildgraph.dockerfiles.dockerfile import DockerfileInfo
-from buildgraph.plan.plan import Plan, PlannedTarget
 from buildgraph.preflight.doctor import emulation_lint
 from buildgraph.preflight.facts import Facts, is_native
-from buildgraph.report.style import Style
+
+if TYPE_CHECKING:
+    from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+    from buildgraph.plan.plan import Plan, PlannedTarget
+    from buildgraph.report.style import Style
 
 
 def _platforms(planned: PlannedTarget, facts: Facts) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shlex
+from typing import TYPE_CHECKING
 
 from buildgraph.locations import OCI_LAYOUTS
-from buildgraph.plan.plan import Plan
-from buildgraph.render.bake_target import Rebaser
 from buildgraph.render.buildx_build import build_commands, linked_dependencies
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan
+    from buildgraph.render.bake_target import Rebaser
 
 
 def render_shell(plan: Plan, rebaser: Rebaser, source: str) -> str:

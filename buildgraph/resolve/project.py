@@ -11,12 +11,11 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildgraph.errors import ConfigError, Problem, did_you_mean
 from buildgraph.model.names import TARGET_NAME_RULE, is_target_name
 from buildgraph.model.project import TARGET_LINK, Group, Project, Target, freeze
-from buildgraph.projectfile.document import Document
 from buildgraph.resolve.inheritance import Inheritance, InheritProblem
 from buildgraph.resolve.matrix import MatrixProblem, expand_matrix
 from buildgraph.resolve.table_compiler import CompiledTable, TableCompiler
@@ -28,6 +27,9 @@ from buildgraph.resolve.templates import (
     render_value,
 )
 from buildgraph.resolve.variables import variable_values
+
+if TYPE_CHECKING:
+    from buildgraph.projectfile.document import Document
 
 _TARGET_ONLY = frozenset({"target"})  # what differs between targets of a table without matrix
 _NO_WATCH: Mapping[str, Any] = MappingProxyType({})

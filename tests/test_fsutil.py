@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from buildgraph import files as fsutil
-from buildgraph.files import looks_generated
 from buildgraph.plan.load import load, plan
+from buildgraph.render import ownership
 from buildgraph.render.formats import render_file
+from buildgraph.render.ownership import looks_generated
 from tests.conftest import FIXTURES
 
 SHOP = FIXTURES / "shop" / "buildgraph.toml"
@@ -29,7 +29,7 @@ def test_our_bake_json_is_recognised_without_parsing_it(
     def no_parse(text: str) -> object:
         raise AssertionError("parsed the whole file")
 
-    monkeypatch.setattr(fsutil.json, "loads", no_parse)
+    monkeypatch.setattr(ownership.json, "loads", no_parse)
     assert looks_generated(path)
 
 

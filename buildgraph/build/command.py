@@ -106,7 +106,6 @@ def plan_for(
     cached = uptodate.lookup(key, environ)
     if cached is not None:
         return cached
-    from buildgraph.dockerfiles.target_files import paths_read
     from buildgraph.plan.load import load, plan
 
     started = time.time_ns()
@@ -116,7 +115,9 @@ def plan_for(
     made = CachedPlan(
         the_plan, {p.name: dockerfiles[p.name] for p in the_plan.targets if p.name in dockerfiles}
     )
-    uptodate.record(key, made, paths_read(loaded.project), loaded.env_names, environ, started)
+    uptodate.record(
+        key, made, uptodate.paths_read(loaded.project), loaded.env_names, environ, started
+    )
     return made
 
 

@@ -29,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from buildgraph.files import write_private
 from buildgraph.locations import cache_entry
+from buildgraph.model.project import is_local_named_context
 
 if TYPE_CHECKING:
     from buildgraph.dockerfiles.dockerfile import DockerfileInfo
+    from buildgraph.model.project import Project
     from buildgraph.plan.plan import Plan
 
 # Bumped when what an entry holds changes shape; old entries are then simply misses.
@@ -78,7 +80,7 @@ class CachedPlan:
 
 @dataclass(frozen=True, slots=True)
 class PathsRead:
-    """What planning looked at on disk (sources.paths_read gives them for a project)."""
+    """What planning looked at on disk (`paths_read` gives them for a project)."""
 
     files: tuple[Path, ...]  # read: the project file, Dockerfiles
     directories: tuple[Path, ...]  # must be directories: contexts
@@ -171,3 +173,23 @@ def _changed_since(path: Path, since_ns: int) -> bool:
         return path.stat().st_ctime_ns >= since_ns
     except OSError:
         return True
+
+
+def paths_read(project: Project) -> PathsRead:
+    """What planning this project looked at on disk, for the plan cache to check again."""
+    files: list[Path] = [project.file]
+    directories: list[Path] = []
+    existing: list[Path] = []
+    for target in project.targets.values():
+        context = project.context_dir(target)
+        if context is not None:
+            directories.append(context)
+        dockerfile = project.dockerfile_path(target)
+        if dockerfile is not None:
+            files.append(dockerfile)
+        existing += [
+            project.local_path(value)
+            for value in target.contexts.values()
+            if is_local_named_context(value)
+        ]
+    return PathsRead(tuple(files), tuple(directories), tuple(existing))

@@ -28,10 +28,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from buildgraph.files import check_may_overwrite, write_atomic
+    from buildgraph.files import write_atomic
     from buildgraph.plan.load import load, plan
     from buildgraph.render.formats import render_file
     from buildgraph.render.notes import render_notes
+    from buildgraph.render.ownership import check_may_overwrite
 
     output: Path | None = args.output.resolve() if args.output else None
     if output is not None:

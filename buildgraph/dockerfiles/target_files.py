@@ -6,9 +6,6 @@ pure graph code.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 from buildgraph.dockerfiles.dockerfile import (
     DockerfileInfo,
     DockerfileSyntax,
@@ -16,10 +13,7 @@ from buildgraph.dockerfiles.dockerfile import (
     dockerfile_syntax,
 )
 from buildgraph.errors import ConfigError, Problem
-from buildgraph.model.project import Project, Target, is_local_path
-
-if TYPE_CHECKING:
-    from buildgraph.build.uptodate import PathsRead
+from buildgraph.model.project import Project, Target, is_local_named_context
 
 
 def read_dockerfiles(project: Project, names: list[str] | None = None) -> dict[str, DockerfileInfo]:
@@ -110,17 +104,13 @@ def missing_inputs(project: Project, target: Target) -> list[Problem]:
             "or write the Dockerfile inline with dockerfile-inline",
         )
     for context_name, value in target.contexts.items():
-        if _is_local_named_context(value) and not project.local_path(value).exists():
+        if is_local_named_context(value) and not project.local_path(value).exists():
             missing(
                 f"named context {context_name!r} points at {value!r}, which does not exist",
                 "contexts",
                 "local named contexts are relative to the directory of buildgraph.toml",
             )
     return problems
-
-
-def _is_local_named_context(value: str) -> bool:
-    return is_local_path(value) and not value.startswith(("docker-image:", "oci-layout:"))
 
 
 def _line(project: Project, target: Target, key: str) -> int | None:
@@ -131,25 +121,3 @@ def _line(project: Project, target: Target, key: str) -> int | None:
     except OSError:
         return None
     return locate_line(text, ["target", target.declared_as, key])
-
-
-def paths_read(project: Project) -> PathsRead:
-    """What planning this project looked at on disk, for the plan cache to check again."""
-    from buildgraph.build.uptodate import PathsRead
-
-    files: list[Path] = [project.file]
-    directories: list[Path] = []
-    existing: list[Path] = []
-    for target in project.targets.values():
-        context = project.context_dir(target)
-        if context is not None:
-            directories.append(context)
-        dockerfile = project.dockerfile_path(target)
-        if dockerfile is not None:
-            files.append(dockerfile)
-        existing += [
-            project.local_path(value)
-            for value in target.contexts.values()
-            if _is_local_named_context(value)
-        ]
-    return PathsRead(tuple(files), tuple(directories), tuple(existing))

@@ -44,6 +44,12 @@ def is_local_path(value: str) -> bool:
     return "://" not in value
 
 
+def is_local_named_context(value: str) -> bool:
+    """Whether a named context's value is a path on this machine (not an image, a layout,
+    a URL or a target: link)."""
+    return is_local_path(value) and not value.startswith(("docker-image:", "oci-layout:"))
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One concrete, buildable target: bake attributes plus buildgraph's own."""

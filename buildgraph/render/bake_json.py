@@ -34,7 +34,7 @@ def bake_definition(plan: Plan, rebaser: Rebaser) -> dict[str, Any]:
     return {"group": groups, "target": targets}
 
 
-# The layout of the file, around its entry lines: fsutil.looks_generated recognises our
+# The layout of the file, around its entry lines: render.ownership.looks_generated recognises our
 # own output by it without parsing megabytes of JSON.
 LAYOUT_HEAD = '{\n  "group": {\n'
 LAYOUT_BETWEEN = '\n  },\n  "target": {\n'

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from buildgraph.render.bake_target import Rebaser, bake_attrs, rendered_groups
 from buildgraph.render.escaping import escape_template_markers
+from buildgraph.render.ownership import LAYOUT_BETWEEN, LAYOUT_HEAD, LAYOUT_TAIL
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan
@@ -34,11 +35,6 @@ def bake_definition(plan: Plan, rebaser: Rebaser) -> dict[str, Any]:
     return {"group": groups, "target": targets}
 
 
-# The layout of the file, around its entry lines: render.ownership.looks_generated recognises our
-# own output by it without parsing megabytes of JSON.
-LAYOUT_HEAD = '{\n  "group": {\n'
-LAYOUT_BETWEEN = '\n  },\n  "target": {\n'
-LAYOUT_TAIL = "\n  }\n}\n"
 ENTRY_INDENT = "    "  # deeper than the two spaces of the top-level keys
 
 

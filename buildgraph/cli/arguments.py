@@ -5,9 +5,8 @@ from __future__ import annotations
 
 # Stdlib and buildgraph.errors only; why: docs/architecture.md, "Imports inside functions".
 import argparse
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import overload
 
 from buildgraph.errors import ConfigError
 
@@ -65,41 +64,3 @@ def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
             raise ConfigError.one(f"--var {pair!r} is not NAME=VALUE", hint="e.g. --var TAG=1.2.3")
         values[name] = value
     return values
-
-
-class RenderFormats(Sequence[str]):
-    """`render --format`'s choices: `buildgraph.render.formats.FORMATS`, their one
-    definition. That module plans and renders, so it is imported only when argparse looks
-    at the choices (a value given to `render --format`, or render's help), never at start.
-    Set them on the action after `add_argument`: it lists an action's choices to check its
-    metavar, which would import the module while the parser is built."""
-
-    @staticmethod
-    def _formats() -> tuple[str, ...]:
-        from buildgraph.render.formats import FORMATS
-
-        return FORMATS
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        return self._formats()[index]
-
-    def __len__(self) -> int:
-        return len(self._formats())
-
-    def __contains__(self, value: object) -> bool:
-        return value in self._formats()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._formats())
-
-    def __repr__(self) -> str:
-        return repr(self._formats())
-
-
-RENDER_FORMATS = RenderFormats()

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-# Stdlib, cli.arguments, errors only; why: docs/architecture.md, "Imports inside functions".
+# Stdlib, cli.arguments, errors and the format names only; why: docs/architecture.md,
+# "Imports inside functions".
 import argparse
 import sys
 from pathlib import Path
 
-from buildgraph.cli.arguments import RENDER_FORMATS, add_project_options, parse_vars
+from buildgraph.cli.arguments import add_project_options, parse_vars
 from buildgraph.errors import EXIT_OK
+from buildgraph.render import FORMATS
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("render", help="write a bake file or a shell script")
     add_project_options(parser)
-    formats = parser.add_argument(
-        "--format", default="bake", help="bake (JSON, also 'json'), hcl, or sh"
+    parser.add_argument(
+        "--format", choices=FORMATS, default="bake", help="bake (JSON, also 'json'), hcl, or sh"
     )
-    formats.choices = RENDER_FORMATS  # not to add_argument, which lists them (RenderFormats)
     parser.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     parser.add_argument(
         "--force",

@@ -19,18 +19,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from buildgraph.plan.load import load, plan
+    from buildgraph.plan.load import load, validation_summary
 
-    loaded = load(args.file, parse_vars(args.var))
-    result = plan(loaded, list(loaded.project.targets))  # every target, not only the default
-    facts = {
-        "file": str(loaded.project.file),
-        "valid": True,
-        "targets": len(loaded.project.targets),
-        "groups": len(loaded.project.groups),
-        "edges": len(loaded.graph.edges),
-        "waves": len(result.waves),
-    }
+    facts = validation_summary(load(args.file, parse_vars(args.var)))
     if args.format == "json":
         print(json.dumps(facts))
     else:

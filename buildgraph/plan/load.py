@@ -43,3 +43,17 @@ def load(
 
 def plan(loaded: Loaded, names: Sequence[str], mode: OutputMode = OutputMode.DEFAULT) -> Plan:
     return make_plan(loaded.graph, names, mode)
+
+
+def validation_summary(loaded: Loaded) -> dict[str, object]:
+    """What `validate` reports of a project that resolved and planned: the file and the
+    counts of its targets, groups, dependencies and waves (of every target)."""
+    every = make_plan(loaded.graph, list(loaded.project.targets))
+    return {
+        "file": str(loaded.project.file),
+        "valid": True,
+        "targets": len(loaded.project.targets),
+        "groups": len(loaded.project.groups),
+        "edges": len(loaded.graph.edges),
+        "waves": len(every.waves),
+    }

@@ -10,8 +10,6 @@ from buildgraph.render.bake_target import Entitlement, Rebaser
 if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan
 
-FORMATS = ("bake", "json", "hcl", "sh")
-
 
 def render_file(plan: Plan, fmt: str, base: Path) -> tuple[str, list[Entitlement]]:
     """The file's text with paths relative to `base`, and the entitlements it needs."""

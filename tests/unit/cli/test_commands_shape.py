@@ -82,7 +82,7 @@ def test_each_commands_help_exits_0(name: str, capsys: pytest.CaptureFixture[str
 def test_render_format_choices_are_the_renderers_formats(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from buildgraph.render.formats import FORMATS
+    from buildgraph.render import FORMATS
 
     assert main(["render", "--help"]) == 0
     assert "--format {" + ",".join(FORMATS) + "}" in capsys.readouterr().out

@@ -19,7 +19,7 @@
 # the script exits; .ci/stop-engine.sh stops them.
 #
 # Env: BUILDGRAPH_SKIP_SELFCHECK=1  skip step 8.
-# See /work/shared/engine/NOTES.md for the facts behind these choices.
+# Each step below says why it is done that way (what these machines lack and need).
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

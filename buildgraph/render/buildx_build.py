@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildgraph.errors import ConfigError
 from buildgraph.locations import OCI_LAYOUTS
 from buildgraph.model.entries import entry_fields
 from buildgraph.model.project import is_local_path
-from buildgraph.plan.plan import Plan, PlannedTarget
 from buildgraph.render.bake_target import Rebaser, bake_attrs
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan, PlannedTarget
 
 UNSUPPORTED = ("policy", "resources")
 
@@ -79,11 +81,14 @@ def build_command(
     *,
     platform: str | None = None,
     outputs: Sequence[str] | None = None,
+    builder: str | None = None,
+    progress: str | None = None,
 ) -> BuildCommand:
     """The command for one target. `link_contexts` (context name -> value) says where each
     dependency's result is, by default its OCI layout in `state_dir`; `platform` and
     `outputs` replace the target's own, and its tags are left to the outputs' names (one
-    platform of a split build)."""
+    platform of a split build). `builder` and `progress` add buildx's `--builder` (a
+    global flag, before `build`) and `build --progress`; a rendered script has neither."""
     attrs = bake_attrs(planned, rebaser)
     unsupported = [k for k in UNSUPPORTED if k in attrs]
     if unsupported:
@@ -94,7 +99,9 @@ def build_command(
             key=unsupported[0],
             hint="build this target with --via bake",
         )
-    argv: list[str] = ["docker", "buildx", "build"]
+    argv: list[str] = ["docker", "buildx", *(["--builder", builder] if builder else []), "build"]
+    if progress:
+        argv += ["--progress", progress]
     stdin = attrs.get("dockerfile-inline")
     argv += ["--file", "-" if stdin is not None else _dockerfile_arg(attrs)]
     platforms = [platform] if platform else attrs.get("platforms")

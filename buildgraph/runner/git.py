@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from buildgraph.errors import ConfigError, EnvironmentProblem
+from buildgraph.runner.process import run_captured
 
 
 def changed_since(ref: str, cwd: Path) -> list[Path]:
     """Files that differ from `ref` in the work tree (committed or not), and untracked ones."""
     top = _git(["rev-parse", "--show-toplevel"], cwd).strip()
-    verify = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
+    verify = run_captured(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=cwd, timeout=None
     )
-    if verify.returncode != 0:
+    if verify.code != 0:
         raise ConfigError.one(
             f"--since {ref!r} is not a commit git knows",
             hint="give a branch, tag or commit, e.g. --since origin/main",
@@ -28,10 +25,10 @@ def changed_since(ref: str, cwd: Path) -> list[Path]:
 
 
 def _git(args: list[str], cwd: Path) -> str:
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    except OSError as exc:
-        raise EnvironmentProblem(f"git is not available: {exc}") from None
-    if done.returncode != 0:
+    # No timeout: git answers from the local repository, however large it is.
+    done = run_captured(["git", *args], cwd=cwd, timeout=None)
+    if not done.ran:
+        raise EnvironmentProblem(f"git is not available: {done.stderr}")
+    if done.code != 0:
         raise EnvironmentProblem(f"git {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import asdict, replace
@@ -15,6 +14,7 @@ from pathlib import Path
 from buildgraph.files import write_private
 from buildgraph.locations import cache_entry
 from buildgraph.preflight.facts import Facts
+from buildgraph.runner.process import Captured, run_captured
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 TIMEOUT = 20
@@ -30,12 +30,8 @@ SYSTEM_PLUGIN_DIRS = (
 )
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return 1, "", str(exc)
-    return done.returncode, done.stdout, done.stderr
+def _run(argv: list[str]) -> Captured:
+    return run_captured(argv, timeout=TIMEOUT)
 
 
 def binfmt_entries(root: Path = BINFMT) -> dict[str, bool]:
@@ -68,20 +64,21 @@ def gather(builder: str | None = None) -> Facts:
         version_call = pool.submit(_run, [docker, "buildx", "version"])
         inspect_call = pool.submit(_run, inspect)
         info_call = pool.submit(_run, [docker, "info", "--format", "{{json .DriverStatus}}"])
-        code, out, err = version_call.result()
+        versioned = version_call.result()
         inspected = inspect_call.result()
         info = info_call.result()
-    if code != 0:
-        message = (err or out).strip().splitlines()
+    if versioned.code != 0:
+        message = (versioned.stderr or versioned.stdout).strip().splitlines()
         return Facts(
             docker=docker, buildx_error=message[-1] if message else None, binfmt=binfmt_entries()
         )
-    version = re.search(r"v?(\d+\.\d+\.\d+)", out)
-    code, out, err = inspected
+    version = re.search(r"v?(\d+\.\d+\.\d+)", versioned.stdout)
     name = driver = None
     platforms: tuple[str, ...] = ()
-    if code == 0:
-        fields = dict(re.findall(r"^(Name|Driver|Platforms|Status):\s*(.*)$", out, re.M))
+    if inspected.code == 0:
+        fields = dict(
+            re.findall(r"^(Name|Driver|Platforms|Status):\s*(.*)$", inspected.stdout, re.M)
+        )
         name, driver = fields.get("Name"), fields.get("Driver")
         platforms = tuple(p.strip() for p in fields.get("Platforms", "").split(",") if p.strip())
         if fields.get("Status", "running") not in ("running", "inactive"):
@@ -92,19 +89,20 @@ def gather(builder: str | None = None) -> Facts:
         builder=name,
         driver=driver,
         builder_platforms=platforms,
-        builder_error=None if code == 0 else (err or out).strip()[-300:],
+        builder_error=None
+        if inspected.code == 0
+        else (inspected.stderr or inspected.stdout).strip()[-300:],
         containerd_store=_containerd_store(info) if driver == "docker" else None,
         binfmt=binfmt_entries(),
     )
 
 
-def _containerd_store(info: tuple[int, str, str]) -> bool | None:
+def _containerd_store(info: Captured) -> bool | None:
     """Whether `docker info` says the daemon keeps images in containerd (multi-platform)."""
-    code, out, _ = info
-    if code != 0:
+    if info.code != 0:
         return None
     try:
-        status = json.loads(out or "null") or []
+        status = json.loads(info.stdout or "null") or []
     except ValueError:
         return None
     return any("io.containerd.snapshotter" in str(value) for _, value in status)

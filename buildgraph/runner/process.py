@@ -1,7 +1,13 @@
-"""Starting a build process in its own process group, logging it, and stopping it whole.
+"""Every process buildgraph starts, started here: the only module that imports subprocess.
 
-buildx runs helpers of its own; signalling the group (not just the pid) is what leaves no
-process behind on Ctrl-C.
+- `Running`: a build (bake or `docker buildx build`) in its own process group, logging to
+  a file, stopped as a group. buildx runs helpers of its own; signalling the group (not
+  just the pid) is what leaves no process behind on Ctrl-C.
+- `ProcessStarter`: what the runners are handed to start their builds and helper
+  commands. `REAL_STARTER` starts real processes; tests hand in a fake, so scheduling and
+  failure attribution are tested without docker.
+- `run_captured`: a short command whose output is read (`docker buildx version`, `docker
+  info`, `git ...`, `imagetools`), with a timeout.
 """
 
 from __future__ import annotations
@@ -13,9 +19,61 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 GRACE_SECONDS = 5.0
+
+
+class StartedProcess(Protocol):
+    """A started build as the runners use it: `Running`, or a test's fake."""
+
+    @property
+    def log(self) -> Path: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self) -> int: ...
+
+    def stop(self) -> None: ...
+
+    def feed(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """What a short command left. `ran` is False when it could not be started or overran
+    its timeout; `code` is then 1 and `stderr` says why."""
+
+    code: int
+    stdout: str
+    stderr: str
+    ran: bool = True
+
+    @property
+    def output(self) -> str:
+        """stdout then stderr, as a message to show."""
+        return self.stdout + self.stderr
+
+
+class ProcessStarter(Protocol):
+    """How a runner starts processes: its builds, and the short commands it reads."""
+
+    def start(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        log: Path,
+        *,
+        stdin_text: str | None = None,
+        echo: Callable[[str], None] | None = None,
+        feed_later: bool = False,
+    ) -> StartedProcess: ...
+
+    def capture(
+        self, argv: Sequence[str], *, cwd: Path | None = None, timeout: float | None
+    ) -> Captured: ...
 
 
 class Running:
@@ -106,15 +164,41 @@ class Running:
             self._reader.join(timeout=GRACE_SECONDS)
 
 
-def run_quietly(
-    argv: Sequence[str], cwd: Path | None = None, timeout: float = 120
-) -> tuple[int, str]:
-    """A short helper command (imagetools, inspect): exit code and combined output."""
+def run_captured(
+    argv: Sequence[str], *, cwd: Path | None = None, timeout: float | None
+) -> Captured:
+    """Run a short command to its end and keep what it printed. `timeout` (seconds, or
+    None for none) is each caller's own: a probe that hangs must not hang the build."""
     try:
         done = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return 1, str(exc)
-    return done.returncode, done.stdout + done.stderr
+        return Captured(1, "", str(exc), ran=False)
+    return Captured(done.returncode, done.stdout, done.stderr)
+
+
+class RealStarter:
+    """The `ProcessStarter` of a real build: `Running` for builds, `run_captured` for
+    helper commands."""
+
+    def start(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        log: Path,
+        *,
+        stdin_text: str | None = None,
+        echo: Callable[[str], None] | None = None,
+        feed_later: bool = False,
+    ) -> Running:
+        return Running(argv, cwd, log, stdin_text, echo, feed_later=feed_later)
+
+    def capture(
+        self, argv: Sequence[str], *, cwd: Path | None = None, timeout: float | None
+    ) -> Captured:
+        return run_captured(argv, cwd=cwd, timeout=timeout)
+
+
+REAL_STARTER: ProcessStarter = RealStarter()
 
 
 def echo_to_stderr(prefix: str) -> Callable[[str], None]:

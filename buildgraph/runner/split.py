@@ -4,36 +4,43 @@
 the same manifest list one multi-platform build gives.
 
 A dependency reaches the same platform of its dependents by digest: the registry for a
-tagged target, a per-platform OCI layout for an untagged one.
+tagged target, a per-platform OCI layout for an untagged one. The scheduler runs the units
+(one a platform); this module says what each runs and what a target's units add up to.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from buildgraph.errors import ConfigError, Problem
+from buildgraph.locations import state_dir
+from buildgraph.model.image_refs import repository
 from buildgraph.plan.plan import OutputMode, Plan, PlannedTarget
+from buildgraph.render.bake_target import Rebaser
 from buildgraph.render.buildx_build import build_command
-from buildgraph.report.events import Emit, Event, TargetResult
-from buildgraph.runner.execute import (
-    BuildOptions,
-    _CommandRunner,
-    _digest,
-    _read_json,
-    _repository,
-    last_error,
-)
-from buildgraph.runner.process import Running, run_quietly
+from buildgraph.report.events import TargetResult
+from buildgraph.runner.buildx_results import image_digest, last_error_line, read_metadata_file
+from buildgraph.runner.results import RunResults
+from buildgraph.runner.scheduler import Launch, schedule
+
+if TYPE_CHECKING:
+    from buildgraph.report.events import Emit
+    from buildgraph.runner.options import BuildOptions
+    from buildgraph.runner.process import ProcessStarter
+
+LOCAL = "local"  # the unit of a target without platforms: the builder's own
+IMAGETOOLS_TIMEOUT = 120.0
 
 
 def platform_tag(tag: str, platform: str) -> str:
     """`repo:1.0` for linux/arm64 -> `repo:1.0-linux-arm64`."""
-    repository = _repository(tag)
-    version = tag[len(repository) + 1 :] or "latest"
-    return f"{repository}:{version}-{platform.replace('/', '-')}"
+    name = repository(tag)
+    version = tag[len(name) + 1 :] or "latest"
+    return f"{name}:{version}-{platform.replace('/', '-')}"
 
 
 def check_splittable(plan: Plan) -> None:
@@ -59,28 +66,31 @@ def check_splittable(plan: Plan) -> None:
         raise ConfigError(*problems)
 
 
-class SplitRunner(_CommandRunner):
-    """Units are (target, platform); a target is done when its manifest list is made."""
+def _slug(platform: str) -> str:
+    return platform.replace("/", "-")
 
-    def __init__(self, plan: Plan, options: BuildOptions, emit: Emit) -> None:
-        super().__init__(plan, options, emit)
+
+class SplitPlatforms:
+    """The scheduler's `Way` for split builds: one unit per platform, named after it."""
+
+    def __init__(self, plan: Plan, options: BuildOptions, starter: ProcessStarter) -> None:
+        self.plan = plan
+        self.options = options
+        self.starter = starter
+        self.root = plan.project.root
+        self.state = state_dir(self.root)
+        self.rebaser = Rebaser(plan.project, self.root)
+        self.oci = self.state / "oci"
         self.platform_digests: dict[tuple[str, str], str] = {}
-        self.left: dict[str, set[str]] = {}
-        self.started_at: dict[str, float] = {}
         self.unit_failed: dict[str, str] = {}
-        self.retried: set[str] = set()
+        self.retried: set[tuple[str, str]] = set()
 
-    def run(self) -> list[TargetResult]:
-        check_splittable(self.plan)
-        return super().run()
+    @staticmethod
+    def platforms(planned: PlannedTarget) -> tuple[str, ...]:
+        return planned.target.platforms or (LOCAL,)
 
-    def start(self, planned: PlannedTarget) -> None:
-        platforms = planned.target.platforms or ("local",)
-        self.left[planned.name] = set(platforms)
-        self.started_at[planned.name] = time.monotonic()
-        self.emit(Event("started", planned.name, detail="split: " + ", ".join(platforms)))
-        for platform in platforms:
-            self.start_unit(planned, platform)
+    def describe(self, planned: PlannedTarget) -> str | None:
+        return "split: " + ", ".join(self.platforms(planned))
 
     def by_digest(self, platform: str) -> bool:
         """buildx refuses push-by-digest on the docker driver: there each platform is
@@ -88,22 +98,25 @@ class SplitRunner(_CommandRunner):
         builder = self.plan.project.builders.get(platform)
         return builder is not None or self.options.driver not in (None, "docker")
 
-    def unit_key(self, name: str, platform: str) -> str:
-        return f"{name}@{platform}"
-
     def layout(self, name: str, platform: str) -> str:
-        return str(self.oci / f"{name}-{platform.replace('/', '-')}")
+        return str(self.oci / f"{name}-{_slug(platform)}")
 
-    def start_unit(self, planned: PlannedTarget, platform: str) -> None:
+    def metadata_file(self, name: str, platform: str) -> Path:
+        return self.state / "metadata" / f"{name}-{_slug(platform)}.json"
+
+    def launches(self, planned: PlannedTarget) -> dict[str, Launch]:
+        return {p: self.launch(planned, p) for p in self.platforms(planned)}
+
+    def launch(self, planned: PlannedTarget, platform: str) -> Launch:
+        """The build of one platform of `planned`."""
         name = planned.name
-        key = self.unit_key(name, platform)
-        metadata = self.state / "metadata" / f"{name}-{platform.replace('/', '-')}.json"
+        metadata = self.metadata_file(name, platform)
         metadata.parent.mkdir(parents=True, exist_ok=True)
         metadata.unlink(missing_ok=True)
         if planned.target.tags and self.by_digest(platform):
-            repository = _repository(planned.target.tags[0])
             output = (
-                f"type=image,name={repository},push-by-digest=true,name-canonical=true,push=true"
+                f"type=image,name={repository(planned.target.tags[0])},"
+                "push-by-digest=true,name-canonical=true,push=true"
             )
         elif planned.target.tags:
             output = f"type=image,name={platform_tag(planned.target.tags[0], platform)},push=true"
@@ -117,16 +130,13 @@ class SplitRunner(_CommandRunner):
             str(self.oci),
             self.unit_links(planned, platform),
             str(metadata),
-            platform=None if platform == "local" else platform,
+            platform=None if platform == LOCAL else platform,
             outputs=[output],
+            builder=self.plan.project.builders.get(platform) or self.options.builder,
+            progress=self.options.progress or "plain",
         )
-        builder = self.plan.project.builders.get(platform) or self.options.builder
-        argv = list(command.argv)
-        argv[2:3] = [*(["--builder", builder] if builder else []), "build", *self.progress_flag()]
-        log = self.state / "logs" / f"{name}-{platform.replace('/', '-')}.log"
-        process = Running(argv, self.root, log, command.stdin, None)
-        self.running[key] = (process, time.monotonic(), planned)
-        threading.Thread(target=self._wait, args=(key, process), daemon=True).start()
+        log = self.state / "logs" / f"{name}-{_slug(platform)}.log"
+        return Launch(command.argv, log, command.stdin)
 
     def unit_links(self, planned: PlannedTarget, platform: str) -> dict[str, str]:
         contexts = {}
@@ -136,78 +146,76 @@ class SplitRunner(_CommandRunner):
             theirs = (
                 platform
                 if platform in dependency.target.platforms
-                else (dependency.target.platforms[0] if dependency.target.platforms else "local")
+                else (dependency.target.platforms[0] if dependency.target.platforms else LOCAL)
             )
             digest = self.platform_digests.get((dep, theirs), "")
             if dependency.target.tags:
-                contexts[ref] = f"docker-image://{_repository(dependency.target.tags[0])}@{digest}"
+                contexts[ref] = f"docker-image://{repository(dependency.target.tags[0])}@{digest}"
             else:
                 contexts[ref] = f"oci-layout://{self.layout(dep, theirs)}@{digest}"
         return contexts
 
-    def collect(self, key: str) -> None:
-        """A unit (one platform of a target) finished."""
-        process, _, planned = self.running.pop(key)
-        name, platform = key.split("@", 1)
-        code = process.wait()
-        metadata = self.state / "metadata" / f"{name}-{platform.replace('/', '-')}.json"
-        digest = _digest(_read_json(metadata))
-        error = last_error(process.log) if code else None
-        if error and "500 Internal Server Error" in error and key not in self.retried:
+    def unit_ended(self, planned: PlannedTarget, unit: str, code: int, log: Path) -> Launch | None:
+        """One platform of a target finished: keep its digest, or why it failed."""
+        name, platform = planned.name, unit
+        digest = image_digest(read_metadata_file(self.metadata_file(name, platform)))
+        error = last_error_line(log) if code else None
+        if error and "500 Internal Server Error" in error and (name, platform) not in self.retried:
             # Platforms of one target push to one repository at once; a registry storing
             # tag links non-atomically may answer 500. One retry settles it.
-            self.retried.add(key)
-            self.start_unit(planned, platform)
-            return
+            self.retried.add((name, platform))
+            return self.launch(planned, platform)
         if code == 0 and digest:
             self.platform_digests[(name, platform)] = digest
         else:
             self.unit_failed[name] = f"{platform}: {error}"
-        self.left[name].discard(platform)
-        if not self.left[name]:
-            self.finish_target(planned)
+        return None
 
-    def finish_target(self, planned: PlannedTarget) -> None:
-        name = planned.name
-        seconds = time.monotonic() - self.started_at[name]
+    def outcome(self, planned: PlannedTarget, started: float) -> TargetResult:
+        name, platforms = planned.name, planned.target.platforms
         if name in self.unit_failed:
-            self.finish(
-                planned,
-                TargetResult(
-                    name, planned.target.platforms, "failed", seconds, detail=self.unit_failed[name]
-                ),
-            )
-            return
+            seconds = time.monotonic() - started
+            return TargetResult(name, platforms, "failed", seconds, detail=self.unit_failed[name])
         if not planned.target.tags:
-            self.finish(planned, TargetResult(name, planned.target.platforms, "done", seconds))
-            return
+            return TargetResult(name, platforms, "done", time.monotonic() - started)
         code, output, digest = self.join(planned)
-        status = "done" if code == 0 else "failed"
-        self.finish(
-            planned,
-            TargetResult(
-                name,
-                planned.target.platforms,
-                status,
-                time.monotonic() - self.started_at[name],
-                digest,
-                None if code == 0 else output.strip()[-300:],
-            ),
+        return TargetResult(
+            name,
+            platforms,
+            "done" if code == 0 else "failed",
+            time.monotonic() - started,
+            digest,
+            None if code == 0 else output.strip()[-300:],
         )
 
     def join(self, planned: PlannedTarget) -> tuple[int, str, str | None]:
         """imagetools create: the per-platform digests under every tag of the target."""
-        repository = _repository(planned.target.tags[0])
+        name = repository(planned.target.tags[0])
         sources = [
-            f"{repository}@{self.platform_digests[(planned.name, p)]}"
-            for p in planned.target.platforms or ("local",)
+            f"{name}@{self.platform_digests[(planned.name, p)]}" for p in self.platforms(planned)
         ]
         tags = [part for tag in planned.target.tags for part in ("--tag", tag)]
-        code, output = run_quietly(["docker", "buildx", "imagetools", "create", *tags, *sources])
-        if code != 0:
-            return code, output, None
-        raw_code, raw = run_quietly(
-            ["docker", "buildx", "imagetools", "inspect", "--raw", planned.target.tags[0]]
+        created = self.starter.capture(
+            ["docker", "buildx", "imagetools", "create", *tags, *sources],
+            timeout=IMAGETOOLS_TIMEOUT,
         )
-        digest = "sha256:" + hashlib.sha256(raw.encode()).hexdigest() if raw_code == 0 else None
-        return 0, output, digest
+        if created.code != 0:
+            return created.code, created.output, None
+        raw = self.starter.capture(
+            ["docker", "buildx", "imagetools", "inspect", "--raw", planned.target.tags[0]],
+            timeout=IMAGETOOLS_TIMEOUT,
+        )
+        # The digest of the manifest list is the hash of its bytes, as the registry has them.
+        digest = (
+            "sha256:" + hashlib.sha256(raw.output.encode()).hexdigest() if raw.code == 0 else None
+        )
+        return 0, created.output, digest
+
+
+def run_split(
+    plan: Plan, options: BuildOptions, emit: Emit, starter: ProcessStarter
+) -> list[TargetResult]:
+    """Build every platform of every target apart, then join each target's platforms."""
+    check_splittable(plan)
+    results = RunResults(plan, options, emit)
+    return schedule(plan, options, results, SplitPlatforms(plan, options, starter), starter)

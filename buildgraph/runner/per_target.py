@@ -1,0 +1,110 @@
+"""`build --via commands`: one `docker buildx build` per target, up to -j at once (the
+scheduler decides when), each dependency handed to its dependents as the exact result just
+built: the pushed digest for a target pushed to a registry, else an OCI layout on disk
+(pinned to its digest when the build reported one).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from buildgraph.locations import state_dir
+from buildgraph.model.entries import pushes_to_registry
+from buildgraph.model.image_refs import repository
+from buildgraph.render.bake_target import Rebaser
+from buildgraph.render.buildx_build import build_command, linked_dependencies
+from buildgraph.report.events import TargetResult
+from buildgraph.runner.buildx_results import image_digest, last_error_line, read_metadata_file
+from buildgraph.runner.process import echo_to_stderr
+from buildgraph.runner.results import RunResults
+from buildgraph.runner.scheduler import Launch, schedule
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import Plan, PlannedTarget
+    from buildgraph.report.events import Emit
+    from buildgraph.runner.options import BuildOptions
+    from buildgraph.runner.process import ProcessStarter
+
+
+class TargetBuilds:
+    """The scheduler's `Way` for per-target builds: one unit per target, named after it."""
+
+    def __init__(self, plan: Plan, options: BuildOptions) -> None:
+        self.plan = plan
+        self.options = options
+        self.root = plan.project.root
+        self.state = state_dir(self.root)
+        self.rebaser = Rebaser(plan.project, self.root)
+        self.exported = linked_dependencies(plan)
+        self.oci = self.state / "oci"
+        self.digests: dict[str, str] = {}
+        self.codes: dict[str, tuple[int, Path]] = {}  # target -> exit code, log
+
+    def metadata_file(self, name: str) -> Path:
+        return self.state / "metadata" / f"{name}.json"
+
+    def describe(self, planned: PlannedTarget) -> str | None:
+        return ", ".join(planned.target.platforms) or None
+
+    def link_contexts(self, planned: PlannedTarget) -> dict[str, str]:
+        contexts = {}
+        for ref, dep in planned.links.items():
+            digest = self.digests.get(dep)
+            dependency = self.plan[dep]
+            pushed = pushes_to_registry(dependency.outputs)
+            if pushed and digest and dependency.target.tags:
+                contexts[ref] = f"docker-image://{repository(dependency.target.tags[0])}@{digest}"
+            else:
+                pin = f"@{digest}" if digest else ""
+                contexts[ref] = f"oci-layout://{self.oci / dep}{pin}"
+        return contexts
+
+    def launches(self, planned: PlannedTarget) -> dict[str, Launch]:
+        name = planned.name
+        if name in self.exported:
+            shutil.rmtree(self.oci / name, ignore_errors=True)
+        metadata = self.metadata_file(name)
+        metadata.parent.mkdir(parents=True, exist_ok=True)
+        metadata.unlink(missing_ok=True)
+        command = build_command(
+            planned,
+            self.rebaser,
+            name in self.exported,
+            str(self.oci),
+            self.link_contexts(planned),
+            str(metadata),
+            builder=self.options.builder,
+            progress=self.options.progress or "plain",
+        )
+        echo = echo_to_stderr(f"[{name}] ") if self.options.progress else None
+        log = self.state / "logs" / f"{name}.log"
+        return {name: Launch(command.argv, log, command.stdin, echo)}
+
+    def unit_ended(self, planned: PlannedTarget, unit: str, code: int, log: Path) -> None:
+        digest = image_digest(read_metadata_file(self.metadata_file(planned.name)))
+        if digest:
+            self.digests[planned.name] = digest
+        self.codes[planned.name] = (code, log)
+
+    def outcome(self, planned: PlannedTarget, started: float) -> TargetResult:
+        code, log = self.codes[planned.name]
+        return TargetResult(
+            planned.name,
+            planned.target.platforms,
+            "done" if code == 0 else "failed",
+            time.monotonic() - started,
+            self.digests.get(planned.name),
+            None if code == 0 else last_error_line(log),
+            str(log),
+        )
+
+
+def run_per_target(
+    plan: Plan, options: BuildOptions, emit: Emit, starter: ProcessStarter
+) -> list[TargetResult]:
+    """Build every target of `plan` (or of `options.only`) with its own `buildx build`."""
+    results = RunResults(plan, options, emit)
+    return schedule(plan, options, results, TargetBuilds(plan, options), starter)

@@ -362,7 +362,7 @@ from buildgraph.dockerfiles.target_files import read_dockerfiles
 from buildgraph.graph.dag import build_graph
 from buildgraph.plan.plan import make_plan
 from buildgraph.render.formats import render_file
-from buildgraph.files import write_atomic
+from buildgraph.atomic_write import write_atomic
 from buildgraph.render.ownership import check_may_overwrite
 mark("import buildgraph's modules")
 folder = Path(sys.argv[1])

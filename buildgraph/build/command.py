@@ -129,7 +129,8 @@ def build(
     from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK
     from buildgraph.preflight.gaps import check_builder
     from buildgraph.report.events import Event, human_emitter, json_emitter
-    from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
+    from buildgraph.runner.execute import run_plan
+    from buildgraph.runner.options import BuildOptions, Interrupted
 
     the_plan = made.plan
     emit: Emit = json_emitter() if request.json_events else human_emitter()

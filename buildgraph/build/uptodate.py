@@ -27,7 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from buildgraph.files import write_private
+from buildgraph.atomic_write import write_private
 from buildgraph.locations import cache_entry
 from buildgraph.model.project import is_local_named_context
 

@@ -23,7 +23,8 @@ from buildgraph.locations import STATE_DIR_NAME
 from buildgraph.plan.load import Loaded, load, plan
 from buildgraph.plan.plan import OutputMode, Plan
 from buildgraph.report.events import Emit, Event, TargetResult
-from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
+from buildgraph.runner.execute import run_plan
+from buildgraph.runner.options import BuildOptions, Interrupted
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +159,6 @@ class Builds:
             cancel.set()
         if thread is not None:
             thread.join()
-
-    def idle(self) -> bool:
-        with self.lock:
-            return (self.thread is None or not self.thread.is_alive()) and not self.waiting
 
 
 def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None = None) -> int:

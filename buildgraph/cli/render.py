@@ -29,7 +29,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from buildgraph.files import write_atomic
+    from buildgraph.atomic_write import write_atomic
     from buildgraph.plan.load import load, plan
     from buildgraph.render.formats import render_file
     from buildgraph.render.notes import render_notes

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from buildgraph.build.command import BuildRequest, output_mode
     from buildgraph.changes.watch import WatchRequest, watch
     from buildgraph.report.events import human_emitter, json_emitter
-    from buildgraph.runner.execute import BuildOptions
+    from buildgraph.runner.options import BuildOptions
 
     mode = output_mode(BuildRequest(push=args.push, load=args.load))
     options = BuildOptions(

@@ -125,7 +125,7 @@ class _BakeRuns:
         self.definition = ""
 
     def run(self) -> list[TargetResult]:
-        from buildgraph.files import write_atomic
+        from buildgraph.atomic_write import write_atomic
         from buildgraph.render.bake_json import render_bake_json
         from buildgraph.render.bake_target import Rebaser
 

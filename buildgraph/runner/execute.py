@@ -7,7 +7,7 @@
 Either way a failed target skips its dependents, with --keep-going the independent targets
 go on, and Ctrl-C (or the cancel event) stops every build started and raises Interrupted.
 This module imports the runners and none of them imports it; `BuildOptions` and
-`Interrupted` are theirs (`runner.options`), named here too for the callers of run_plan.
+`Interrupted` are in `runner.options`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from buildgraph.runner.bake import EarlyBake, run_bakes
-from buildgraph.runner.options import BuildOptions, Interrupted, Stop
 from buildgraph.runner.process import REAL_STARTER
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan
     from buildgraph.report.events import Emit, TargetResult
+    from buildgraph.runner.options import BuildOptions
     from buildgraph.runner.process import ProcessStarter
-
-__all__ = ["BuildOptions", "Interrupted", "Stop", "run_plan"]
 
 
 def run_plan(

@@ -11,7 +11,7 @@ from contextlib import suppress
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from buildgraph.files import write_private
+from buildgraph.atomic_write import write_private
 from buildgraph.locations import cache_entry
 from buildgraph.preflight.facts import Facts
 from buildgraph.runner.process import Captured, run_captured

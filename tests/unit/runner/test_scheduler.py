@@ -11,7 +11,8 @@ import pytest
 
 from buildgraph.plan.plan import Plan
 from buildgraph.report.events import Event
-from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
+from buildgraph.runner.execute import run_plan
+from buildgraph.runner.options import BuildOptions, Interrupted
 from tests.unit.runner.fake_processes import FakeStarter, Script, digest_for
 
 REGISTRY = "localhost:5000/t"

@@ -12,7 +12,8 @@ import pytest
 
 from buildgraph.errors import ConfigError
 from buildgraph.plan.plan import OutputMode, Plan
-from buildgraph.runner.execute import BuildOptions, Interrupted, run_plan
+from buildgraph.runner.execute import run_plan
+from buildgraph.runner.options import BuildOptions, Interrupted
 from buildgraph.runner.process import Captured
 from tests.unit.runner.fake_processes import FakeStarter, Script, digest_for, flag
 

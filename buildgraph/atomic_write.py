@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
-
-from buildgraph.errors import ConfigError
 
 
 def write_atomic(path: Path, text: str, executable: bool = False, durable: bool = True) -> None:

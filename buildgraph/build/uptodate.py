@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan
 
 # Bumped when what an entry holds changes shape; old entries are then simply misses.
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2
 PACKAGE = Path(__file__).resolve().parent.parent  # buildgraph/, every module of it
 # A file whose inode changed this close to the start of planning may have changed after it
 # was read, within one tick of the filesystem's clock: its plan is not recorded (git's

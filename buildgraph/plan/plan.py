@@ -30,7 +30,7 @@ class OutputMode(Enum):
 class PlannedTarget:
     target: Target
     wave: int  # 1-based: every dependency is in an earlier wave
-    stage: int  # 1-based bake run: dependencies bake cannot order are in earlier runs
+    bake_run: int  # 1-based: dependencies bake cannot order are in earlier bake runs
     requested: bool
     needs: tuple[str, ...]  # direct dependencies
     needed_by: tuple[str, ...]  # direct dependents in the plan
@@ -62,8 +62,8 @@ class Plan:
         return _grouped(self.targets, lambda p: p.wave)
 
     @property
-    def stages(self) -> tuple[tuple[PlannedTarget, ...], ...]:
-        return _grouped(self.targets, lambda p: p.stage)
+    def bake_runs(self) -> tuple[tuple[PlannedTarget, ...], ...]:
+        return _grouped(self.targets, lambda p: p.bake_run)
 
     def __getitem__(self, name: str) -> PlannedTarget:
         for planned in self.targets:
@@ -88,7 +88,7 @@ def make_plan(
     selection = select(graph, asked)
     requested = set(selection.requested)
     wave: dict[str, int] = {}
-    stage: dict[str, int] = {}
+    bake_run: dict[str, int] = {}
     planned: list[PlannedTarget] = []
     problems: list[Problem] = []
     for name in selection.targets:  # topological order: dependencies come first
@@ -97,12 +97,12 @@ def make_plan(
         if needs:
             edges = [graph.edges[(d, name)] for d in needs]
             wave[name] = 1 + max(wave[d] for d in needs)
-            stage[name] = max(
-                stage[e.dependency] if e.linked else stage[e.dependency] + 1 for e in edges
+            bake_run[name] = max(
+                bake_run[e.dependency] if e.linked else bake_run[e.dependency] + 1 for e in edges
             )
             wired = {ref: e.dependency for e in edges for ref in e.refs}
         else:
-            wave[name] = stage[name] = 1
+            wave[name] = bake_run[name] = 1
             wired = {}
         links = {**_written_links(target), **wired} if target.contexts else wired
         if links:
@@ -121,7 +121,7 @@ def make_plan(
             PlannedTarget(
                 target=target,
                 wave=wave[name],
-                stage=stage[name],
+                bake_run=bake_run[name],
                 requested=name in requested,
                 needs=needs,
                 needed_by=selection.needed_by[name],

@@ -137,10 +137,10 @@ def rendered_groups(plan: Plan) -> dict[str, list[str]]:
     names = [p.name for p in plan.targets]
     planned = set(names)
     groups: dict[str, list[str]] = {"default": names}
-    stages = plan.stages
-    if len(stages) > 1:
-        for number, stage in enumerate(stages, start=1):
-            groups[stage_group(number)] = [p.name for p in stage]
+    bake_runs = plan.bake_runs
+    if len(bake_runs) > 1:
+        for number, bake_run in enumerate(bake_runs, start=1):
+            groups[bake_run_group(number)] = [p.name for p in bake_run]
     project_groups = plan.project.groups
     partly_planned = _groups_reaching_outside(plan.project, planned)
     for group in project_groups.values():
@@ -172,5 +172,7 @@ def _groups_reaching_outside(project: Project, planned: set[str]) -> set[str]:
     return outside
 
 
-def stage_group(number: int) -> str:
+def bake_run_group(number: int) -> str:
+    """The group of the bake run `number` in rendered files. Its name says `stage`: that is
+    what users' scripts run (`docker buildx bake buildgraph-stage-2`), so it stays."""
     return f"buildgraph-stage-{number}"

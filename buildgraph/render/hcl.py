@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from buildgraph.render.bake_json import bake_definition
-from buildgraph.render.bake_target import Rebaser, stage_group
+from buildgraph.render.bake_target import Rebaser, bake_run_group
 from buildgraph.render.escaping import hcl_string
 from buildgraph.render.ownership import GENERATED_MARK
 
@@ -58,10 +58,10 @@ def render_hcl(plan: Plan, rebaser: Rebaser, source: str) -> str:
         "# Resolved: no inherits, matrix or variables; paths are relative to this file's",
         "# directory, so run bake from there: docker buildx bake -f <this file>",
     ]
-    if len(plan.stages) > 1:
+    if len(plan.bake_runs) > 1:
         runs = " && ".join(
-            f"docker buildx bake -f <this file> {stage_group(n)}"
-            for n in range(1, len(plan.stages) + 1)
+            f"docker buildx bake -f <this file> {bake_run_group(n)}"
+            for n in range(1, len(plan.bake_runs) + 1)
         )
         header += [
             "# Some dependencies are not visible to bake (no target: link), so build in order:",

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from buildgraph.render.bake_target import Entitlement, stage_group
+from buildgraph.render.bake_target import Entitlement, bake_run_group
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan
@@ -21,15 +21,15 @@ def render_notes(
     where = output.parent if output else Path.cwd()
     name = output.name if output else "<file>"
     cd = "" if where == Path.cwd() else f"cd {os.path.relpath(where)} && "
-    stages = len(plan.stages)
-    if stages == 1:
+    count = len(plan.bake_runs)
+    if count == 1:
         yield f"buildgraph: run it with: {cd}docker buildx bake -f {name}"
     else:
         runs = " && ".join(
-            f"docker buildx bake -f {name} {stage_group(n)}" for n in range(1, min(stages, 3) + 1)
+            f"docker buildx bake -f {name} {bake_run_group(n)}" for n in range(1, min(count, 3) + 1)
         )
-        if stages > 3:
-            runs += f" && ... through {stage_group(stages)}"
+        if count > 3:
+            runs += f" && ... through {bake_run_group(count)}"
         yield (
             "buildgraph: some dependencies are invisible to bake; "
             f"run the stages in order: {cd}{runs}"

@@ -18,7 +18,7 @@ def planned_facts(planned: PlannedTarget, facts: Facts | None = None) -> dict[st
     return {
         "name": planned.name,
         "wave": planned.wave,
-        "bake_run": planned.stage,
+        "bake_run": planned.bake_run,
         "reason": planned.reason,
         "requested": planned.requested,
         "platforms": list(target.platforms),
@@ -39,7 +39,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "project": str(plan.project.file),
         "names": list(plan.names),
         "mode": plan.mode.value,
-        "bake_runs": len(plan.stages),
+        "bake_runs": len(plan.bake_runs),
         "waves": [[planned_facts(p) for p in wave] for wave in plan.waves],
     }
 

@@ -44,7 +44,7 @@ def render_plan_text(
     facts = facts or Facts()
     emulated = {(e.target, e.platform): e for e in emulation_lint(plan, facts, dockerfiles or {})}
     waves = plan.waves
-    runs = len(plan.stages)
+    runs = len(plan.bake_runs)
     file = os.path.relpath(plan.project.file, cwd)
     head = f"{len(plan.targets)} target(s) in {len(waves)} wave(s), {runs} bake run(s), from {file}"
     lines = [style(head, "bold")]

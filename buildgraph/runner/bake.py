@@ -1,7 +1,7 @@
 """`build --via bake`: the `docker buildx bake` command line, a bake started before its
 plan is made (`EarlyBake`), and the bake runs of a plan (`run_bakes`).
 
-One `docker buildx bake` per bake run of the plan (its stages: dependencies bake cannot
+One `docker buildx bake` per bake run of the plan (dependencies bake cannot
 order go to an earlier run), on a bake file rendered into .buildgraph/. bake stops a whole
 run when one of its targets fails and writes no metadata then; its log says which target
 failed (the culprit), which were exported, and the rest were cut short: with --keep-going
@@ -57,7 +57,7 @@ class EarlyBake:
     die first, bake reads an empty definition and exits having built nothing.
 
     It builds the definition's default group, which is the whole plan: the bake runs feed
-    it only when the first run is the whole plan (one stage), and stop it otherwise.
+    it only when the first run is the whole plan (one bake run), and stop it otherwise.
     """
 
     def __init__(
@@ -134,8 +134,8 @@ class _BakeRuns:
         # A working file, written anew by every build: atomic, not worth an fsync.
         write_atomic(bake_file, self.definition, durable=False)
         runs = 0
-        for stage in self.plan.stages:
-            left = [p for p in stage if self.results.selected(p)]
+        for bake_run in self.plan.bake_runs:
+            left = [p for p in bake_run if self.results.selected(p)]
             # A failed bake run cancels the rest of it: with --keep-going, what was cut
             # short and does not depend on the failure runs again.
             while left:
@@ -159,9 +159,9 @@ class _BakeRuns:
         result = self.results.get(name)
         return result.status if result is not None else None
 
-    def dockerfile_texts(self, stage: list[PlannedTarget]) -> dict[str, str]:
+    def dockerfile_texts(self, bake_run: list[PlannedTarget]) -> dict[str, str]:
         texts = {}
-        for planned in stage:
+        for planned in bake_run:
             inline = planned.target.dockerfile_inline
             path = self.plan.project.dockerfile_path(planned.target)
             try:
@@ -175,14 +175,14 @@ class _BakeRuns:
         return texts
 
     def start_bake(
-        self, number: int, stage: list[PlannedTarget], bake_file: Path
+        self, number: int, bake_run: list[PlannedTarget], bake_file: Path
     ) -> StartedProcess:
-        """The bake run started for `stage`: the early bake when it builds just that."""
+        """The bake run started for `bake_run`: the early bake when it builds just that."""
         metadata_file = self.state / f"bake-{number}.metadata.json"
         log = self.state / "logs" / f"bake-{number}.log"
         early, self.early = self.early, None
         if early is not None:
-            if number == 1 and [p.name for p in stage] == [p.name for p in self.plan.targets]:
+            if number == 1 and [p.name for p in bake_run] == [p.name for p in self.plan.targets]:
                 return early.feed(self.definition)
             early.stop()
         metadata_file.unlink(missing_ok=True)
@@ -191,7 +191,7 @@ class _BakeRuns:
             self.options.progress,
             str(bake_file),
             metadata_file,
-            [p.name for p in stage],
+            [p.name for p in bake_run],
         )
         echo = echo_to_stderr("") if self.options.progress else None
         return self.starter.start(argv, self.root, log, echo=echo)
@@ -203,7 +203,7 @@ class _BakeRuns:
                 raise Stop
         return process.wait()
 
-    def bake(self, number: int, stage: list[PlannedTarget], bake_file: Path) -> None:
+    def bake(self, number: int, bake_run: list[PlannedTarget], bake_file: Path) -> None:
         from buildgraph.report.events import TargetResult
         from buildgraph.runner.bake_log import attribute_failures, exported_targets, failed_steps
         from buildgraph.runner.buildx_results import (
@@ -214,16 +214,16 @@ class _BakeRuns:
 
         metadata_file = self.state / f"bake-{number}.metadata.json"
         log = self.state / "logs" / f"bake-{number}.log"
-        for planned in stage:
+        for planned in bake_run:
             self.results.started(planned, f"bake run {number}")
         started = time.monotonic()
-        process = self.start_bake(number, stage, bake_file)
+        process = self.start_bake(number, bake_run, bake_file)
         try:
             code = self.wait_for(process)
         except (KeyboardInterrupt, Stop):
             process.stop()
             seconds = time.monotonic() - started
-            for planned in stage:
+            for planned in bake_run:
                 self.results.cancel(planned, seconds, str(log))
             raise Interrupted(self.results.ordered()) from None
         seconds = time.monotonic() - started
@@ -231,13 +231,13 @@ class _BakeRuns:
         error = last_error_line(log) if code else None
         lines = log.read_text(errors="replace").splitlines() if code else []
         exported = exported_targets(lines)
-        order = [p.name for p in stage]
+        order = [p.name for p in bake_run]
         culprits = (
-            attribute_failures(failed_steps(lines), self.dockerfile_texts(stage), order)
+            attribute_failures(failed_steps(lines), self.dockerfile_texts(bake_run), order)
             if code
             else set()
         )
-        for planned in stage:  # in build order: dependencies are settled first
+        for planned in bake_run:  # in build order: dependencies are settled first
             entry = metadata.get(planned.name, {})
             # BuildKit shares a step between targets and may report it under the
             # dependent's name: a target whose dependency failed did not fail itself.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from buildgraph.cli.main import main
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, REPO
 
 MONOREPO = EXAMPLES / "monorepo"
 
@@ -75,9 +75,7 @@ def test_validate_and_schema() -> None:
     result = run("validate", "-f", str(MONOREPO / "buildgraph.toml"))
     assert result.returncode == 0 and "valid" in result.stdout
     schema = json.loads(run("schema").stdout)
-    shipped = json.loads(
-        (Path(__file__).parent.parent / "schema" / "buildgraph.schema.json").read_text()
-    )
+    shipped = json.loads((REPO / "schema" / "buildgraph.schema.json").read_text())
     assert schema == shipped
 
 
@@ -139,7 +137,7 @@ def test_main_returns_codes_in_process(capsys: pytest.CaptureFixture[str]) -> No
 def test_generated_schema_files_are_current() -> None:
     from buildgraph.projectfile.schema import generated_files
 
-    root = Path(__file__).parent.parent
+    root = REPO
     for relative, text in generated_files().items():
         assert (root / relative).read_text() == text, (
             f"{relative} is stale: run scripts/generate_validators.py"

@@ -15,16 +15,19 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from buildgraph import gc_policy
 from buildgraph.changes.input_index import InputIndex
 from buildgraph.errors import BuildgraphError
 from buildgraph.locations import STATE_DIR_NAME
 from buildgraph.plan.load import Loaded, load, plan
-from buildgraph.plan.plan import OutputMode, Plan
 from buildgraph.report.events import Emit, Event, TargetResult
 from buildgraph.runner.execute import run_plan
 from buildgraph.runner.options import BuildOptions, Interrupted
+
+if TYPE_CHECKING:
+    from buildgraph.plan.plan import OutputMode, Plan
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,3 +96,22 @@ def test_a_project_file_that_is_not_there_starts_nothing_and_makes_nothing(
         run_build(tmp_path / where, {}, BuildRequest(), {})
     assert RecordingEarlyBake.made == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_early_bake_starts_before_any_planning_module_is_imported() -> None:
+    """What `build` imports to start bake (the CLI, build.command, runner.bake, the project
+    file's locator) pulls in none of what plans: bake's start-up overlaps their import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import buildgraph.cli.main, buildgraph.build.command, buildgraph.runner.bake\n"
+        "import buildgraph.projectfile.locate\n"
+        "heavy = ('jinja2', 'networkx', 'tomli', 'buildgraph.plan', 'buildgraph.resolve',\n"
+        "         'buildgraph.graph', 'buildgraph.dockerfiles', 'buildgraph.projectfile.document')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 # start-up. Each step below imports what it uses.
 if TYPE_CHECKING:
     from buildgraph.build.uptodate import CachedPlan
-    from buildgraph.plan.plan import OutputMode
     from buildgraph.preflight.facts import Facts
     from buildgraph.report.events import Emit, TargetResult
     from buildgraph.runner.bake import EarlyBake
@@ -43,14 +42,6 @@ class BuildRequest:
     builder: str | None = None
     json_events: bool = False
     split_platforms: bool = False
-
-
-def output_mode(request: BuildRequest) -> OutputMode:
-    from buildgraph.plan.plan import OutputMode
-
-    if request.push:
-        return OutputMode.PUSH
-    return OutputMode.LOAD if request.load else OutputMode.DEFAULT
 
 
 def run_build(
@@ -100,8 +91,9 @@ def plan_for(
     line when nothing it was made from has changed (plancache), else a new one."""
     from buildgraph.build import uptodate
     from buildgraph.build.uptodate import CachedPlan
+    from buildgraph.plan.plan import OutputMode
 
-    mode = output_mode(request)
+    mode = OutputMode.of(request.push, request.load)
     key = uptodate.entry_key(project_file, request.names, mode.value, variables)
     cached = uptodate.lookup(key, environ)
     if cached is not None:

@@ -125,7 +125,10 @@ class Builds:
             return
         self.building = names
         self.cancel = threading.Event()
-        options = replace(self.request.options, only=frozenset(names), cancel=self.cancel)
+        # A failure never stops watch: what does not depend on it is built all the same.
+        options = replace(
+            self.request.options, only=frozenset(names), cancel=self.cancel, keep_going=True
+        )
         self.thread = threading.Thread(
             target=self._run, args=(self.plan, options), name="buildgraph-build", daemon=True
         )

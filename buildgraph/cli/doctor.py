@@ -22,15 +22,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from buildgraph.build.command import BuildRequest, output_mode
     from buildgraph.plan.load import load, plan
+    from buildgraph.plan.plan import OutputMode
     from buildgraph.preflight.doctor import checks, emulation_lint, exit_code, push_registries
     from buildgraph.render.doctor_report import render_doctor
     from buildgraph.report.style import Style
     from buildgraph.runner.probe import gather, registry_problems
 
     loaded = load(args.file, parse_vars(args.var))
-    the_plan = plan(loaded, args.names, output_mode(BuildRequest(push=args.push, load=args.load)))
+    the_plan = plan(loaded, args.names, OutputMode.of(args.push, args.load))
     facts = gather(args.builder)
     found = checks(
         the_plan, facts, loaded.graph.dockerfiles, registry_problems(push_registries(the_plan))

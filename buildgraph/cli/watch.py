@@ -28,15 +28,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from buildgraph.build.command import BuildRequest, output_mode
     from buildgraph.changes.watch import WatchRequest, watch
+    from buildgraph.plan.plan import OutputMode
     from buildgraph.report.events import human_emitter, json_emitter
     from buildgraph.runner.options import BuildOptions
 
-    mode = output_mode(BuildRequest(push=args.push, load=args.load))
-    options = BuildOptions(
-        args.via, args.jobs, keep_going=True, progress=args.progress, builder=args.builder
-    )
+    mode = OutputMode.of(args.push, args.load)
+    options = BuildOptions(args.via, args.jobs, progress=args.progress, builder=args.builder)
     request = WatchRequest(
         args.file,
         parse_vars(args.var),

@@ -25,6 +25,13 @@ class OutputMode(Enum):
     PUSH = "push"
     LOAD = "load"
 
+    @classmethod
+    def of(cls, push: bool, load: bool) -> OutputMode:
+        """The mode `--push` / `--load` ask for (argparse makes them exclusive)."""
+        if push:
+            return cls.PUSH
+        return cls.LOAD if load else cls.DEFAULT
+
 
 @dataclass(frozen=True, slots=True)
 class PlannedTarget:

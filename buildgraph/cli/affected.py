@@ -12,7 +12,7 @@ from buildgraph.errors import EXIT_OK
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("affected", help="targets whose inputs changed since a ref")
-    add_project_options(parser)
+    add_project_options(parser, names_default="every target")
     parser.add_argument("--since", required=True, metavar="REF", help="git ref to compare with")
     parser.add_argument("--format", choices=TEXT_OR_JSON, default="text")
     parser.set_defaults(run=run)

@@ -13,8 +13,13 @@ from buildgraph.errors import ConfigError
 TEXT_OR_JSON = ("text", "json")
 
 
-def add_project_options(parser: argparse.ArgumentParser, names: bool = True) -> None:
-    """`-f/--file` and `--var`, and unless `names` is false the target or group names."""
+def add_project_options(
+    parser: argparse.ArgumentParser,
+    names: bool = True,
+    names_default: str = "the `default` group",
+) -> None:
+    """`-f/--file` and `--var`, and unless `names` is false the target or group names
+    (`names_default` says what no name means)."""
     parser.add_argument(
         "-f", "--file", type=Path, help="project file (default: nearest buildgraph.toml)"
     )
@@ -30,7 +35,7 @@ def add_project_options(parser: argparse.ArgumentParser, names: bool = True) -> 
             "names",
             nargs="*",
             metavar="NAME",
-            help="targets or groups (default: the `default` group)",
+            help=f"targets or groups (default: {names_default})",
         )
 
 

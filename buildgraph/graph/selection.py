@@ -3,7 +3,7 @@ everything the chosen targets need, transitively."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,33 +15,33 @@ if TYPE_CHECKING:
 
 
 def expand_names(project: Project, names: Iterable[str]) -> list[str]:
-    """Target names for target or group names (groups of groups, matrix groups), in order."""
+    """Target names for target or group names (groups of groups, matrix groups), in order.
+
+    Depth-first, each group's members in the order written, a group expanded once; with a
+    stack of iterators rather than recursion, so groups nested thousands deep are fine.
+    """
     out: dict[str, None] = {}
     seen_groups: set[str] = set()
-    for name in names:
-        _expand_into(out, seen_groups, project, name)
+    targets, groups = project.targets, project.groups
+    stack: list[Iterator[str]] = [iter(names)]
+    while stack:
+        name = next(stack[-1], None)
+        if name is None:
+            stack.pop()
+        elif name in targets:
+            out[name] = None
+        elif name in groups:
+            if name not in seen_groups:
+                seen_groups.add(name)
+                stack.append(iter(groups[name].targets))
+        else:
+            raise ConfigError.one(
+                f"no target or group named {name!r}",
+                file=project.file,
+                hint=did_you_mean(name, [*project.targets, *project.groups])
+                or "`buildgraph plan` with no names lists what the default builds",
+            )
     return list(out)
-
-
-def _expand_into(out: dict[str, None], seen_groups: set[str], project: Project, name: str) -> None:
-    # Not a nested function: a closure that calls itself is a reference cycle, and each
-    # would keep the whole project alive until the cyclic collector runs (at exit, as the
-    # CLI turns it off), making that last collection scan every target.
-    if name in project.targets:
-        out[name] = None
-    elif name in project.groups:
-        if name in seen_groups:
-            return
-        seen_groups.add(name)
-        for member in project.groups[name].targets:
-            _expand_into(out, seen_groups, project, member)
-    else:
-        raise ConfigError.one(
-            f"no target or group named {name!r}",
-            file=project.file,
-            hint=did_you_mean(name, [*project.targets, *project.groups])
-            or "`buildgraph plan` with no names lists what the default builds",
-        )
 
 
 def default_names(project: Project) -> list[str]:

@@ -125,6 +125,8 @@ def build(
     from buildgraph.runner.options import BuildOptions, Interrupted
 
     the_plan = made.plan
+    if early is not None:  # which --allow flags its buildx understands
+        early.buildx_version = facts.buildx_version
     emit: Emit = json_emitter() if request.json_events else human_emitter()
     gc_policy.resume_for_a_long_run()  # planned: from here on it waits on builds
     if made.reused:

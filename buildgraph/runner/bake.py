@@ -14,26 +14,43 @@ the bake runs need is imported where they start.
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildgraph.locations import state_dir
 from buildgraph.runner.options import Interrupted, Stop
-from buildgraph.runner.process import REAL_STARTER, echo_to_stderr
+from buildgraph.runner.process import REAL_STARTER, Running, echo_to_stderr
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan, PlannedTarget
+    from buildgraph.render.bake_target import Entitlement
     from buildgraph.report.events import Emit, TargetResult
     from buildgraph.runner.options import BuildOptions
     from buildgraph.runner.process import ProcessStarter, StartedProcess
 
 
+# buildx 0.19 added bake's `--allow` (filesystem entitlements) and asks for them; 0.20
+# refuses a bake reading or writing outside its folder without them. Older ones reject
+# the flag, and need nothing.
+ALLOW_SINCE = (0, 19)
+ALLOW_FILE = "bake-allow.txt"  # in .buildgraph/: the --allow flags of the last bake
+_ALLOW_FLAG = re.compile(r"--allow=fs\.(read|write)=/.*")
+
+
 def bake_argv(
-    builder: str | None, progress: str | None, definition: str, metadata: Path, targets: list[str]
+    builder: str | None,
+    progress: str | None,
+    definition: str,
+    metadata: Path,
+    targets: list[str],
+    allow: Sequence[str] = (),
 ) -> list[str]:
     """`docker buildx bake` of `targets` (none: the default group) from `definition`, a file
-    or "-" for standard input, writing buildx's metadata (digests) to `metadata`."""
+    or "-" for standard input, writing buildx's metadata (digests) to `metadata`, with the
+    `--allow=fs.*` flags `allow` (each one argument: nothing in a path is parsed)."""
     return [
         "docker",
         "buildx",
@@ -43,10 +60,52 @@ def bake_argv(
         definition,
         "--metadata-file",
         str(metadata),
+        *allow,
         "--progress",
         progress or "plain",
         *targets,
     ]
+
+
+def understands_allow(buildx_version: str | None) -> bool:
+    """Whether this buildx's bake takes `--allow fs.read=…` (0.19 and later)."""
+    found = re.match(r"v?(\d+)\.(\d+)", buildx_version or "")
+    return found is not None and (int(found[1]), int(found[2])) >= ALLOW_SINCE
+
+
+def allow_flags(entitlements: Sequence[Entitlement], buildx_version: str | None) -> list[str]:
+    """The `--allow` flags a bake of a definition needing `entitlements` is given: exactly
+    those (never a blanket `fs=*`), and none for a buildx that does not know the flag."""
+    if not entitlements or not understands_allow(buildx_version):
+        return []
+    return [e.flag() for e in entitlements]
+
+
+def recorded_allow(state: Path) -> list[str]:
+    """The `--allow` flags the last bake of this project was given: the early bake starts
+    with them (it runs before the plan is made), and is fed only if the plan needs exactly
+    those. Anything but well-formed `fs.read`/`fs.write` flags is ignored."""
+    try:
+        lines = (state / ALLOW_FILE).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    if not all(_ALLOW_FLAG.fullmatch(line) for line in lines):
+        return []
+    return lines
+
+
+def record_allow(state: Path, flags: Sequence[str]) -> None:
+    """Keep `flags` for the next build's early bake (none: no file)."""
+    from contextlib import suppress
+
+    path = state / ALLOW_FILE
+    with suppress(OSError):  # not kept: the next early bake starts without, and is replaced
+        if not flags:
+            path.unlink(missing_ok=True)
+        elif all(_ALLOW_FLAG.fullmatch(f) for f in flags) and not any("\n" in f for f in flags):
+            from buildgraph.atomic_write import write_atomic
+
+            write_atomic(path, "".join(f + "\n" for f in flags), durable=False)
 
 
 class EarlyBake:
@@ -57,7 +116,13 @@ class EarlyBake:
     die first, bake reads an empty definition and exits having built nothing.
 
     It builds the definition's default group, which is the whole plan: the bake runs feed
-    it only when the first run is the whole plan (one bake run), and stop it otherwise.
+    it only when the first run is the whole plan (one bake run) and needs exactly the
+    filesystem entitlements it was started with, and stop it otherwise. Those are the last
+    bake's of the project (`recorded_allow`): a plan's entitlements are known only once it
+    is made, and they rarely change from one build to the next.
+
+    `buildx_version` is what the probe found, set by `build` once it has: the bake runs
+    pass `--allow` only to a buildx that knows it.
     """
 
     def __init__(
@@ -70,7 +135,9 @@ class EarlyBake:
         state = state_dir(root)
         self.metadata = state / "bake-1.metadata.json"
         self.metadata.unlink(missing_ok=True)
-        argv = bake_argv(builder, progress, "-", self.metadata, [])
+        self.allow = recorded_allow(state)
+        self.buildx_version: str | None = None
+        argv = bake_argv(builder, progress, "-", self.metadata, [], self.allow)
         self.running: StartedProcess | None = starter.start(
             argv,
             root,
@@ -86,10 +153,19 @@ class EarlyBake:
         return running
 
     def stop(self) -> None:
-        """Stop it unless it was fed (what was fed is the runner's to stop)."""
-        if self.running is not None:
-            self.running.stop()
-            self.running = None
+        """Stop it unless it was fed (what was fed is the runner's to stop), at once.
+
+        Its standard input is closed first: buildx waiting there for its definition heeds
+        neither SIGINT nor SIGTERM (the docker CLI leaves signals to the plugin, which acts
+        on them only between reads), so signals alone cost both of `Running.stop`'s grace
+        periods, 10 s, whenever buildx had got that far. On end of input it reads an empty
+        definition and exits at once, having built nothing; the signals then find it gone."""
+        running, self.running = self.running, None
+        if running is None:
+            return
+        if isinstance(running, Running):  # a test's fake stops at once, and is fed once
+            running.feed("")
+        running.stop()
 
 
 def run_bakes(
@@ -123,6 +199,7 @@ class _BakeRuns:
         self.state = state_dir(self.root)
         self.results = RunResults(plan, options, emit)
         self.definition = ""
+        self.allow: list[str] = []
 
     def run(self) -> list[TargetResult]:
         from buildgraph.atomic_write import write_atomic
@@ -130,9 +207,11 @@ class _BakeRuns:
         from buildgraph.render.bake_target import Rebaser
 
         bake_file = self.state / "bake.json"
-        self.definition = render_bake_json(self.plan, Rebaser(self.plan.project, self.root))
+        rebaser = Rebaser(self.plan.project, self.root)
+        self.definition = render_bake_json(self.plan, rebaser)
         # A working file, written anew by every build: atomic, not worth an fsync.
         write_atomic(bake_file, self.definition, durable=False)
+        self.allow = self.allow_for(list(rebaser.entitlements))
         runs = 0
         for bake_run in self.plan.bake_runs:
             left = [p for p in bake_run if self.results.selected(p)]
@@ -154,6 +233,26 @@ class _BakeRuns:
                 if not self.options.keep_going or len(left) == len(ready):
                     break
         return self.results.ordered()
+
+    def allow_for(self, entitlements: list[Entitlement]) -> list[str]:
+        """The `--allow` flags of this plan's bakes, kept for the next build's early bake.
+        buildx is asked its version only when the plan needs entitlements and the probe's
+        answer was not handed over (a build without an early bake, watch)."""
+        known = self.early.buildx_version if self.early is not None else None
+        if entitlements and known is None:
+            known = self.buildx_version()
+        flags = allow_flags(entitlements, known)
+        before = self.early.allow if self.early is not None else recorded_allow(self.state)
+        if flags != before:
+            record_allow(self.state, flags)
+        return flags
+
+    def buildx_version(self) -> str | None:
+        builder = self.options.builder
+        argv = ["docker", "buildx", *(["--builder", builder] if builder else []), "version"]
+        done = self.starter.capture(argv, timeout=20)
+        found = re.search(r"v?(\d+\.\d+\.\d+)", done.stdout) if done.code == 0 else None
+        return found[1] if found else None
 
     def status(self, name: str) -> str | None:
         result = self.results.get(name)
@@ -182,7 +281,8 @@ class _BakeRuns:
         log = self.state / "logs" / f"bake-{number}.log"
         early, self.early = self.early, None
         if early is not None:
-            if number == 1 and [p.name for p in bake_run] == [p.name for p in self.plan.targets]:
+            whole = [p.name for p in bake_run] == [p.name for p in self.plan.targets]
+            if number == 1 and whole and early.allow == self.allow:
                 return early.feed(self.definition)
             early.stop()
         metadata_file.unlink(missing_ok=True)
@@ -192,6 +292,7 @@ class _BakeRuns:
             str(bake_file),
             metadata_file,
             [p.name for p in bake_run],
+            self.allow,
         )
         echo = echo_to_stderr("") if self.options.progress else None
         return self.starter.start(argv, self.root, log, echo=echo)

@@ -45,6 +45,8 @@ def _compiled(text: str) -> Template:
         raise TemplateProblem(
             f"template syntax error: {exc.message}", hint="templates use Jinja2: {{ name }}"
         ) from None
+    except Exception as exc:  # a parser's RecursionError on deep nesting, and the like
+        raise _problem_of(text, exc, {}) from None
 
 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -133,9 +135,10 @@ def _expression(source: str) -> _Expression | None:
     environment = _environment()
     try:
         evaluate = environment.compile_expression(source, undefined_to_none=False)
-    except TemplateSyntaxError:
+        reads = _names_read(environment, source)
+    except (TemplateSyntaxError, RecursionError, ValueError, TypeError, ArithmeticError):
         return None  # let the whole template say what is wrong, with its context
-    return _Expression(evaluate, _names_read(environment, source))
+    return _Expression(evaluate, reads)
 
 
 def _names_read(environment: Any, source: str) -> tuple[str, ...] | None:
@@ -253,8 +256,8 @@ def _names_of(template: _Substitution) -> frozenset[str] | None:
     return frozenset(names)
 
 
-def _problem_of(text: str, exc: Exception, scope: Mapping[str, Any]) -> Exception:
-    """The error a person reads for a template that failed; other errors pass unchanged."""
+def _problem_of(text: str, exc: Exception, scope: Mapping[str, Any]) -> TemplateProblem:
+    """The error a person reads for a template that failed, whatever failed in it."""
     from jinja2 import TemplateSyntaxError, UndefinedError
     from jinja2.exceptions import SecurityError
 
@@ -269,9 +272,20 @@ def _problem_of(text: str, exc: Exception, scope: Mapping[str, Any]) -> Exceptio
         )
     if isinstance(exc, TemplateSyntaxError):
         return TemplateProblem(f"template syntax error: {exc.message}")
-    if isinstance(exc, TypeError | ValueError | ArithmeticError):
-        return TemplateProblem(f"template {text!r} failed: {exc}")
-    return exc
+    if isinstance(exc, RecursionError):
+        return TemplateProblem(
+            f"template {text!r} failed: it recurses too deeply",
+            hint="a macro (or a recursive loop) that calls itself needs a case that stops",
+        )
+    if isinstance(exc, MemoryError):
+        return TemplateProblem(f"template {text!r} failed: it needs too much memory")
+    # Everything else a template can raise: filters' own checks (truncate's assertion,
+    # dictsort's ValueError), cycler() without items, an unknown filter inside map(), ...
+    message = str(exc) or type(exc).__name__
+    return TemplateProblem(
+        f"template {text!r} failed: {message}",
+        hint="templates use Jinja2's filters and tests: check the arguments given to them",
+    )
 
 
 def _undefined_hint(scope: Mapping[str, Any]) -> str:

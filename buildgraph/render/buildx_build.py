@@ -123,17 +123,25 @@ def build_command(
         argv += [part for o in outputs for part in ("--output", o)]
     if metadata_file is not None:
         argv += ["--metadata-file", metadata_file]
-    argv.append(attrs["context"])
+    argv.append(_positional_path(attrs["context"]))
     return BuildCommand(planned.name, tuple(argv), stdin)
+
+
+def _positional_path(context: str) -> str:
+    """The context, buildx's one positional argument, so that it stays a path: `-x` or
+    `--allow=...` would be read as options, and `-` as the context on stdin. A flag's
+    value needs no such care: buildx takes the word after a flag as its value."""
+    return "./" + context if context.startswith("-") else context
 
 
 def _dockerfile_arg(attrs: Mapping[str, Any]) -> str:
     # bake resolves `dockerfile` against the context; `build --file` against the cwd.
     dockerfile = str(attrs.get("dockerfile", "Dockerfile"))
     context = str(attrs["context"])
-    if PurePosixPath(dockerfile).is_absolute() or not is_local_path(context):
-        return dockerfile
-    return str(PurePosixPath(context) / dockerfile)
+    if not PurePosixPath(dockerfile).is_absolute() and is_local_path(context):
+        dockerfile = str(PurePosixPath(context) / dockerfile)
+    # `--file -` reads the Dockerfile from stdin: a file named `-` is `./-`.
+    return "./-" if dockerfile == "-" else dockerfile
 
 
 def _flags(key: str, value: Any) -> list[str]:

@@ -7,15 +7,30 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from buildgraph.errors import ConfigError
 from buildgraph.render.bake_json import bake_definition
 from buildgraph.render.bake_target import Rebaser, bake_run_group
-from buildgraph.render.escaping import hcl_string
+from buildgraph.render.escaping import comment_text, hcl_string
 from buildgraph.render.ownership import GENERATED_MARK
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+# Attribute names seen to be identifiers: a few dozen, checked once however many targets.
+_CHECKED_KEYS: set[str] = set()
+
+
+def _check_attribute_name(target: str, key: str) -> None:
+    """An attribute's name is written bare: anything but an identifier could end it."""
+    if _IDENTIFIER.fullmatch(key) is None:
+        raise ConfigError.one(
+            f"{key!r} cannot be written as an HCL attribute name",
+            target=target,
+            key=key,
+            hint="render --format bake writes any attribute bake knows",
+        )
+    _CHECKED_KEYS.add(key)
 
 
 def hcl_value(value: Any, indent: str = "") -> str:
@@ -45,6 +60,8 @@ def hcl_value(value: Any, indent: str = "") -> str:
 def _block(kind: str, name: str, attrs: Mapping[str, Any]) -> str:
     lines = [f"{kind} {hcl_string(name)} {{"]
     for key, value in attrs.items():
+        if key not in _CHECKED_KEYS:
+            _check_attribute_name(name, key)
         lines.append(f"  {key} = {hcl_value(value, '  ')}")
     lines.append("}")
     return "\n".join(lines)
@@ -54,7 +71,7 @@ def render_hcl(plan: Plan, rebaser: Rebaser, source: str) -> str:
     document = bake_definition(plan, rebaser)
     entitlements = list(rebaser.entitlements)
     header = [
-        f"# {GENERATED_MARK} from {source}: edit that file, not this one.",
+        f"# {GENERATED_MARK} from {comment_text(source)}: edit that file, not this one.",
         "# Resolved: no inherits, matrix or variables; paths are relative to this file's",
         "# directory, so run bake from there: docker buildx bake -f <this file>",
     ]
@@ -68,7 +85,7 @@ def render_hcl(plan: Plan, rebaser: Rebaser, source: str) -> str:
             f"#   {runs}",
         ]
     if entitlements:
-        flags = " ".join(e.flag() for e in entitlements)
+        flags = comment_text(" ".join(e.flag() for e in entitlements))
         header.append(f"# buildx 0.19+ needs these filesystem entitlements: {flags}")
     blocks = [_block("group", name, g) for name, g in document["group"].items()]
     blocks += [_block("target", name, t) for name, t in document["target"].items()]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from buildgraph.locations import OCI_LAYOUTS
 from buildgraph.render.buildx_build import build_commands, linked_dependencies
+from buildgraph.render.escaping import comment_text
 from buildgraph.render.ownership import GENERATED_MARK
 
 if TYPE_CHECKING:
@@ -15,11 +16,12 @@ if TYPE_CHECKING:
 
 
 def render_shell(plan: Plan, rebaser: Rebaser, source: str) -> str:
-    """Every value goes through shlex.quote: a tag like `$(touch x)` stays text."""
+    """Every value goes through shlex.quote: a tag like `$(touch x)` stays text; and
+    through comment_text where a comment shows it, so a newline cannot end the comment."""
     commands = build_commands(plan, rebaser)
     lines = [
         "#!/bin/sh",
-        f"# {GENERATED_MARK} from {source}: edit that file, not this one.",
+        f"# {GENERATED_MARK} from {comment_text(source)}: edit that file, not this one.",
         f"# Builds {len(commands)} target(s) in dependency order with docker buildx build.",
         "set -eu",
         "# Paths below are relative to this script's directory.",
@@ -28,11 +30,12 @@ def render_shell(plan: Plan, rebaser: Rebaser, source: str) -> str:
     if linked_dependencies(plan):
         lines.append(f"mkdir -p {shlex.quote(OCI_LAYOUTS)}")
     for entitlement in rebaser.entitlements:
-        lines.append(f"# buildx 0.19+ may ask for: {entitlement.flag()}")
+        lines.append(f"# buildx 0.19+ may ask for: {comment_text(entitlement.flag())}")
     by_name = {c.target: c for c in commands}
     for wave_number, wave in enumerate(plan.waves, start=1):
         lines.append("")
-        lines.append(f"# wave {wave_number}: {', '.join(p.name for p in wave)}")
+        names = comment_text(", ".join(p.name for p in wave))
+        lines.append(f"# wave {wave_number}: {names}")
         for planned in wave:
             command = by_name[planned.name]
             lines.append(f"echo {shlex.quote('==> ' + planned.name + ' (' + planned.reason + ')')}")

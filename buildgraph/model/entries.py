@@ -11,6 +11,23 @@ from typing import Any
 # elsewhere, and announced as filesystem entitlements (buildx 0.19+ asks for them).
 PATH_KEYS_READ = ("src",)
 PATH_KEYS_WRITE = ("dest",)
+# The attributes whose values are such entries (the attribute table's entry lists).
+ENTRY_KEYS = frozenset({"output", "cache-from", "cache-to", "secret", "ssh", "attest", "policy"})
+_LINE_BREAKS = ("\n", "\r")
+
+
+class EntryError(ValueError):
+    """An entry buildx cannot take as one: never its text, which may hold a secret's id."""
+
+
+def entry_error(entry: Any) -> str | None:
+    """Why an entry is refused, or None. buildx reads each entry as one line of CSV (a
+    flag's value, a bake attribute); a line break inside one has no meaning there, and
+    would split the flag or the CSV record it is written into."""
+    values = entry.values() if isinstance(entry, Mapping) else (entry,)
+    if any(isinstance(v, str) and any(b in v for b in _LINE_BREAKS) for v in values):
+        return "an entry holds a line break; buildx reads each entry as one line of CSV"
+    return None
 
 
 def entry_fields(entry: Any) -> dict[str, str]:
@@ -18,10 +35,17 @@ def entry_fields(entry: Any) -> dict[str, str]:
     if isinstance(entry, Mapping):
         return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in entry.items()}
     text = str(entry)
+    error = entry_error(text)
+    if error is not None:
+        raise EntryError(error)
     if "=" not in text:
         return {"type": "tar", "dest": "-"} if text == "-" else {"type": "local", "dest": text}
     fields: dict[str, str] = {}
-    for part in next(csv.reader([text]), []):
+    try:
+        parts = next(csv.reader([text]), [])
+    except csv.Error as exc:  # no line break gets here: only what a future csv refuses
+        raise EntryError(f"an entry is not valid CSV: {exc}") from None
+    for part in parts:
         key, _, value = part.partition("=")
         fields[key.strip()] = value.strip()
     return fields

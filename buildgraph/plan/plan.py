@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from buildgraph.errors import ConfigError, Problem
 from buildgraph.graph.selection import default_names, select
-from buildgraph.model.entries import entry_fields
+from buildgraph.model.entries import ENTRY_KEYS, entry_error, entry_fields
 from buildgraph.model.project import TARGET_LINK, Project, Target
 
 if TYPE_CHECKING:
@@ -114,6 +114,11 @@ def make_plan(
         links = {**_written_links(target), **wired} if target.contexts else wired
         if links:
             problems.extend(_platform_problems(project, target, links))
+        if not ENTRY_KEYS.isdisjoint(target.attrs):
+            unreadable = _entry_problems(project, target)
+            if unreadable:  # nothing below could describe its entries
+                problems.extend(unreadable)
+                continue
         if mode is OutputMode.PUSH and not target.tags and not target.outputs and name in requested:
             problems.append(
                 Problem(
@@ -157,6 +162,29 @@ def _written_links(target: Target) -> dict[str, str]:
         for key, value in target.contexts.items()
         if value.startswith(TARGET_LINK)
     }
+
+
+def _entry_problems(project: Project, target: Target) -> list[Problem]:
+    """The entries (output, cache-*, secret, ...) buildx could not read: said by key and
+    position, never by their text, which may name a secret."""
+    problems = []
+    for key in sorted(ENTRY_KEYS.intersection(target.attrs)):
+        for number, entry in enumerate(target.attrs[key], 1):
+            error = entry_error(entry)
+            if error is not None:
+                problems.append(
+                    Problem(
+                        f"entry {number} of {key}: {error}",
+                        file=project.file,
+                        target=target.declared_as,
+                        key=key,
+                        hint=(
+                            "remove the line break: each entry is one line, "
+                            "as on buildx's command line"
+                        ),
+                    )
+                )
+    return problems
 
 
 def _platform_problems(project: Project, target: Target, links: Mapping[str, str]) -> list[Problem]:

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from buildgraph.model.entries import EntryError, entry_error, entry_fields
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "type=registry,name=a\nb",
+        'type=registry,"name=a\nb"',
+        "type=local,dest=x\ry",
+        "dir\nname",
+        {"type": "registry", "name": "a\nb"},
+    ],
+)
+def test_a_line_break_in_an_entry_is_refused_without_its_text(entry: object) -> None:
+    error = entry_error(entry)
+    assert error is not None and "line break" in error
+    assert "name=a" not in error and "dest=x" not in error
+    if isinstance(entry, str):
+        with pytest.raises(EntryError, match="line break"):
+            entry_fields(entry)
+
+
+def test_entries_on_one_line_still_read_as_before() -> None:
+    assert entry_error("type=registry,name=a") is None
+    assert entry_fields('type=registry,"name=a,b"') == {"type": "registry", "name": "a,b"}
+    assert entry_fields("out") == {"type": "local", "dest": "out"}
+    assert entry_fields({"type": "image", "push": True}) == {"type": "image", "push": "true"}

@@ -27,7 +27,7 @@ class Problem:
     def __str__(self) -> str:
         where = ""
         if self.file is not None:
-            where = str(self.file) + (f":{self.line}" if self.line else "")
+            where = _brief_path(str(self.file)) + (f":{self.line}" if self.line else "")
         scope = []
         if self.target is not None:
             scope.append(f"target {self.target!r}")
@@ -38,6 +38,17 @@ class Problem:
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+# A path longer than this is shown by its two ends: a message stays a few lines long.
+MAX_PATH_SHOWN = 200
+
+
+def _brief_path(path: str) -> str:
+    if len(path) <= MAX_PATH_SHOWN:
+        return path
+    half = (MAX_PATH_SHOWN - 3) // 2
+    return f"{path[:half]}...{path[-half:]}"
 
 
 class BuildgraphError(Exception):

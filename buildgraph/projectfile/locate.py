@@ -29,4 +29,19 @@ def find_project_file(start: Path) -> Path:
 def project_file_path(path: Path | None, cwd: Path | None = None) -> Path:
     """The absolute path of the project file `-f` names, or of the one found from cwd."""
     start = cwd or Path.cwd()
-    return (find_project_file(start) if path is None else start / path).resolve()
+    if path is None:
+        return find_project_file(start).resolve()
+    if "\0" in str(path):
+        raise ConfigError.one(
+            "the path given to -f holds a NUL byte", hint="check the path given to -f"
+        )
+    try:
+        return (start / path).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reason = reason.split(" from '")[0]  # RuntimeError's "Symlink loop from '<path>'"
+        raise ConfigError.one(
+            f"cannot resolve the path given to -f: {reason}",
+            file=start / path,
+            hint="check the path given to -f",
+        ) from None

@@ -37,7 +37,10 @@ def _target_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {
         a.name: {**a.schema, "description": a.description} for a in BAKE_ATTRIBUTES
     }
-    matrix_value = {"type": ["string", "integer", "number", "boolean", "object"]}
+    # A value, or a table of values (item = [{ name = "a", version = "1" }], read as
+    # item.name): no deeper, so that a matrix is always a few levels of plain data.
+    scalar = ["string", "integer", "number", "boolean"]
+    matrix_value = {"type": [*scalar, "object"], "additionalProperties": {"type": scalar}}
     properties.update(
         {
             "inherits": {

@@ -61,11 +61,31 @@ def add_builder_options(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
-    """The values of repeated --var NAME=VALUE flags; the last of one name wins."""
+    """The values of repeated --var NAME=VALUE flags; the last of one name wins.
+
+    A flag that is not NAME=VALUE is refused without being shown: `--var ghp_...` is a
+    token typed where a name belonged, and an error message must not print it."""
     values: dict[str, str] = {}
-    for pair in pairs:
+    for number, pair in enumerate(pairs, start=1):
         name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise ConfigError.one(f"--var {pair!r} is not NAME=VALUE", hint="e.g. --var TAG=1.2.3")
+        if not sep:
+            raise ConfigError.one(
+                f"--var number {number} has no '=': it must be NAME=VALUE "
+                "(its text is not shown, as it may be a secret)",
+                hint='e.g. --var TAG=1.2.3; a value from the environment: --var TOKEN="$TOKEN"',
+            )
+        if not name:
+            raise ConfigError.one(
+                f"--var number {number} has no name before '=': it must be NAME=VALUE "
+                "(its value is not shown, as it may be a secret)",
+                hint="e.g. --var TAG=1.2.3",
+            )
         values[name] = value
     return values
+
+
+def redact_argument(argument: str) -> str:
+    """An argument as an error may show it: what follows its first '=' hidden, as a value
+    (of --var above all) may be a secret."""
+    head, sep, _ = argument.partition("=")
+    return f"{head}=<hidden>" if sep else argument

@@ -43,8 +43,31 @@ class VersionAction(argparse.Action):
         parser.exit()
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, except that its errors show no argument's text after a '='
+    (`buildgraph validate TOKEN=ghp_...`: a secret typed where a flag or a command
+    belonged must not be printed back). Subcommands' parsers are of this class too."""
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            from buildgraph.cli.arguments import redact_argument
+
+            shown = " ".join(redact_argument(extra) for extra in extras)
+            self.error(f"unrecognized arguments: {shown}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        # argparse quotes the argument it refuses: 'TOKEN=ghp_...' (invalid choice).
+        import re
+
+        super().error(re.sub(r"'([^'=\s]*)=[^']*'", r"'\1=<hidden>'", message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="buildgraph",
         description="Declare the container images of a monorepo once; build them in order.",
     )

@@ -128,9 +128,9 @@ def test_global_file_and_var_before_the_command(
 
 def test_a_bad_var_is_a_config_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--var", "X", "plan", "-f", str(MONOREPO_FILE)]) == 2
-    assert capsys.readouterr().err == (
-        "buildgraph: --var 'X' is not NAME=VALUE\n  hint: e.g. --var TAG=1.2.3\n"
-    )
+    err = capsys.readouterr().err
+    assert err.startswith("buildgraph: --var number 1 has no '=': it must be NAME=VALUE")
+    assert "'X'" not in err  # what may be a secret is not shown
 
 
 def raising(error: BaseException) -> Callable[[argparse.Namespace], int]:

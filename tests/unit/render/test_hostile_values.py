@@ -33,8 +33,9 @@ output = [{ type = "local", dest = "{{ OUT }}" }]
 """
 
 
-def render(project: Path, fmt: str, environ: dict[str, str]) -> str:
-    text, _ = render_file(plan(load(project, {}, environ=environ), ()), fmt, project.parent)
+def render(project: Path, fmt: str, environ: dict[str, str], base: str = ".") -> str:
+    loaded = load(project, {}, environ=environ)
+    text, _ = render_file(plan(loaded, ()), fmt, (project.parent / base).resolve())
     return text
 
 
@@ -45,15 +46,20 @@ def hostile_project(make_project: Callable[..., Path], context: str = "app") -> 
 def test_a_newline_in_a_value_cannot_end_a_shell_comment(
     make_project: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project = hostile_project(make_project)
-    script = render(project, "sh", {"OUT": "../dist\ntouch PWNED"})
+    # Rendered into a folder the context is not in: its path shows in a comment, the
+    # entitlement buildx may ask for.
+    context = "app\ntouch PWNED"
+    project = hostile_project(make_project, context)
+    (project.parent / "out").mkdir()
+    script = render(project, "sh", {"CTX": context}, "out")
+    assert "# buildx 0.19+ may ask for: --allow=fs.read=" in script
     assert "touch PWNED" not in script.splitlines()
     # Run it, with a docker that does nothing: only docker may run, never the value.
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "docker").write_text("#!/bin/sh\nexit 0\n")
     (fake / "docker").chmod(0o755)
-    path = project.parent / "build.sh"
+    path = project.parent / "out" / "build.sh"
     path.write_text(script)
     env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(["sh", str(path)], capture_output=True, text=True, env=env)
@@ -62,8 +68,11 @@ def test_a_newline_in_a_value_cannot_end_a_shell_comment(
 
 
 def test_a_newline_in_a_value_cannot_add_an_hcl_block(make_project: Callable[..., Path]) -> None:
-    project = hostile_project(make_project)
-    hcl = render(project, "hcl", {"OUT": '../dist\ntarget "evil" {\n  context = "/"\n'})
+    context = 'app\ntarget "evil" {\n  context = "/"\n'
+    project = hostile_project(make_project, context)
+    (project.parent / "out").mkdir()
+    hcl = render(project, "hcl", {"CTX": context}, "out")
+    assert "entitlements: --allow=fs.read=" in hcl
     header = hcl.split("\n\n", 1)[0]
     assert all(line.startswith("#") for line in header.splitlines())
     assert not re.search(r'^target "evil"', hcl, re.MULTILINE)

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from buildgraph.model.entries import PATH_KEYS_READ, PATH_KEYS_WRITE, map_entry_paths
+from buildgraph.model.entries import (
+    PATH_KEYS_READ,
+    PATH_KEYS_WRITE,
+    entry_fields,
+    map_entry_paths,
+)
 from buildgraph.model.project import Project, is_local_path
 
 if TYPE_CHECKING:
@@ -23,7 +28,10 @@ LOCAL_CONTEXT_PREFIXES = ("oci-layout://",)
 
 @dataclass(frozen=True, slots=True)
 class Entitlement:
-    """A filesystem entitlement buildx 0.19+ asks for: `--allow fs.read=PATH`."""
+    """A filesystem entitlement buildx 0.19+ asks for (0.20+ refuses to bake without it):
+    `--allow fs.read=PATH` for a context, Dockerfile, named context, cache source, secret or
+    ssh key outside the folder bake runs in, `fs.write=PATH` for a local output or cache
+    written outside it. Always the path itself, never a blanket `fs=*`."""
 
     access: str  # "fs.read" or "fs.write"
     path: str
@@ -33,28 +41,38 @@ class Entitlement:
 
 
 class Rebaser:
-    """Rewrites paths written relative to the project file so they hold from `base`."""
+    """Rewrites paths written relative to the project file so they hold from `base`, and
+    collects the filesystem entitlements a bake run in `base` needs (`entitlements`).
+
+    buildx checks a write path that does not exist yet against its nearest existing parent
+    folder: `write_folders` are the written paths that are folders (local outputs and
+    caches; the others are files), so that the runner can make them first and grant no
+    more than the path itself."""
 
     def __init__(self, project: Project, base: Path) -> None:
         self.project = project
         self.root = project.root
         self.base = base
         self.entitlements: dict[Entitlement, None] = {}
-        self._seen: dict[tuple[str, str], str] = {}
+        self.write_folders: set[str] = set()
+        self._seen: dict[tuple[str, str, bool], str] = {}
         self._contexts: dict[str, str] = {}
+        self._dockerfiles: set[tuple[str, str]] = set()
 
-    def path(self, value: str, access: str = "fs.read") -> str:
+    def path(self, value: str, access: str = "fs.read", folder: bool = False) -> str:
         # Thousands of targets share a few directories: rebase each (path, access) once.
-        key = (value, access)
+        key = (value, access, folder)
         if key not in self._seen:
-            self._seen[key] = self._rebased(value, access)
+            self._seen[key] = self._rebased(value, access, folder)
         return self._seen[key]
 
-    def _rebased(self, value: str, access: str) -> str:
+    def _rebased(self, value: str, access: str, folder: bool = False) -> str:
         absolute = Path(value) if os.path.isabs(value) else self.root / value
         absolute = Path(os.path.normpath(absolute))
         if not _is_within(absolute, self.base):
             self.entitlements[Entitlement(access, str(absolute))] = None
+            if folder:
+                self.write_folders.add(str(absolute))
         if os.path.isabs(value):
             return value
         rel = os.path.relpath(absolute, self.base)
@@ -66,6 +84,21 @@ class Rebaser:
         if rebased is None:
             rebased = self._contexts[value] = self._rebased_context(value)
         return rebased
+
+    def dockerfile(self, context: str, dockerfile: str) -> None:
+        """Entitle a Dockerfile outside `base` that its context does not hold: bake reads it
+        apart from the context. Only a path that is absolute or climbs (`..`) can leave its
+        context, so most targets cost one string test."""
+        if not (dockerfile.startswith("/") or ".." in dockerfile) or not is_local_path(context):
+            return
+        key = (context, dockerfile)
+        if key in self._dockerfiles:
+            return
+        self._dockerfiles.add(key)
+        folder = Path(os.path.normpath(self.root / context))
+        path = Path(os.path.normpath(folder / dockerfile))
+        if not _is_within(path, folder):
+            self.path(str(path))
 
     def _rebased_context(self, value: str) -> str:
         for prefix in LOCAL_CONTEXT_PREFIXES:
@@ -104,6 +137,8 @@ def bake_attrs(planned: PlannedTarget, rebaser: Rebaser) -> dict[str, Any]:
     if planned.outputs:
         attrs["output"] = list(planned.outputs)
     attrs["context"] = rebaser.context(target.context)
+    if target.dockerfile_inline is None:
+        rebaser.dockerfile(target.context, target.dockerfile)
     written = target.contexts
     if written or planned.wired:
         contexts = {k: rebaser.context(v) for k, v in written.items()}
@@ -111,8 +146,7 @@ def bake_attrs(planned: PlannedTarget, rebaser: Rebaser) -> dict[str, Any]:
         attrs["contexts"] = contexts
     for key, keys, access in _ENTRY_PATHS:
         if key in attrs:
-            rebase = functools.partial(_rebase_entry_path, rebaser, access)
-            attrs[key] = [map_entry_paths(e, keys, rebase) for e in attrs[key]]
+            attrs[key] = [_rebased_entry(e, keys, access, rebaser) for e in attrs[key]]
     if "ssh" in attrs:
         attrs["ssh"] = [_rebased_ssh(entry, rebaser) for entry in attrs["ssh"]]
     return attrs
@@ -127,8 +161,22 @@ def _rebased_ssh(entry: Any, rebaser: Rebaser) -> Any:
     return ident + "=" + ",".join(parts)
 
 
-def _rebase_entry_path(rebaser: Rebaser, access: str, path: str) -> str:
-    return rebaser.path(path, access)
+def _rebased_entry(entry: Any, keys: tuple[str, ...], access: str, rebaser: Rebaser) -> Any:
+    if access != "fs.write":
+        return map_entry_paths(entry, keys, functools.partial(rebaser.path, access=access))
+
+    def rebase(path: str) -> str:  # called only for an entry with a path: most have none
+        return rebaser.path(path, access, _writes_a_folder(entry))
+
+    return map_entry_paths(entry, keys, rebase)
+
+
+def _writes_a_folder(entry: Any) -> bool:
+    """Whether a written entry's `dest` is a folder (a local output or cache, an OCI
+    layout untarred), not a file (a tarball)."""
+    fields = entry_fields(entry)
+    kind = fields.get("type")
+    return kind == "local" or (kind == "oci" and fields.get("tar") == "false")
 
 
 def rendered_groups(plan: Plan) -> dict[str, list[str]]:

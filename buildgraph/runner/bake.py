@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence, Set
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,6 +79,28 @@ def allow_flags(entitlements: Sequence[Entitlement], buildx_version: str | None)
     if not entitlements or not understands_allow(buildx_version):
         return []
     return [e.flag() for e in entitlements]
+
+
+def make_write_paths(entitlements: Iterable[Entitlement], folders: Set[str]) -> None:
+    """Make each written path outside the project that is not there yet: a folder for the
+    paths in `folders`, else an empty file. buildx checks a path that does not exist
+    against its nearest existing parent, which `fs.write=PATH` does not cover, and which
+    could be the home folder: made first, the path itself is all a bake is granted."""
+    import os
+
+    for entitlement in entitlements:
+        path = Path(entitlement.path)
+        if entitlement.access != "fs.write" or os.path.lexists(path):
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if entitlement.path in folders:
+                path.mkdir()
+            else:  # never through a link someone put there meanwhile
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+                os.close(os.open(path, flags, 0o644))
+        except OSError:
+            continue  # buildx says what it cannot write
 
 
 def recorded_allow(state: Path) -> list[str]:
@@ -212,6 +234,8 @@ class _BakeRuns:
         # A working file, written anew by every build: atomic, not worth an fsync.
         write_atomic(bake_file, self.definition, durable=False)
         self.allow = self.allow_for(list(rebaser.entitlements))
+        if self.allow:
+            make_write_paths(rebaser.entitlements, rebaser.write_folders)
         runs = 0
         for bake_run in self.plan.bake_runs:
             left = [p for p in bake_run if self.results.selected(p)]

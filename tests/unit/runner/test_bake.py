@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -197,3 +198,32 @@ def test_a_recorded_flag_that_is_not_a_path_entitlement_is_ignored(
 ) -> None:
     (tmp_path / ALLOW_FILE).write_text(text, errors="surrogateescape")
     assert recorded_allow(tmp_path) == []
+
+
+TARBALL = """
+[target.app]
+context = "app"
+output = ["type=tar,dest=../out/app.tar"]
+"""
+
+
+def test_written_paths_are_made_first_so_the_grant_is_the_path_itself(tmp_path: Path) -> None:
+    # buildx checks a path not there yet against its nearest existing parent folder.
+    version = Captured(0, "github.com/docker/buildx v0.29.1 abc\n", "")
+    for toml, made in ((OUTSIDE, tmp_path / "dist"), (TARBALL, tmp_path / "out" / "app.tar")):
+        the_plan = project_plan(tmp_path, toml)
+        starter = FakeStarter(captured=lambda argv: version)
+        run_plan(the_plan, BuildOptions(), lambda e: None, starter=starter)
+        assert f"--allow=fs.write={made}" in starter.started[0].argv
+        assert made.is_dir() if made.name == "dist" else made.is_file()
+        shutil.rmtree(tmp_path / "shared")
+        shutil.rmtree(tmp_path / "project")
+
+
+def test_an_old_buildx_has_nothing_made_for_it(tmp_path: Path) -> None:
+    the_plan = project_plan(tmp_path, OUTSIDE)
+    version = Captured(0, "github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3\n", "")
+    run_plan(
+        the_plan, BuildOptions(), lambda e: None, starter=FakeStarter(captured=lambda a: version)
+    )
+    assert not (tmp_path / "dist").exists()

@@ -1,0 +1,79 @@
+"""render.bake_target: the filesystem entitlements a bake run in the project's folder needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from buildgraph.plan.load import load, plan
+from buildgraph.plan.plan import OutputMode
+from buildgraph.render.bake_json import render_bake_json
+from buildgraph.render.bake_target import Entitlement, Rebaser
+
+
+def rebaser_of(tmp_path: Path, toml: str, files: dict[str, str]) -> Rebaser:
+    """The project `toml` in tmp_path/project (files relative to tmp_path), rendered."""
+    root = tmp_path / "project"
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    root.mkdir(exist_ok=True)
+    (root / "buildgraph.toml").write_text(toml)
+    the_plan = plan(load(root / "buildgraph.toml", {}, environ={}), (), OutputMode.DEFAULT)
+    rebaser = Rebaser(the_plan.project, root)
+    render_bake_json(the_plan, rebaser)
+    return rebaser
+
+
+DOCKERFILE = "FROM scratch\n"
+
+
+def test_contexts_dockerfiles_and_outputs_outside_the_folder_are_entitled(tmp_path: Path) -> None:
+    toml = """
+[target.app]
+context = "../shared"
+output = ["type=local,dest=../dist"]
+contexts = { assets = "../assets" }
+
+[target.tool]
+context = "tool"
+dockerfile = "../../dockerfiles/Dockerfile.tool"
+output = ["type=tar,dest=../tool.tar"]
+"""
+    files = {
+        "shared/Dockerfile": DOCKERFILE,
+        "assets/a": "",
+        "project/tool/x": "",
+        "dockerfiles/Dockerfile.tool": DOCKERFILE,
+    }
+    rebaser = rebaser_of(tmp_path, toml, files)
+    assert set(rebaser.entitlements) == {
+        Entitlement("fs.read", str(tmp_path / "shared")),
+        Entitlement("fs.write", str(tmp_path / "dist")),
+        Entitlement("fs.read", str(tmp_path / "assets")),
+        Entitlement("fs.read", str(tmp_path / "dockerfiles" / "Dockerfile.tool")),
+        Entitlement("fs.write", str(tmp_path / "tool.tar")),
+    }
+    # A local output is a folder, a tarball a file: the runner makes each as it is.
+    assert rebaser.write_folders == {str(tmp_path / "dist")}
+    assert all(e.flag() == f"--allow={e.access}={e.path}" for e in rebaser.entitlements)
+
+
+def test_a_dockerfile_in_its_context_or_the_folder_needs_nothing(tmp_path: Path) -> None:
+    toml = """
+[target.inside]
+context = "app"
+dockerfile = "../docker/Dockerfile"
+
+[target.outside]
+context = "../shared"
+dockerfile = "sub/../Dockerfile"
+"""
+    files = {
+        "project/app/x": "",
+        "project/docker/Dockerfile": DOCKERFILE,
+        "shared/Dockerfile": DOCKERFILE,
+        "shared/sub/x": "",
+    }
+    rebaser = rebaser_of(tmp_path, toml, files)
+    # Only the outside context: its Dockerfile is in it, the other one in the folder.
+    assert list(rebaser.entitlements) == [Entitlement("fs.read", str(tmp_path / "shared"))]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from buildgraph.errors import ConfigError, Problem
 from buildgraph.graph.selection import default_names, select
 from buildgraph.model.entries import ENTRY_KEYS, entry_error, entry_fields
+from buildgraph.model.image_refs import normalize_ref
 from buildgraph.model.project import TARGET_LINK, Project, Target
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ def make_plan(
     bake_run: dict[str, int] = {}
     planned: list[PlannedTarget] = []
     problems: list[Problem] = []
+    pushers: dict[str, str] = {}  # normalized reference -> the first target pushing it
     for name in selection.targets:  # topological order: dependencies come first
         target = project.targets[name]
         needs = graph.needs[name]
@@ -129,6 +131,9 @@ def make_plan(
                     hint='add tags = ["registry/name:tag"], or build it without --push',
                 )
             )
+        outputs = outputs_for(target, mode)
+        if outputs:
+            problems.extend(_push_conflicts(project, target, outputs, pushers))
         planned.append(
             PlannedTarget(
                 target=target,
@@ -140,7 +145,7 @@ def make_plan(
                 links=_read_only(links),
                 wired=_read_only(wired),
                 output=describe_output(target, mode),
-                outputs=outputs_for(target, mode),
+                outputs=outputs,
             )
         )
     if problems:
@@ -162,6 +167,43 @@ def _written_links(target: Target) -> dict[str, str]:
         for key, value in target.contexts.items()
         if value.startswith(TARGET_LINK)
     }
+
+
+def _push_conflicts(
+    project: Project, target: Target, outputs: Iterable[Any], pushers: dict[str, str]
+) -> list[Problem]:
+    """The references this target pushes that an earlier target of the plan pushes too:
+    the registry would keep whichever finished last. Tags alone are no conflict: bake
+    builds both, and only a push makes the loser's image vanish (a Dockerfile naming such
+    a tag is refused by the graph)."""
+    problems = []
+    for ref in dict.fromkeys(normalize_ref(ref) for ref in _pushed_refs(target, outputs)):
+        first = pushers.setdefault(ref, target.name)
+        if first != target.name:
+            problems.append(
+                Problem(
+                    f"targets {first!r} and {target.name!r} both push {ref!r}: the registry "
+                    "would keep whichever finished last",
+                    file=project.file,
+                    target=target.declared_as,
+                    key="tags",
+                    hint="give each target its own tags (in a matrix, put the matrix values "
+                    "in the tag)",
+                )
+            )
+    return problems
+
+
+def _pushed_refs(target: Target, outputs: Iterable[Any]) -> list[str]:
+    """What an output pushes: its name= (comma-separated), else the target's tags."""
+    refs: list[str] = []
+    for entry in outputs:
+        fields = entry_fields(entry)
+        kind = fields.get("type")
+        if kind == "registry" or (kind == "image" and fields.get("push") == "true"):
+            names = [n.strip() for n in fields.get("name", "").split(",") if n.strip()]
+            refs.extend(names or target.tags)
+    return refs
 
 
 def _entry_problems(project: Project, target: Target) -> list[Problem]:

@@ -19,7 +19,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--format", choices=FORMATS, default="bake", help="bake (JSON, also 'json'), hcl, or sh"
     )
-    parser.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="file to write; - or none: stdout (./- is a file)"
+    )
     parser.add_argument(
         "--force",
         action="store_true",
@@ -33,18 +35,31 @@ def run(args: argparse.Namespace) -> int:
     from buildgraph.plan.load import load, plan
     from buildgraph.render.formats import render_file
     from buildgraph.render.notes import render_notes
-    from buildgraph.render.ownership import check_may_overwrite
+    from buildgraph.render.ownership import (
+        check_may_overwrite,
+        not_utf8_error,
+        output_error,
+        output_file,
+    )
 
-    output: Path | None = args.output.resolve() if args.output else None
+    output = output_file(args.output)
     if output is not None:
         check_may_overwrite(output, args.force)
     result = plan(load(args.file, parse_vars(args.var)), args.names)
     base = output.parent if output else Path.cwd()
     text, entitlements = render_file(result, args.format, base)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomic(output, text, executable=args.format == "sh")
+    try:
+        if output is None:
+            text.encode("utf-8")  # as a file would be: not half a document, then an error
+            sys.stdout.write(text)
+        else:
+            write_atomic(output, text, executable=args.format == "sh")
+    except OSError as error:
+        if output is None:
+            raise
+        raise output_error(output, error) from None
+    except UnicodeEncodeError as error:
+        raise not_utf8_error(output, text, error) from None
     for note in render_notes(result, args.format, output, entitlements):
         print(note, file=sys.stderr)
     return EXIT_OK

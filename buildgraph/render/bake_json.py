@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from buildgraph.render.bake_target import Rebaser, bake_attrs, rendered_groups
 from buildgraph.render.escaping import escape_template_markers
-from buildgraph.render.ownership import LAYOUT_BETWEEN, LAYOUT_HEAD, LAYOUT_TAIL
+from buildgraph.render.ownership import GENERATED_MARK, JSON_COMMENT_KEY
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan
@@ -40,10 +40,18 @@ ENTRY_INDENT = "    "  # deeper than the two spaces of the top-level keys
 
 def render_bake_json(plan: Plan, rebaser: Rebaser) -> str:
     """The document with one group or target a line: readable, diffable, and written by
-    json's C encoder (an indented dump is several times slower on thousands of targets)."""
+    json's C encoder (an indented dump is several times slower on thousands of targets).
+
+    It starts with the mark that makes it ours to replace (render.ownership), as the
+    property `"//"`, which bake reads as a comment. A section with no entry is left out:
+    bake cannot read `"target": {}` (an empty group's plan)."""
     document = bake_definition(plan, rebaser)
-    groups, targets = (_entry_lines(document[section]) for section in ("group", "target"))
-    return escape_template_markers(LAYOUT_HEAD + groups + LAYOUT_BETWEEN + targets + LAYOUT_TAIL)
+    mark = f"{GENERATED_MARK} from {plan.project.file.name}: edit that file, not this one."
+    sections = [f"  {_dumps(JSON_COMMENT_KEY)}: {_dumps(mark)}"]
+    for section in ("group", "target"):
+        if document[section]:
+            sections.append(f'  "{section}": {{\n{_entry_lines(document[section])}\n  }}')
+    return escape_template_markers("{\n" + ",\n".join(sections) + "\n}\n")
 
 
 def _entry_lines(entries: Mapping[str, Any]) -> str:

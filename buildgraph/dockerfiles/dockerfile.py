@@ -159,7 +159,9 @@ class _StageShape:
     clause: _FromClause
     line: int  # of its FROM
     label: str  # its name, else its index: the stage its references are said to be in
-    earlier: frozenset[str | None]  # names of the stages before it, which FROM may use
+    # The index of each stage name's first stage, shared by all the stages of a file: FROM
+    # may use a name whose first stage is before its own (a set per stage is quadratic).
+    first_named: Mapping[str, int]
     body_refs: tuple[ImageRef, ...]  # COPY --from and mounts, never expanded
     run_lines: tuple[int, ...]
 
@@ -170,6 +172,10 @@ def _stage_shapes(groups: Sequence[Sequence[_Instruction]], escape: str) -> tupl
     # ones (a later name there is an image, and BuildKit would pull it).
     clauses = [_from_clause(group[0]) for group in groups]
     every_name = frozenset(clause.name for clause in clauses if clause.name is not None)
+    first_named: dict[str, int] = {}
+    for index, clause in enumerate(clauses):
+        if clause.name is not None:
+            first_named.setdefault(clause.name, index)
     shapes: list[_StageShape] = []
     for index, (group, clause) in enumerate(zip(groups, clauses, strict=True)):
         head, body = group[0], group[1:]
@@ -181,8 +187,9 @@ def _stage_shapes(groups: Sequence[Sequence[_Instruction]], escape: str) -> tupl
             if _names_image(source, every_name, stage_index=kind == "COPY --from")
         )
         run_lines = tuple(instruction.line for instruction in body if instruction.keyword == "run")
-        earlier = frozenset(clause.name for clause in clauses[:index])
-        shapes.append(_StageShape(index, clause, head.line, label, earlier, body_refs, run_lines))
+        shapes.append(
+            _StageShape(index, clause, head.line, label, first_named, body_refs, run_lines)
+        )
     return tuple(shapes)
 
 
@@ -199,7 +206,7 @@ def _dockerfile_info(
         if (
             clause.accepted
             and base is not None
-            and base not in shape.earlier
+            and shape.first_named.get(base, shape.index) >= shape.index  # no earlier stage
             and _names_image(base)
         ):
             found.append(ImageRef(base, shape.line, "FROM", shape.label))

@@ -110,8 +110,12 @@ def build_command(
     for key, value in attrs.items():
         if key == "tags" and outputs is not None:
             continue
+        if key in _MAP_FLAGS:
+            _check_map_keys(planned, rebaser, key, value)
         argv += _flags(key, value)
     contexts = dict(attrs.get("contexts", {}))
+    if contexts:
+        _check_map_keys(planned, rebaser, "contexts", contexts)
     for ref, dep in planned.links.items():
         default = "oci-layout://" + oci_layout_dir(dep, state_dir)
         contexts[ref] = (link_contexts or {}).get(ref, default)
@@ -125,6 +129,22 @@ def build_command(
         argv += ["--metadata-file", metadata_file]
     argv.append(_positional_path(attrs["context"]))
     return BuildCommand(planned.name, tuple(argv), stdin)
+
+
+def _check_map_keys(
+    planned: PlannedTarget, rebaser: Rebaser, key: str, table: Mapping[str, Any]
+) -> None:
+    """`--build-arg K=V` and its kin split at the first `=`: a key holding one would give
+    part of itself to the value. bake's files carry tables whole, so bake can pass it."""
+    for name in table:
+        if "=" in name:
+            raise ConfigError.one(
+                f"the key {name!r} holds '=', which `docker buildx build` would split at",
+                file=rebaser.project.file,
+                target=planned.target.declared_as,
+                key=key,
+                hint="rename the key, or build this target with --via bake",
+            )
 
 
 def _positional_path(context: str) -> str:
@@ -158,8 +178,16 @@ def _flags(key: str, value: Any) -> list[str]:
 
 def _entry_text(item: Any) -> str:
     if isinstance(item, Mapping):
-        return ",".join(f"{k}={v}" for k, v in entry_fields(item).items())
+        return ",".join(_csv_field(f"{k}={v}") for k, v in entry_fields(item).items())
     return str(item)
+
+
+def _csv_field(field: str) -> str:
+    """A `key=value` field of an entry, as buildx's CSV reader gets it back whole: quoted
+    when it holds a comma, a quote or a line break (`dest=a,b` is not `dest=a` and `b`)."""
+    if any(char in field for char in ',"\r\n'):
+        return '"' + field.replace('"', '""') + '"'
+    return field
 
 
 def _outputs(

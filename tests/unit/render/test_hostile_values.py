@@ -162,3 +162,36 @@ def test_an_attribute_name_that_is_no_identifier_is_refused() -> None:
     assert hcl._block("target", "app", {"context": "."}) == 'target "app" {\n  context = "."\n}'
     with pytest.raises(ConfigError, match="HCL attribute name"):
         hcl._block("target", "app", {'x = 1\n}\ntarget "evil" {\n  y': "."})
+
+
+def test_a_key_holding_an_equals_sign_is_refused_for_buildx_build(
+    make_project: Callable[..., Path],
+) -> None:
+    from buildgraph.errors import ConfigError
+
+    for table in (
+        'args = { "A=B" = "c" }',
+        'labels = { "l=x" = "y" }',
+        'contexts = { "n=m" = "app" }',
+    ):
+        project = make_project(
+            f'[target.app]\ncontext = "app"\n{table}\n', {"app/Dockerfile": "FROM scratch\n"}
+        )
+        with pytest.raises(ConfigError, match="holds '='"):
+            render(project, "sh", {})
+        render(project, "bake", {})  # bake's file carries the table whole
+
+
+def test_an_entry_field_holding_a_comma_stays_one_field(
+    make_project: Callable[..., Path],
+) -> None:
+    import csv
+    import shlex
+
+    project = make_project(
+        '[target.app]\ncontext = "app"\noutput = [{ type = "local", dest = "a,b\\"c" }]\n',
+        {"app/Dockerfile": "FROM scratch\n"},
+    )
+    words = shlex.split(render(project, "sh", {}).splitlines()[-1])
+    entry = words[words.index("--output") + 1]
+    assert next(csv.reader([entry])) == ["type=local", 'dest=a,b"c']

@@ -7,12 +7,10 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
-from contextlib import suppress
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from buildgraph.atomic_write import write_private
-from buildgraph.locations import cache_entry
+from buildgraph.locations import cache_entry, read_private, write_private_entry
 from buildgraph.preflight.facts import Facts
 from buildgraph.runner.process import Captured, run_captured
 
@@ -143,8 +141,8 @@ def gather_cached(builder: str | None = None, environ: Mapping[str, str] = os.en
     facts = gather(builder)
     if signature is not None and facts.driver == "docker" and facts.builder_error is None:
         record = {"signature": signature, "facts": asdict(facts)}
-        with suppress(OSError):  # no cache: the next build probes again
-            write_private(_facts_file(signature), json.dumps(record).encode())
+        # Not written (a folder not the user's): the next build probes again.
+        write_private_entry(_facts_file(signature), json.dumps(record).encode())
     return facts
 
 
@@ -156,15 +154,48 @@ def kept_facts(builder: str | None = None, environ: Mapping[str, str] = os.envir
 def _kept_for(signature: str | None) -> Facts | None:
     if signature is None:
         return None
-    try:
-        record = json.loads(_facts_file(signature).read_text())
-        if record["signature"] != signature:
-            return None
-        fields = record["facts"]
-        facts = Facts(**{**fields, "builder_platforms": tuple(fields["builder_platforms"])})
-    except (OSError, ValueError, KeyError, TypeError):
+    data = read_private(_facts_file(signature))  # None unless it is the user's alone
+    if data is None:
         return None
-    return replace(facts, binfmt=binfmt_entries())
+    try:
+        record = json.loads(data)
+    except ValueError:
+        return None
+    if type(record) is not dict or record.keys() != {"signature", "facts"}:
+        return None
+    if record["signature"] != signature:
+        return None
+    facts = _facts_of(record["facts"])
+    return None if facts is None else replace(facts, binfmt=binfmt_entries())
+
+
+# Each field of Facts kept, and the JSON types its value may have.
+_OPTIONAL_TEXT = (str, type(None))
+_KEPT_FIELDS = {
+    "docker": _OPTIONAL_TEXT,
+    "buildx_version": _OPTIONAL_TEXT,
+    "buildx_error": _OPTIONAL_TEXT,
+    "builder": _OPTIONAL_TEXT,
+    "driver": _OPTIONAL_TEXT,
+    "builder_platforms": (list,),
+    "builder_error": _OPTIONAL_TEXT,
+    "containerd_store": (bool, type(None)),
+    "binfmt": (dict,),
+    "machine": (str,),
+}
+
+
+def _facts_of(fields: object) -> Facts | None:
+    """The Facts a record holds, or None unless it has exactly Facts' fields, each of its
+    type (a list of strings for the platforms)."""
+    if type(fields) is not dict or fields.keys() != _KEPT_FIELDS.keys():
+        return None
+    if any(type(fields[name]) not in kinds for name, kinds in _KEPT_FIELDS.items()):
+        return None
+    platforms = fields["builder_platforms"]
+    if any(type(platform) is not str for platform in platforms):
+        return None
+    return Facts(**{**fields, "builder_platforms": tuple(platforms), "binfmt": {}})
 
 
 def _facts_file(signature: str) -> Path:

@@ -89,11 +89,12 @@ class Running:
         env: dict[str, str] | None = None,
         feed_later: bool = False,  # stdin stays open until feed()
     ) -> None:
-        log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
         # Unless its output is shown as it comes, the child writes its log itself: nothing
         # of ours takes a core from the build while it runs.
-        sink = None if echo is not None else log.open("wb")
+        opened = open_log(log)
+        sink = None if echo is not None else os.fdopen(opened, "wb")
+        self._echo_sink = None if sink is not None else os.fdopen(opened, "w", encoding="utf-8")
         try:
             self.process = subprocess.Popen(
                 list(argv),
@@ -108,6 +109,10 @@ class Running:
                 errors="replace",
                 env=env,
             )
+        except BaseException:
+            if self._echo_sink is not None:
+                self._echo_sink.close()
+            raise
         finally:
             if sink is not None:
                 sink.close()
@@ -119,8 +124,8 @@ class Running:
             self._reader.start()
 
     def _pump(self, echo: Callable[[str], None]) -> None:
-        assert self.process.stdout is not None
-        with self.log.open("w", encoding="utf-8") as sink:
+        assert self.process.stdout is not None and self._echo_sink is not None
+        with self._echo_sink as sink:
             for line in self.process.stdout:
                 sink.write(line)
                 sink.flush()
@@ -162,6 +167,20 @@ class Running:
             os.killpg(self.process.pid, signal.SIGKILL)
         if self._reader is not None:
             self._reader.join(timeout=GRACE_SECONDS)
+
+
+def open_log(log: Path) -> int:
+    """A new, empty log file, open for writing: never through a symbolic link, neither the
+    file's (whatever is at its name is replaced) nor its folder's."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.open(log.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(log.name, dir_fd=folder)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        return os.open(log.name, flags, 0o644, dir_fd=folder)
+    finally:
+        os.close(folder)
 
 
 def run_captured(

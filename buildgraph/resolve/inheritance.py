@@ -29,50 +29,93 @@ class InheritProblem(Exception):
         self.hint = hint
 
 
-_MAP_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.MAP)
-_APPEND_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.APPEND)
-
-
 class Inheritance:
-    """The target tables of a document with their parents merged in, each merged once."""
+    """The target tables of a document with their parents merged in, each merged once.
+
+    Parents are followed with an explicit stack, not recursion: a chain of thousands of
+    tables, or a cycle through thousands, is an answer, not a RecursionError."""
 
     def __init__(self, tables: Mapping[str, dict[str, Any]]) -> None:
         self.tables = tables
         self._merged: dict[str, dict[str, Any]] = {}
+        self._failed: dict[str, InheritProblem] = {}  # each table on a failed walk
 
-    def table(self, name: str, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+    def table(self, name: str) -> dict[str, Any]:
         """The table of `name` with its parents merged in, bake's way."""
-        if name in self._merged:
-            return self._merged[name]
-        if name in chain:
-            cycle = " -> ".join((*chain[chain.index(name) :], name))
+        merged = self._merged.get(name)
+        if merged is not None:
+            return merged
+        failed = self._failed.get(name)
+        if failed is not None:
+            raise failed
+        # Depth first, parents before children: each entry is a table and how many of its
+        # parents have been looked at; `path` is the chain from `name` down to the top one.
+        stack: list[tuple[str, int]] = [(name, 0)]
+        path: dict[str, None] = {name: None}  # ordered, and a set
+        try:
+            while stack:
+                current, seen = stack[-1]
+                parents = self.tables[current].get("inherits", [])
+                if seen == len(parents):
+                    self._merged[current] = self._merge(current)
+                    stack.pop()
+                    del path[current]
+                    continue
+                stack[-1] = (current, seen + 1)
+                parent = parents[seen]
+                if parent in self._merged:
+                    continue
+                self._check_parent(current, parent, path)
+                stack.append((parent, 0))
+                path[parent] = None
+        except InheritProblem as problem:
+            for table in path:
+                self._failed[table] = problem
+            raise
+        return self._merged[name]
+
+    def _check_parent(self, child: str, parent: str, path: Mapping[str, None]) -> None:
+        if parent not in self.tables:
             raise InheritProblem(
-                f"inherits cycle: {cycle}",
-                chain[-1],
+                f"inherits unknown target {parent!r}",
+                child,
+                did_you_mean(parent, self.tables) or "inherit from a [target.NAME] table",
+            )
+        if "matrix" in self.tables[parent]:
+            raise InheritProblem(
+                f"inherits matrix target {parent!r}",
+                child,
+                "inherit from an abstract parent (a name starting with '_') shared by both",
+            )
+        if parent in path:
+            chain = list(path)
+            raise InheritProblem(
+                f"inherits cycle: {_cycle_text([*chain[chain.index(parent) :], parent])}",
+                child,
                 "bake would accept this silently; remove one of the links",
             )
+        failed = self._failed.get(parent)
+        if failed is not None:
+            raise failed
+
+    def _merge(self, name: str) -> dict[str, Any]:
+        """`name`'s table over its parents, which are merged already."""
         table = self.tables[name]
         merged: dict[str, Any] = {}
         for parent in table.get("inherits", []):
-            if parent not in self.tables:
-                raise InheritProblem(
-                    f"inherits unknown target {parent!r}",
-                    name,
-                    did_you_mean(parent, self.tables) or "inherit from a [target.NAME] table",
-                )
-            if "matrix" in self.tables[parent]:
-                raise InheritProblem(
-                    f"inherits matrix target {parent!r}",
-                    name,
-                    "inherit from an abstract parent (a name starting with '_') shared by both",
-                )
-            merged = merge_tables(merged, self.table(parent, (*chain, name)))
+            merged = merge_tables(merged, self._merged[parent])
         merged = merge_tables(merged, {k: v for k, v in table.items() if k not in NOT_INHERITED})
         for key in NOT_INHERITED:
             if key in table:
                 merged[key] = table[key]
-        self._merged[name] = merged
         return merged
+
+
+def _cycle_text(cycle: list[str]) -> str:
+    """`a -> b -> a`; a long cycle by its ends and its length."""
+    if len(cycle) <= 8:
+        return " -> ".join(cycle)
+    return " -> ".join(cycle[:3]) + f" -> ... ({len(cycle) - 5} more) -> " + " -> ".join(cycle[-2:])
 
 
 def merge_tables(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:

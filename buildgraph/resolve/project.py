@@ -147,13 +147,16 @@ class _Resolver:
         matrix_groups: dict[str, Group] = {}
         self.default_platforms = freeze(scope.get("platforms") or ())
         self.compiler = TableCompiler(scope)
+        reported: set[int] = set()  # a broken parent fails each child the same way
         for name in self.tables:
-            if name.startswith("_"):
-                continue
             try:
                 table = self.inheritance.table(name)
             except InheritProblem as exc:
-                self.problem(str(exc), target=exc.target, key="inherits", hint=exc.hint)
+                if id(exc) not in reported:
+                    reported.add(id(exc))
+                    self.problem(str(exc), target=exc.target, key="inherits", hint=exc.hint)
+                continue
+            if name.startswith("_"):  # checked above, never built
                 continue
             for concrete in self.expand(name, table, scope, matrix_groups):
                 if concrete.name in targets:

@@ -4,6 +4,7 @@ always read afresh; other drivers and remote daemons are always probed."""
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -159,3 +160,62 @@ def test_two_setups_in_turn_keep_their_own_facts(setup: dict[str, str], probes: 
     for environ in (setup, other, setup, other):
         probe.gather_cached(None, environ)
     assert len(probes) == 2
+
+
+def kept_record(tmp_path: Path) -> Path:
+    [record] = (tmp_path / "cache" / "buildgraph" / "facts").iterdir()
+    return record
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("builder_platforms", "linux/amd64"),  # a string is no list of platforms
+        ("builder_platforms", [1]),
+        ("driver", 3),
+        ("containerd_store", "yes"),
+        ("machine", None),
+    ],
+)
+def test_a_record_of_another_shape_is_a_miss(
+    setup: dict[str, str], probes: list, tmp_path: Path, field: str, value: object
+) -> None:
+    probe.gather_cached(None, setup)
+    record = kept_record(tmp_path)
+    data = json.loads(record.read_text())
+    data["facts"][field] = value
+    record.write_text(json.dumps(data))
+    assert probe.kept_facts(None, setup) is None
+
+
+def test_a_record_others_could_write_is_not_trusted(
+    setup: dict[str, str], probes: list, tmp_path: Path
+) -> None:
+    probe.gather_cached(None, setup)
+    record = kept_record(tmp_path)
+    assert probe.kept_facts(None, setup) is not None
+    record.chmod(0o666)
+    assert probe.kept_facts(None, setup) is None
+    record.chmod(0o600)
+    record.parent.chmod(0o777)
+    assert probe.kept_facts(None, setup) is None
+
+
+def test_a_record_that_is_a_link_is_not_trusted(
+    setup: dict[str, str], probes: list, tmp_path: Path
+) -> None:
+    probe.gather_cached(None, setup)
+    record = kept_record(tmp_path)
+    kept = tmp_path / "kept.json"
+    record.rename(kept)
+    record.symlink_to(kept)
+    assert probe.kept_facts(None, setup) is None
+
+
+def test_the_facts_folders_are_the_users_alone(
+    setup: dict[str, str], probes: list, tmp_path: Path
+) -> None:
+    probe.gather_cached(None, setup)
+    record = kept_record(tmp_path)
+    modes = [stat.S_IMODE(p.stat().st_mode) for p in (record.parent.parent, record.parent)]
+    assert modes == [0o700, 0o700] and stat.S_IMODE(record.stat().st_mode) == 0o600

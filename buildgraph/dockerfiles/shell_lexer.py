@@ -2,8 +2,9 @@
 applies it to instruction operands: quotes, escapes, word splitting and $-expansion with
 its modifiers (`${X:-default}`, `${X#pattern}`, ...).
 
-The patterns of `#`/`%` trims are matched in linear time: a pattern is turned into one
-regular expression, never tried at every split of the value.
+The patterns of `#`/`%` trims and `/` replacements are matched as Go's regexp matches the
+regular expressions BuildKit makes of them, and like it in time linear in the value (see
+_ShellPattern), never by backtracking.
 """
 
 from __future__ import annotations
@@ -280,22 +281,42 @@ class ShellLexer:
         kept = self._kept(name, start)
         if kept is not None:
             return kept
-        regex = _shell_pattern(pattern, greedy=True, anchored=False)
-        return regex.sub(lambda _: replacement, self.values.get(name, ""), count=0 if every else 1)
+        return _replace(pattern, self.values.get(name, ""), replacement, every)
 
 
-def _shell_pattern(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
-    """The regular expression of a ${...#pattern} style pattern: * and ? wildcards,
-    backslash escapes (the lexer's convertShellPatternToRegex; no [...] classes)."""
-    parts = ["^"] if anchored else []
+# --- ${...#pattern} and ${.../pattern/...} matching ---------------------------------------
+#
+# BuildKit turns a pattern into a Go regular expression (convertShellPatternToRegex: `*`
+# is `.*`, or `.*?` for the shortest trims; `?` is `.`) and Go's regexp matches in time
+# linear in the value. Python's re backtracks: `*a*a*a...*b` takes exponential time. So
+# the patterns are matched here directly, with Go's leftmost-first answers: the same
+# (start, end) as Go's FindStringIndex, for the three uses BuildKit makes of them.
+#
+# A pattern is segments of fixed width (characters and `?`) between stars. Neither a star
+# nor `?` matches a newline (Go's `.`), so when no segment holds a literal newline a match
+# lies within one line of the value, where a star matches anything. There, placing each
+# segment at its earliest position finds whether a match exists (and the shortest one);
+# the longest one ends at the last place the final segment matches. A pattern holding a
+# literal newline (only a variable's value can put one there) goes to a small Thompson
+# simulation instead, linear in the value too.
+
+_ANY = ""  # the cell of `?`; a literal cell is one character
+_STAR = None
+
+
+def _pattern_tokens(pattern: str) -> list[str | None]:
+    """The cells and stars of a pattern (the lexer's convertShellPatternToRegex: `*` and
+    `?` wildcards, backslash escapes; no [...] classes); runs of stars are one star."""
+    tokens: list[str | None] = []
     index = 0
     while index < len(pattern):
         token = pattern[index]
         index += 1
         if token == "*":
-            parts.append(".*" if greedy else ".*?")
+            if not tokens or tokens[-1] is not _STAR:
+                tokens.append(_STAR)
         elif token == "?":
-            parts.append(".")
+            tokens.append(_ANY)
         elif token == "\\":
             following = pattern[index : index + 1]
             if following in ("}", "/"):
@@ -303,27 +324,203 @@ def _shell_pattern(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[
             index += 1
             if following not in ("*", "?", "\\"):
                 raise ShellError(f"invalid escape in pattern {pattern!r}")
-            parts.append("\\" + following)
+            tokens.append(following)
         else:
-            parts.append(re.escape(token))
-    return re.compile("".join(parts))
+            tokens.append(token)
+    return tokens
+
+
+class _Segment:
+    """Cells of fixed width between two stars, and where they match in a text."""
+
+    __slots__ = ("_reversed", "cells", "literal", "regex", "size")
+
+    def __init__(self, cells: list[str]) -> None:
+        self.cells = cells
+        self.size = len(cells)
+        self.literal = "".join(cells) if all(cells) else None
+        # Fixed width, no repetition: re's search takes no more than width x text.
+        self.regex = None if self.literal is not None else _cells_regex(cells)
+        self._reversed: re.Pattern[str] | None = None
+
+    def at(self, text: str, pos: int, end: int) -> bool:
+        if pos + self.size > end:
+            return False
+        if self.literal is not None:
+            return text.startswith(self.literal, pos, end)
+        assert self.regex is not None
+        return self.regex.match(text, pos, end) is not None
+
+    def first(self, text: str, pos: int, end: int) -> int:
+        """The earliest start >= pos of a match inside text[pos:end], or -1."""
+        if self.literal is not None:
+            return text.find(self.literal, pos, end)
+        assert self.regex is not None
+        match = self.regex.search(text, pos, end)
+        return -1 if match is None else match.start()
+
+    def last(self, text: str, pos: int, end: int) -> int:
+        """The latest start >= pos of a match inside text[pos:end], or -1."""
+        if self.literal is not None:
+            return text.rfind(self.literal, pos, end)
+        if self._reversed is None:
+            self._reversed = _cells_regex(self.cells[::-1])
+        match = self._reversed.search(text[pos:end][::-1])
+        return -1 if match is None else end - match.start() - self.size
+
+
+def _cells_regex(cells: list[str]) -> re.Pattern[str]:
+    return re.compile("".join(re.escape(cell) if cell else "." for cell in cells))
+
+
+class _ShellPattern:
+    """A pattern ready to match: its segments, or its tokens for the simulation."""
+
+    def __init__(self, tokens: list[str | None]) -> None:
+        self.tokens = tokens
+        self.multiline = "\n" in tokens
+        cells: list[list[str]] = [[]]
+        for token in tokens:
+            if token is _STAR:
+                cells.append([])
+            else:
+                cells[-1].append(token)
+        self.segments = [_Segment(group) for group in cells]
+
+    def reversed(self) -> _ShellPattern:
+        return _ShellPattern(self.tokens[::-1])
+
+    def match_end(self, value: str, start: int, greedy: bool) -> int:
+        """Where the match anchored at start ends (the longest or shortest), or -1."""
+        if self.multiline:
+            found = _simulate(self.tokens, value, start, anchored=True, greedy=greedy)
+            return -1 if found is None else found[1]
+        return self._end_in_line(value, start, _line_end(value, start), greedy)
+
+    def _end_in_line(self, value: str, start: int, end: int, greedy: bool) -> int:
+        first = self.segments[0]
+        if len(self.segments) == 1:  # no star: the one segment, here
+            return start + first.size if first.at(value, start, end) else -1
+        *middle, final = self.segments[1:]
+        if not first.at(value, start, end):
+            return -1
+        pos = start + first.size
+        for segment in middle:  # earliest places: a later one fits wherever one fits
+            found = segment.first(value, pos, end)
+            if found < 0:
+                return -1
+            pos = found + segment.size
+        found = final.last(value, pos, end) if greedy else final.first(value, pos, end)
+        return -1 if found < 0 else found + final.size
+
+    def search(self, value: str, start: int) -> tuple[int, int] | None:
+        """The leftmost match at or after start, the longest there (stars greedy)."""
+        if self.multiline:
+            return _simulate(self.tokens, value, start, anchored=False, greedy=True)
+        first = self.segments[0]
+        pos = start
+        while pos <= len(value):
+            end = _line_end(value, pos)
+            found = first.first(value, pos, end)
+            if found >= 0:
+                match_end = self._end_in_line(value, found, end, greedy=True)
+                if match_end >= 0:
+                    return found, match_end
+                # The rest fits nowhere after the first place its first segment matches,
+                # so nowhere after a later one either: on to the next line.
+            pos = end + 1
+        return None
+
+
+def _line_end(value: str, start: int) -> int:
+    end = value.find("\n", start)
+    return len(value) if end < 0 else end
+
+
+def _simulate(
+    tokens: list[str | None], value: str, start: int, *, anchored: bool, greedy: bool
+) -> tuple[int, int] | None:
+    """Leftmost-first matching by Thompson simulation (Pike's VM: threads in priority
+    order, one list per position), as Go's regexp; time: value x pattern."""
+    size = len(tokens)
+
+    def add(threads: list[tuple[int, int]], seen: set[int], state: int, origin: int) -> None:
+        if state in seen:
+            return
+        seen.add(state)
+        if state < size and tokens[state] is _STAR:  # stars never follow stars
+            if greedy:
+                threads.append((state, origin))
+            add(threads, seen, state + 1, origin)
+            if not greedy:
+                threads.append((state, origin))
+        else:
+            threads.append((state, origin))
+
+    threads: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    add(threads, seen, 0, start)
+    found: tuple[int, int] | None = None
+    pos = start
+    while threads:
+        char = value[pos] if pos < len(value) else None
+        following: list[tuple[int, int]] = []
+        following_seen: set[int] = set()
+        for state, origin in threads:
+            if state == size:
+                found = (origin, pos)
+                break  # the threads after this one have lower priority
+            token = tokens[state]
+            if char is None or (char == "\n" and (token == _ANY or token is _STAR)):
+                continue
+            if token is _STAR:
+                add(following, following_seen, state, origin)
+            elif token in (_ANY, char):
+                add(following, following_seen, state + 1, origin)
+        if char is None:
+            break
+        pos += 1
+        threads = following
+        if not anchored and found is None:
+            add(threads, following_seen, 0, pos)
+    return found
+
+
+def _compiled_pattern(pattern: str) -> _ShellPattern:
+    return _ShellPattern(_pattern_tokens(pattern))
 
 
 def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
-    match = _shell_pattern(pattern, greedy=greedy, anchored=True).search(value)
-    return value[match.end() :] if match else value
+    end = _compiled_pattern(pattern).match_end(value, 0, greedy)
+    return value if end < 0 else value[end:]
 
 
 def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
-    # Regular expressions find leftmost matches: reverse both to trim from the right.
-    return _trim_prefix(_reversed_pattern(pattern), value[::-1], greedy)[::-1]
+    # Go's regexp finds leftmost matches: BuildKit reverses both to trim from the right.
+    reversed_value = value[::-1]
+    end = _compiled_pattern(pattern).reversed().match_end(reversed_value, 0, greedy)
+    return value if end < 0 else reversed_value[end:][::-1]
 
 
-def _reversed_pattern(pattern: str) -> str:
-    tokens: list[str] = []
-    index = 0
-    while index < len(pattern):
-        size = 2 if pattern[index] == "\\" and index + 1 < len(pattern) else 1
-        tokens.append(pattern[index : index + size])  # an escape stays before its character
-        index += size
-    return "".join(reversed(tokens))
+def _replace(pattern: str, value: str, replacement: str, every: bool) -> str:
+    """${name/pattern/replacement} and ${name//...}: Go's ReplaceAllString loop (an empty
+    match right after a match replaces nothing; the search moves on at least one
+    character), the replacement taken literally."""
+    compiled = _compiled_pattern(pattern)
+    if not every:
+        found = compiled.search(value, 0)
+        return value if found is None else value[: found[0]] + replacement + value[found[1] :]
+    pieces: list[str] = []
+    last_end = search = 0
+    while search <= len(value):
+        found = compiled.search(value, search)
+        if found is None:
+            break
+        begin, end = found
+        pieces.append(value[last_end:begin])
+        if end > last_end or begin == 0:
+            pieces.append(replacement)
+        last_end = end
+        search = search + 1 if search + 1 > end else end
+    pieces.append(value[last_end:])
+    return "".join(pieces)

@@ -58,13 +58,21 @@ def check_state_dir(folder: Path) -> None:
     symbolic link (to the depth buildgraph and buildx write at)."""
     info = os.lstat(folder)
     if stat.S_ISLNK(info.st_mode):
-        raise _refused(folder, "is a symbolic link", "buildgraph never follows one there")
+        raise _refused(
+            folder,
+            "buildgraph's working folder is a symbolic link",
+            "buildgraph never follows one here",
+        )
     if not stat.S_ISDIR(info.st_mode):
-        raise _refused(folder, "is not a directory", "buildgraph keeps its working files there")
+        raise _refused(
+            folder,
+            "buildgraph's working folder is not a directory",
+            "buildgraph keeps its working files here",
+        )
     if info.st_uid != os.getuid():
         raise _refused(
             folder,
-            f"belongs to another user (uid {info.st_uid})",
+            f"buildgraph's working folder belongs to another user (uid {info.st_uid})",
             "buildgraph writes only into a folder of its user's",
         )
     _refuse_links(folder, folder, STATE_DEPTH)
@@ -76,7 +84,7 @@ def _refuse_links(state: Path, folder: Path, depth: int) -> None:
             if entry.is_symlink():
                 raise _refused(
                     Path(entry.path),
-                    "is a symbolic link in buildgraph's working folder",
+                    "a symbolic link in buildgraph's working folder",
                     "buildgraph never writes through one",
                     state,
                 )
@@ -86,7 +94,7 @@ def _refuse_links(state: Path, folder: Path, depth: int) -> None:
 
 def _refused(path: Path, what: str, why: str, state: Path | None = None) -> ConfigError:
     return ConfigError.one(
-        f"{path} {what}",
+        what,
         file=path,
         hint=f"{why}: remove it ({state or path} holds only working files, made again by the "
         "next build), and keep .buildgraph/ out of version control",

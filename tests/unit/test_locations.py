@@ -51,7 +51,7 @@ def test_the_state_folder_is_made_and_ignores_itself(root: Path) -> None:
 def test_a_state_folder_that_is_a_link_is_refused_not_followed(root: Path, elsewhere: Path) -> None:
     (root / ".buildgraph").symlink_to(elsewhere)
     message = refusal(root)
-    assert f"{root / '.buildgraph'} is a symbolic link" in message
+    assert f"{root / '.buildgraph'}: buildgraph's working folder is a symbolic link" in message
     assert sorted(p.name for p in elsewhere.iterdir()) == ["precious"]  # nothing written
 
 
@@ -93,7 +93,7 @@ def test_a_committed_link_in_the_state_folder_is_refused(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.symlink_to(elsewhere / "target")
     message = refusal(root)
-    assert f"{path} is a symbolic link" in message
+    assert f"{path}: a symbolic link in buildgraph's working folder" in message
     assert sorted(p.name for p in elsewhere.iterdir()) == ["precious"]
 
 

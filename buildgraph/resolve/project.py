@@ -57,6 +57,10 @@ class _Resolver:
         self.inheritance = Inheritance(self.tables)
         self.default_platforms: Any = ()  # the project's, frozen once for every target
         self.compiler = TableCompiler({})  # concrete_targets makes the one with the scope
+        # Matrix tables, and the (table, key) of each problem reported for one: every
+        # combination renders the same templates, so a problem is reported once per table.
+        self.matrix_tables = frozenset(n for n, t in self.tables.items() if "matrix" in t)
+        self.reported: set[tuple[str, str | None]] = set()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -74,6 +78,10 @@ class _Resolver:
             if keys
             else (self.doc.line_of("target", target, *([key] if key else [])) if target else None)
         )
+        if target is not None and (target, key) in self.reported:
+            return  # a matrix table's problem, found again in another of its combinations
+        if target is not None and target in self.matrix_tables:
+            self.reported.add((target, key))
         self.problems.append(Problem(message, self.doc.path, target, key, line, hint))
 
     def raise_if_problems(self) -> None:
@@ -323,11 +331,16 @@ class _Resolver:
         for target in targets.values():
             for dep in target.depends_on:
                 if dep not in targets and dep not in groups:
+                    abstract = dep in self.tables
                     self.problem(
-                        f"depends_on names unknown target {dep!r}",
+                        f"depends_on names "
+                        f"{'abstract target' if abstract else 'unknown target'} {dep!r}",
                         target=target.declared_as,
                         key="depends_on",
-                        hint=did_you_mean(dep, known),
+                        hint="abstract targets (names starting with '_') are never built; "
+                        "depend on a target that inherits it"
+                        if abstract
+                        else did_you_mean(dep, known),
                     )
                 elif dep == target.name:
                     self.problem(

@@ -64,3 +64,44 @@ def test_matrix_is_product_minus_exclude_plus_include_each_once(axes, data) -> N
     assert result == expected
     keys = [tuple(sorted(c.items())) for c in result]
     assert len(keys) == len(set(keys))  # each combination once
+
+
+def test_a_matrix_larger_than_the_limit_is_refused_before_expanding() -> None:
+    import time
+
+    from buildgraph.resolve.matrix import MAX_COMBINATIONS
+
+    started = time.perf_counter()
+    with pytest.raises(MatrixProblem) as info:
+        expand_matrix({f"a{i}": list(range(10)) for i in range(10)})
+    assert time.perf_counter() - started < 0.5
+    assert info.value.key == "matrix"
+    assert "10,000,000,000 combinations" in str(info.value)
+    assert f"{MAX_COMBINATIONS:,}" in (info.value.hint or "")
+
+
+def test_the_limit_itself_is_allowed() -> None:
+    assert len(expand_matrix({"a": list(range(100)), "b": list(range(100))})) == 10_000
+
+
+@pytest.mark.parametrize(
+    ("axis", "pattern", "kept"),
+    [
+        ([1, True], {"a": True}, [1]),
+        ([1, True], {"a": 1}, [True]),
+        (["1", 1], {"a": 1}, ["1"]),
+        ([0, False], {"a": False}, [0]),
+        ([1, 2], {"a": 1.0}, [2]),  # numbers compare by value, as bake's do
+    ],
+)
+def test_exclude_compares_values_as_bake_does(
+    axis: list[object], pattern: dict[str, object], kept: list[object]
+) -> None:
+    combos = expand_matrix({"a": axis}, exclude=[pattern])
+    assert [c["a"] for c in combos] == kept
+    assert [type(c["a"]) for c in combos] == [type(v) for v in kept]
+
+
+def test_include_of_true_is_not_the_present_1() -> None:
+    combos = expand_matrix({"a": [1]}, include=[{"a": True}, {"a": 1}])
+    assert [(c["a"], type(c["a"])) for c in combos] == [(1, int), (True, bool)]

@@ -350,7 +350,7 @@ def test_a_template_error_inside_a_compiled_table_names_target_and_key(
     with pytest.raises(ConfigError) as info:
         resolve(toml)
     problems = info.value.problems
-    assert len(problems) == 2  # one per concrete target, as when each value was rendered
+    assert len(problems) == 1  # once for the table, not once per concrete target
     assert all((p.target, p.key) == ("app", key) for p in problems)
     assert "undefined" in str(problems[0]) or "sandbox" in str(problems[0])
 
@@ -374,3 +374,40 @@ def test_substitution_of_any_braces_agrees_with_jinja(text: str) -> None:
             render_string(text, scope)
         return
     assert render_string(text, scope) == expected
+
+
+def test_depends_on_an_abstract_target_says_it_is_abstract() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve('[target._base]\ncontext = "."\n[target.app]\ndepends_on = ["_base"]\n')
+    (problem,) = info.value.problems
+    assert problem.message == "depends_on names abstract target '_base'"
+    assert (problem.target, problem.key) == ("app", "depends_on")
+    assert "never built" in (problem.hint or "")
+
+
+def test_a_matrix_tables_problem_is_reported_once_not_once_per_combination() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve("""
+[target.api]
+matrix = { a = ["1", "2", "3"], b = ["x", "y"] }
+name = "api-{{ a }}-{{ b }}"
+platforms = ["bad platform {{ a }}"]
+[target.web]
+matrix = { a = ["1", "2", "3"] }
+name = "web-{{ a }}"
+tags = ["{{ nope }}"]
+""")
+    problems = info.value.problems
+    assert [(p.target, p.key) for p in problems] == [("api", "platforms"), ("web", "tags")]
+
+
+def test_a_matrix_larger_than_the_limit_names_the_table_and_the_limit() -> None:
+    axes = ", ".join(
+        f'a{i} = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]' for i in range(10)
+    )
+    names = "-".join(f"{{{{ a{i} }}}}" for i in range(10))
+    with pytest.raises(ConfigError) as info:
+        resolve(f'[target.big]\nmatrix = {{ {axes} }}\nname = "big-{names}"\n')
+    (problem,) = info.value.problems
+    assert (problem.target, problem.key) == ("big", "matrix")
+    assert "at most 10,000 combinations" in (problem.hint or "")

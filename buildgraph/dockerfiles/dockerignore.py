@@ -35,6 +35,7 @@ class _Pattern:
     exception: bool
     kind: str  # "exact", "prefix", "suffix" or "regex", as patternmatcher picks it
     regex: re.Pattern[str] | None  # None for a regex Go's regexp refuses
+    stars: _StarMatcher | None = None  # the regex's matcher when it has several stars
 
     def matches(self, path: str) -> bool:
         if self.kind == "exact":
@@ -46,6 +47,8 @@ class _Pattern:
             return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
         if self.regex is None:  # Go compiles on first use: only then does the build fail
             raise ValueError(f"syntax error in pattern {self.text!r}")
+        if self.stars is not None:
+            return self.stars.matches(path)
         return self.regex.match(path) is not None
 
 
@@ -80,7 +83,8 @@ def _pattern(line: str) -> _Pattern:
     exception = text.startswith("!")
     text = text[1:] if exception else text
     _check_glob_syntax(text)
-    return _Pattern(text, exception, *_compiled(text))
+    kind, regex, stars = _compiled(text)
+    return _Pattern(text, exception, kind, regex, stars)
 
 
 def _check_glob_syntax(pattern: str) -> None:
@@ -138,9 +142,9 @@ def _class_char(chunk: str, i: int) -> tuple[str, int]:
     return chunk[i + escaped], i + escaped + 1
 
 
-def _compiled(pattern: str) -> tuple[str, re.Pattern[str] | None]:
+def _compiled(pattern: str) -> tuple[str, re.Pattern[str] | None, _StarMatcher | None]:
     """Pattern.compile: the match kind, and for a regex the one Go builds (None where Go
-    refuses it, or reads it in a way Python's re cannot)."""
+    refuses it, or reads it in a way Python's re cannot), with its star matcher."""
     kind, out, i = "exact", [], 0
     while i < len(pattern):
         ch, first = pattern[i], i == 0
@@ -162,7 +166,7 @@ def _compiled(pattern: str) -> tuple[str, re.Pattern[str] | None]:
             elif escaped in _LETTER_ESCAPES:
                 out.append(_LETTER_ESCAPES[escaped])
             else:
-                return "regex", None
+                return "regex", None, None
         elif ch == "\\":  # a last backslash escapes the `$` Go appends: no end anchor then
             out.append("\\$")
             break
@@ -172,13 +176,119 @@ def _compiled(pattern: str) -> tuple[str, re.Pattern[str] | None]:
     else:
         out.append("\\Z")  # Go's `$`: unlike Python's, no newline may come before it
     if kind != "regex":
-        return kind, None
+        return kind, None, None
     with warnings.catch_warnings():  # `[[` is a literal `[` in both; Python merely warns
         warnings.simplefilter("ignore", FutureWarning)
         try:
-            return kind, re.compile("^" + "".join(out), re.ASCII)
+            regex = re.compile("^" + "".join(out), re.ASCII)
         except re.error:
-            return kind, None
+            return kind, None, None
+    return kind, regex, _star_matcher(out)
+
+
+# --- Several stars without backtracking ------------------------------------------------
+#
+# Go's regexp matches in time linear in the path; Python's re backtracks, and a pattern of
+# several stars (`**/**/**/...`, `*a*a*a*b`) takes exponential time on a path it almost
+# matches. Such a regex is matched here instead: the set of positions each piece can end
+# at, as a bitset, one step per piece; a star spreads the positions, the fixed pieces
+# between stars are found by re (fixed width: no backtracking).
+
+_STAR_PIECES = {"[^/]*": "/", ".*": "\n", "(.*/)?": ""}  # a star, and what it cannot cross
+_STARS_FOR_RE = 2  # re backtracks polynomially over this many stars: still fast
+
+
+def _star_matcher(out: list[str]) -> _StarMatcher | None:
+    """The matcher of a regex of several stars; None for a few, or for a regex with a
+    class (a star may be inside one) or a `^` (an anchor inside), which re keeps."""
+    stars = sum(piece in _STAR_PIECES for piece in out)
+    if stars <= _STARS_FOR_RE or out[-1] != "\\Z" or any(p in ("[", "]", "^") for p in out):
+        return None
+    steps: list[str | re.Pattern[str]] = []
+    fixed: list[str] = []
+    for piece in out[:-1]:
+        if piece in _STAR_PIECES:
+            if fixed:
+                steps.append(re.compile(f"(?=({''.join(fixed)}))", re.ASCII))
+                fixed = []
+            if not steps or steps[-1] != piece:  # two stars of a kind are one
+                steps.append(piece)
+        else:
+            fixed.append(piece)
+    if fixed:
+        steps.append(re.compile(f"(?=({''.join(fixed)}))", re.ASCII))
+    return _StarMatcher(tuple(steps))
+
+
+@dataclass(frozen=True, slots=True)
+class _StarMatcher:
+    steps: tuple[str | re.Pattern[str], ...]  # star pieces, and lookaheads of fixed runs
+
+    def matches(self, path: str) -> bool:
+        """Whether the regex matches the whole path."""
+        walls = _Walls(path)
+        reach = 1  # bit i: a match of the pieces so far can end at position i
+        for step in self.steps:
+            if isinstance(step, str):
+                reach = walls.spread(reach, step)
+            else:
+                low = (reach & -reach).bit_length() - 1
+                found = 0
+                for match in step.finditer(path, low):
+                    if reach >> match.start() & 1:
+                        found |= 1 << match.end(1)
+                reach = found
+            if not reach:
+                return False
+        return bool(reach >> len(path) & 1)
+
+
+class _Walls:
+    """A path's spans between the characters stars cannot cross, as bitsets."""
+
+    __slots__ = ("_after_slash", "_spans", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._spans: dict[str, list[int]] = {}
+        self._after_slash: int | None = None
+
+    def spans(self, wall: str) -> list[int]:
+        """Bitsets of the positions start..end of each span, end at a wall or the end."""
+        spans = self._spans.get(wall)
+        if spans is None:
+            spans, start, path = [], 0, self.path
+            while start <= len(path):
+                end = path.find(wall, start)
+                end = len(path) if end < 0 else end
+                spans.append(((1 << (end + 1)) - 1) >> start << start)
+                start = end + 1
+            self._spans[wall] = spans
+        return spans
+
+    def spread(self, reach: int, star: str) -> int:
+        """The positions a star can end at from the positions in reach."""
+        out = 0
+        for span in self.spans(_STAR_PIECES[star] or "\n"):
+            hit = reach & span
+            if not hit:
+                continue
+            lowest = hit & -hit
+            if star == "(.*/)?":  # itself, or just after any later slash on the line
+                if self._after_slash is None:
+                    self._after_slash = sum(1 << (i + 1) for i in _slashes(self.path))
+                out |= hit | (self._after_slash & span & ~((lowest << 1) - 1))
+            else:
+                out |= span & ~(lowest - 1)
+        return out
+
+
+def _slashes(path: str) -> list[int]:
+    found, index = [], path.find("/")
+    while index >= 0:
+        found.append(index)
+        index = path.find("/", index + 1)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +312,7 @@ class IgnoreRules:
         for candidate in candidates:
             try:
                 return cls.parse(candidate.read_bytes().decode("utf-8", "surrogateescape"))
-            except OSError:
+            except (OSError, ValueError):  # missing, unreadable, or a NUL in the path
                 continue
         return cls()
 

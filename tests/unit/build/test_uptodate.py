@@ -157,7 +157,7 @@ def test_a_file_changed_while_planning_is_not_trusted(
 def test_a_damaged_entry_is_a_miss(project: Path, cache_home: Path) -> None:
     plan(project)
     [entry] = (cache_home / "buildgraph" / "plans").iterdir()
-    entry.write_bytes(b"not a pickle")
+    entry.write_bytes(b"not an entry")
     assert not plan(project).reused
     assert plan(project).reused  # and the next build records it again
 
@@ -169,13 +169,13 @@ def test_entries_are_the_users_alone_and_outside_the_project(
     [entry] = (cache_home / "buildgraph" / "plans").iterdir()
     assert stat.S_IMODE(entry.stat().st_mode) == 0o600
     assert stat.S_IMODE(entry.parent.stat().st_mode) == 0o700
-    assert not any(".pickle" in name for _, _, names in os.walk(project.parent) for name in names)
+    assert not any(entry.name in names for _, _, names in os.walk(project.parent))
 
 
 def test_two_keys_sharing_an_entry_name_never_get_each_others_plan(
     project: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(plancache, "entry_path", lambda key: cache_home / "one.pickle")
+    monkeypatch.setattr(plancache, "entry_path", lambda key: cache_home / "one.json")
     plan(project, names=("base",))
     made = plan(project, names=("app",))
     assert not made.reused and made.plan.names == ("app",)

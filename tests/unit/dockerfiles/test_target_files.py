@@ -135,3 +135,21 @@ contexts = {{ a = "x\\u0000y", b = "{long}" }}
         assert "\x00" not in str(problem) and len(problem.message) < 600
     assert "NUL byte" in problems[0].message
     assert "too long" in problems[1].message
+
+
+def test_a_context_that_denies_access_is_a_clean_error(
+    make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a user without access to a mode-000 context sees it (root reads through 000).
+    path = make_project('[target.app]\ncontext = "locked"\n', {"locked/Dockerfile": "FROM a\n"})
+    locked, real_stat = path.parent / "locked", os.stat
+
+    def stat(target: object, *args: object, **kwargs: object) -> os.stat_result:
+        if str(target).startswith(str(locked) + os.sep):
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_stat(target, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", stat)
+    [problem] = _problems(path)
+    assert (problem.target, problem.key) == ("app", "dockerfile")
+    assert "cannot be read: Permission denied" in problem.message

@@ -2,8 +2,11 @@
 # Provision a real BuildKit engine on a Debian 12 machine (root, no systemd, no
 # internet except the Debian package registry; /usr/local/bin/docker is a bare client):
 #
-#   1. buildx plugin + dockerd 26.1.5 <- Debian 13 (trixie) docker-buildx / docker.io,
-#      unpacked with a private apt state (never installed)
+#   1. the current buildx 0.29.1 (the default plugin) and dockerd 28.5.2 <- Debian sid's
+#      docker-buildx / docker.io; the oldest supported buildx 0.13.1 <- Debian 13 (trixie)'s
+#      docker-buildx, in a DOCKER_CONFIG folder of its own (the tests' second leg:
+#      DOCKER_CONFIG=/opt/buildgraph-engine/buildx-0.13.1 selects it, same daemon).
+#      Unpacked with a private apt state per suite (never installed)
 #   2. bookworm packages: containerd, runc, iptables, tini (what bookworm's docker.io
 #      pulls in), qemu-user-static, binfmt-support, docker-registry
 #   3. busybox-static for amd64 and arm64: base images are built FROM scratch, since
@@ -12,7 +15,8 @@
 #   5. containerd + dockerd with the containerd snapshotter (multi-platform --load/--push)
 #   6. local registry on 127.0.0.1:5000
 #   7. busybox staged into examples/monorepo/images/base/rootfs (gitignored)
-#   8. self-check: two-platform build + push + inspect, and `bake --print`
+#   8. self-check: two-platform build + push + inspect, `bake --print` with both plugins,
+#      and the current buildx's bake given the filesystem entitlement it asks for
 #
 # Idempotent: every step first checks whether its work is already done, so a second
 # run only does the checks and the (cached) self-check. Daemons keep running after
@@ -23,19 +27,23 @@
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ENGINE_DIR=/opt/buildgraph-engine            # unpacked trixie binaries + busybox
+ENGINE_DIR=/opt/buildgraph-engine            # unpacked Debian binaries + busybox
 BIN_DIR=$ENGINE_DIR/bin
 BUSYBOX_DIR=$ENGINE_DIR/busybox
 PLUGIN_DIR=/usr/libexec/docker/cli-plugins   # searched by every docker CLI
 RUN_DIR=/run/buildgraph-engine               # pid files
 LOG_DIR=/var/log/buildgraph-engine           # daemon and apt logs
 STATE_DIR=/var/lib/buildgraph-engine         # stamps
-SCRATCH=/var/cache/buildgraph-engine         # private apt state for the trixie downloads
+SCRATCH=/var/cache/buildgraph-engine         # private apt state for the sid/trixie downloads
 REGISTRY_ROOT=/var/lib/buildgraph-registry
 REGISTRY_ADDR=127.0.0.1:5000
 CONTAINERD_SOCK=/run/containerd/containerd.sock
 DOCKER_SOCK=/var/run/docker.sock
-DOCKERD_VERSION=26.1.5
+DOCKERD_VERSION=28.5.2                       # sid's docker.io
+# CURRENT_BUILDX (sid's, the default plugin), OLDEST_BUILDX (trixie's) and the oldest
+# leg's DOCKER_CONFIG folder, OLDEST_DOCKER_CONFIG (under $ENGINE_DIR).
+# shellcheck source=.ci/buildx-legs.sh
+. "$REPO_ROOT/.ci/buildx-legs.sh"
 APT_MAX_AGE_MIN=360                          # reuse apt lists younger than 6 h
 
 # The daemons inherit this PATH: dockerd must find docker-proxy, runc,
@@ -147,7 +155,7 @@ ensure_arch() {  # ensure_arch ARCH: dpkg knows ARCH, so apt can fetch its packa
     rm -f "$STATE_DIR/apt-update.stamp"; APT_UPDATED=0  # the lists for $arch are needed
 }
 
-# ------------------------------------------------------ apt (trixie, private)
+# ------------------------------------------------- apt (sid, trixie: private)
 # The machine's own Debian registry: URI and keyring of the stanza that serves the
 # system's codename, from the deb822 debian.sources (never hard-coded here).
 debian_source() {
@@ -168,69 +176,95 @@ debian_source() {
         }' /etc/apt/sources.list.d/debian.sources
 }
 
-TRIXIE=$SCRATCH/trixie
-trixie_apt() {
+suite_apt() {  # suite_apt SUITE ARGS...: apt-get on SUITE's private state
     # Only our scratch folder is read or written: the system's sources, lists and
-    # archive cache stay untouched (trixie packages are unpacked, never installed).
+    # archive cache stay untouched (these packages are unpacked, never installed).
+    local dir=$SCRATCH/$1; shift
     apt-get -q \
-        -o Dir::Etc::SourceList="$TRIXIE/sources.list" \
-        -o Dir::Etc::SourceParts="$TRIXIE/sources.list.d" \
-        -o Dir::State::Lists="$TRIXIE/lists" \
-        -o Dir::Cache="$TRIXIE/cache" \
+        -o Dir::Etc::SourceList="$dir/sources.list" \
+        -o Dir::Etc::SourceParts="$dir/sources.list.d" \
+        -o Dir::State::Lists="$dir/lists" \
+        -o Dir::Cache="$dir/cache" \
         "$@"
 }
 
-# trixie_fetch PKG...: download and unpack into $TRIXIE/root.
-trixie_fetch() {
-    local uri key
+# suite_fetch SUITE PKG...: download SUITE's PKGs and unpack them into $SCRATCH/SUITE/root.
+suite_fetch() {
+    local suite=$1 dir=$SCRATCH/$1 uri key deb; shift
     read -r uri key < <(debian_source) || true
     [[ -n ${uri:-} ]] || die "no URI for the system's suite in /etc/apt/sources.list.d/debian.sources"
     key=${key:-/usr/share/keyrings/debian-archive-keyring.gpg}
-    mkdir -p "$TRIXIE/sources.list.d" "$TRIXIE/lists/partial" "$TRIXIE/cache/archives/partial" "$TRIXIE/debs"
-    echo "deb [arch=$ARCH signed-by=$key] $uri trixie main" >"$TRIXIE/sources.list"
-    chown -R _apt "$TRIXIE/lists/partial" "$TRIXIE/cache/archives/partial" "$TRIXIE/debs" 2>/dev/null || true
-    if [[ -z $(find "$TRIXIE/lists.stamp" -mmin -"$APT_MAX_AGE_MIN" 2>/dev/null) ]]; then
-        log "apt-get update (private trixie lists)"
-        run_logged "$LOG_DIR/apt.log" trixie_apt update
-        touch "$TRIXIE/lists.stamp"
+    mkdir -p "$dir/sources.list.d" "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/debs"
+    echo "deb [arch=$ARCH signed-by=$key] $uri $suite main" >"$dir/sources.list"
+    chown -R _apt "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/debs" 2>/dev/null || true
+    if [[ -z $(find "$dir/lists.stamp" -mmin -"$APT_MAX_AGE_MIN" 2>/dev/null) ]]; then
+        log "apt-get update (private $suite lists)"
+        run_logged "$LOG_DIR/apt.log" suite_apt "$suite" update
+        touch "$dir/lists.stamp"
     fi
-    log "apt-get download (trixie) $*"
-    rm -f "$TRIXIE/debs/"*.deb
-    (cd "$TRIXIE/debs" && run_logged "$LOG_DIR/apt.log" trixie_apt download "$@")
-    rm -rf "$TRIXIE/root"; mkdir -p "$TRIXIE/root"
-    local deb
-    for deb in "$TRIXIE/debs/"*.deb; do dpkg -x "$deb" "$TRIXIE/root"; done
+    log "apt-get download ($suite) $*"
+    rm -f "$dir/debs/"*.deb
+    if ! (cd "$dir/debs" && suite_apt "$suite" download "$@" >>"$LOG_DIR/apt.log" 2>&1); then
+        # Lists a few hours old may name a .deb the registry has since replaced (sid moves).
+        log "apt-get update (private $suite lists, again)"
+        run_logged "$LOG_DIR/apt.log" suite_apt "$suite" update
+        touch "$dir/lists.stamp"
+        (cd "$dir/debs" && run_logged "$LOG_DIR/apt.log" suite_apt "$suite" download "$@")
+    fi
+    rm -rf "$dir/root"; mkdir -p "$dir/root"
+    for deb in "$dir/debs/"*.deb; do dpkg -x "$deb" "$dir/root"; done
 }
 
-# ============================================== 1. buildx + dockerd binaries (trixie)
-buildx_ok() { [[ -x $PLUGIN_DIR/docker-buildx ]] && docker buildx version >/dev/null 2>&1; }
+# ============================= 1. buildx plugins (sid, trixie) + dockerd binaries (sid)
+# The version a plugin binary reports ("github.com/docker/buildx 0.29.1+ds1 ...").
+plugin_version() { "$1" version 2>/dev/null | awk '{print $2}' | sed 's/^v//; s/+.*//'; }
+plugin_ok() { [[ -x $1 && $(plugin_version "$1") == "$2" ]]; }
 dockerd_bin_ok() { [[ -x $BIN_DIR/dockerd && -x $BIN_DIR/docker-proxy ]] &&
     "$BIN_DIR/dockerd" --version 2>/dev/null | grep -q "version $DOCKERD_VERSION"; }
 
+OLDEST_PLUGIN=$OLDEST_DOCKER_CONFIG/cli-plugins/docker-buildx
+if ! plugin_ok "$OLDEST_PLUGIN" "$OLDEST_BUILDX"; then
+    # A machine provisioned before sid's buildx came in has the oldest one as its default.
+    if plugin_ok "$PLUGIN_DIR/docker-buildx" "$OLDEST_BUILDX"; then
+        install -D -m 0755 "$PLUGIN_DIR/docker-buildx" "$OLDEST_PLUGIN"
+    else
+        suite_fetch trixie docker-buildx
+        install -D -m 0755 "$SCRATCH/trixie/root/usr/libexec/docker/cli-plugins/docker-buildx" "$OLDEST_PLUGIN"
+        rm -rf "$SCRATCH/trixie/root" "$SCRATCH/trixie/debs"
+    fi
+fi
 need=()
-buildx_ok || need+=(docker-buildx)
+plugin_ok "$PLUGIN_DIR/docker-buildx" "$CURRENT_BUILDX" || need+=(docker-buildx)
 dockerd_bin_ok || need+=(docker.io)
 if ((${#need[@]})); then
-    trixie_fetch "${need[@]}"
+    suite_fetch sid "${need[@]}"
+    SID_ROOT=$SCRATCH/sid/root
     if [[ " ${need[*]} " == *" docker-buildx "* ]]; then
-        install -D -m 0755 "$TRIXIE/root/usr/libexec/docker/cli-plugins/docker-buildx" "$PLUGIN_DIR/docker-buildx"
+        install -D -m 0755 "$SID_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" "$PLUGIN_DIR/docker-buildx"
     fi
     if [[ " ${need[*]} " == *" docker.io "* ]]; then
-        install -m 0755 "$TRIXIE/root/usr/sbin/dockerd" "$TRIXIE/root/usr/sbin/docker-proxy" "$BIN_DIR/"
+        install -m 0755 "$SID_ROOT/usr/sbin/dockerd" "$SID_ROOT/usr/sbin/docker-proxy" "$BIN_DIR/"
         # On everybody's PATH, not only ours.
         ln -sf "$BIN_DIR/dockerd" /usr/local/sbin/dockerd
         ln -sf "$BIN_DIR/docker-proxy" /usr/local/sbin/docker-proxy
     fi
-    rm -rf "$TRIXIE/root" "$TRIXIE/debs"
+    rm -rf "$SID_ROOT" "$SCRATCH/sid/debs"
 fi
-buildx_ok || die "'docker buildx version' does not work (plugin at $PLUGIN_DIR/docker-buildx)"
+plugin_ok "$PLUGIN_DIR/docker-buildx" "$CURRENT_BUILDX" ||
+    die "$PLUGIN_DIR/docker-buildx is not buildx $CURRENT_BUILDX"
+plugin_ok "$OLDEST_PLUGIN" "$OLDEST_BUILDX" || die "$OLDEST_PLUGIN is not buildx $OLDEST_BUILDX"
+# What the docker CLI picks, in each leg.
+[[ $(docker buildx version 2>/dev/null | awk '{print $2}') == *"$CURRENT_BUILDX"* ]] ||
+    die "'docker buildx version' is not $CURRENT_BUILDX (another plugin first on the CLI's path?)"
+[[ $(DOCKER_CONFIG=$OLDEST_DOCKER_CONFIG docker buildx version 2>/dev/null | awk '{print $2}') == *"$OLDEST_BUILDX"* ]] ||
+    die "with DOCKER_CONFIG=$OLDEST_DOCKER_CONFIG, 'docker buildx version' is not $OLDEST_BUILDX"
 dockerd_bin_ok || die "$BIN_DIR/dockerd is not version $DOCKERD_VERSION"
 
 # ====================================================== 2. system packages (bookworm)
 # Adding arm64 before the first apt-get update spares a second one for busybox.
 [[ -x $BUSYBOX_DIR/linux/arm64/bin/busybox ]] || ensure_arch arm64
 
-# What bookworm's docker.io depends on (minus libdevmapper, which 26.1.5 does not use);
+# What sid's docker.io depends on, from bookworm (containerd >= 1.4, runc, iptables, tini);
 # qemu/binfmt for foreign platforms; the registry.
 apt_install containerd runc iptables tini qemu-user-static binfmt-support docker-registry
 
@@ -386,6 +420,16 @@ EOF
     printed=$(cd "$tmp" && docker buildx bake --builder default -f docker-bake.json --print selfcheck 2>&1) ||
         die "docker buildx bake --print failed:"$'\n'"$printed"
     grep -q '"linux/arm64"' <<<"$printed" || die "unexpected bake --print output:"$'\n'"$printed"
+    printed=$(cd "$tmp" && DOCKER_CONFIG=$OLDEST_DOCKER_CONFIG docker buildx bake --builder default -f docker-bake.json --print selfcheck 2>&1) ||
+        die "buildx $OLDEST_BUILDX: docker buildx bake --print failed:"$'\n'"$printed"
+    # The current buildx builds a context outside the folder bake runs in only when given
+    # exactly that filesystem entitlement (what `buildgraph build` passes).
+    mkdir -p "$tmp/project"
+    cat >"$tmp/project/docker-bake.json" <<EOF
+{"target": {"selfcheck": {"context": "..", "platforms": ["linux/amd64"], "output": ["type=cacheonly"]}}}
+EOF
+    run_logged "$LOG_DIR/selfcheck.log" \
+        bash -c 'cd "$1/project" && docker buildx bake --builder default -f docker-bake.json --allow "fs.read=$1" --progress plain selfcheck' _ "$tmp"
 fi
 
 # ============================================================================ summary
@@ -396,7 +440,7 @@ cat <<EOF
 buildgraph engine ready (${SECONDS}s)
   docker client : $(docker version -f '{{.Client.Version}}')
   dockerd       : $(docker version -f '{{.Server.Version}}') (containerd $(containerd --version | awk '{print $3}'), snapshotter: $(docker info -f '{{.Driver}}'))
-  buildx        : $(docker buildx version | awk '{print $2}')
+  buildx        : $(docker buildx version | awk '{print $2}'); oldest leg: $(DOCKER_CONFIG=$OLDEST_DOCKER_CONFIG docker buildx version | awk '{print $2}') (DOCKER_CONFIG=$OLDEST_DOCKER_CONFIG)
   builder       : default, driver $(awk '/^Driver:/{print $2}' <<<"$builder")
   platforms     : $(awk -F': *' '/^Platforms:/{print $2}' <<<"$builder")
   binfmt        : $(binfmt_line qemu-aarch64); $(find "$BINFMT" -name 'qemu-*' | wc -l) qemu entries

@@ -2,11 +2,17 @@
 
 Tests marked `engine` need the real docker buildx. Locally they skip when it is missing;
 with CI=true they fail, so a CI machine without the engine can never look green.
+
+scripts/test.sh runs them twice, once per supported buildx (two legs: the current one and
+the oldest, see .ci/buildx-legs.sh), naming the version each leg must find in
+BUILDGRAPH_BUILDX: a leg whose plugin is missing, or is another version, fails in CI and
+skips elsewhere, rather than quietly testing the other buildx twice.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -42,7 +48,8 @@ def _missing(what: str) -> None:
 
 @pytest.fixture(scope="session")
 def buildx() -> str:
-    """The docker CLI with a working buildx plugin (no daemon needed: bake --print)."""
+    """The docker CLI with a working buildx plugin (no daemon needed: bake --print), the
+    version BUILDGRAPH_BUILDX names when it is set."""
     docker = shutil.which("docker")
     if docker is None:
         _missing("the docker CLI is not installed")
@@ -50,7 +57,30 @@ def buildx() -> str:
     probe = subprocess.run([docker, "buildx", "version"], capture_output=True, text=True)
     if probe.returncode != 0:
         _missing(f"docker buildx does not work: {probe.stderr.strip()}")
+    wanted = os.environ.get("BUILDGRAPH_BUILDX")
+    found = _version(probe.stdout)
+    if wanted and found != wanted:
+        where = os.environ.get("DOCKER_CONFIG", "~/.docker")
+        _missing(
+            f"BUILDGRAPH_BUILDX={wanted} but docker buildx is {found or probe.stdout.strip()!r}"
+            f" (DOCKER_CONFIG {where})"
+        )
     return docker
+
+
+def _version(text: str) -> str | None:
+    found = re.search(r"v?(\d+\.\d+\.\d+)", text)
+    return found[1] if found else None
+
+
+@pytest.fixture(scope="session")
+def buildx_version(buildx: str) -> tuple[int, int, int]:
+    """The version of the buildx the engine tests run with (this leg's)."""
+    out = subprocess.run([buildx, "buildx", "version"], capture_output=True, text=True).stdout
+    found = _version(out)
+    assert found is not None, out
+    major, minor, patch = (int(n) for n in found.split("."))
+    return major, minor, patch
 
 
 @pytest.fixture()

@@ -23,14 +23,16 @@ REGISTRY = "localhost:5000"
 BINFMT_ARM64 = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
 
 
-def buildgraph(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def buildgraph(
+    *args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "buildgraph", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
     )
 
 
@@ -247,6 +249,28 @@ def test_missing_qemu_is_refused_before_building(engine: str, chain: Path) -> No
     assert _early_bakes_in(chain) == []  # the bake started early was stopped
     again = buildgraph("build", "app", "--var", f"NS={ns}", cwd=chain)
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch binfmt_misc entries")
+def test_a_refusal_on_a_fresh_machine_does_not_wait_for_the_early_bake(
+    engine: str, chain: Path, tmp_path: Path
+) -> None:
+    """No plan or facts kept (a new cache): planning and the probe take long enough for
+    buildx to be reading its definition when the build is refused, and stopping it then
+    cost 10 s of signal grace periods (buildx heeds no signal while it reads)."""
+    if not BINFMT_ARM64.exists():
+        pytest.fail("qemu-aarch64 is not registered: .ci/provision-engine.sh should have done it")
+    fresh = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    BINFMT_ARM64.write_text("0")
+    try:
+        started = time.monotonic()
+        result = buildgraph("build", "app", "--var", f"NS={namespace()}", cwd=chain, env=fresh)
+        seconds = time.monotonic() - started
+    finally:
+        BINFMT_ARM64.write_text("1")
+    assert result.returncode == 3, result.stderr
+    assert _early_bakes_in(chain) == []
+    assert seconds < 4, seconds  # was 10.3 s
 
 
 def test_split_platforms_gives_the_same_manifest_list(engine: str, chain: Path) -> None:

@@ -10,6 +10,7 @@ of targets.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -95,14 +96,22 @@ class InputIndex:
         for path in paths:
             if any(parent in covered for parent in path.parents) or path in covered:
                 continue
-            target = path if path.exists() else path.parent
-            if target.exists() and not any(p in covered for p in (target, *target.parents)):
+            target = path if _exists(path) else path.parent
+            if _exists(target) and not any(p in covered for p in (target, *target.parents)):
                 chosen.append(target)
                 covered.add(target)
         return chosen
 
 
-def _normal(path: Path) -> str:
-    import os
+def _exists(path: Path) -> bool:
+    """Whether something is at path; a path the system refuses (a name too long, no
+    access, a NUL byte) holds nothing that can be watched, rather than an error."""
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
 
+
+def _normal(path: Path) -> str:
     return os.path.normpath(os.path.abspath(path))

@@ -70,3 +70,13 @@ def test_dependents_are_added(make_project: Callable[..., Path]) -> None:
     the_plan = plan(load(file, {}, environ={}), ["base", "web"])
     assert with_dependents(the_plan, ["api"]) == {"api", "web"}
     assert with_dependents(the_plan, ["base"]) == {"base"}
+
+
+def test_paths_the_system_refuses_are_not_watched(tmp_path: Path) -> None:
+    from buildgraph.changes.input_index import EXACT, Root
+
+    roots = [
+        Root("t", EXACT, tmp_path / ("a" * 300) / "x"),  # a name too long
+        Root("t", EXACT, tmp_path / "b\x00c"),
+    ]
+    assert InputIndex(roots).watch_paths() == [tmp_path]

@@ -75,8 +75,6 @@ def test_dependents_are_added(make_project: Callable[..., Path]) -> None:
 def test_paths_the_system_refuses_are_not_watched(tmp_path: Path) -> None:
     from buildgraph.changes.input_index import EXACT, Root
 
-    roots = [
-        Root("t", EXACT, tmp_path / ("a" * 300) / "x"),  # a name too long
-        Root("t", EXACT, tmp_path / "b\x00c"),
-    ]
-    assert InputIndex(roots).watch_paths() == [tmp_path]
+    too_long = Root("t", EXACT, tmp_path / ("a" * 300))
+    assert InputIndex([too_long]).watch_paths() == [tmp_path]  # its folder, as if missing
+    assert InputIndex([Root("t", EXACT, tmp_path / "b\x00c")]).watch_paths() == [tmp_path]

@@ -364,7 +364,7 @@ def decode_plan(body: object) -> CachedPlan:
         targets.append(
             make_target(
                 t_name,
-                _mapping(attrs),
+                _attrs(attrs) if attrs else _EMPTY,
                 tuple(depends_on),
                 tuple(watch_paths),
                 tuple(watch_ignore),
@@ -411,7 +411,7 @@ def decode_plan(body: object) -> CachedPlan:
                 MappingProxyType(links) if links else _EMPTY,
                 MappingProxyType(wired) if wired else _EMPTY,
                 texts[text],
-                _tuple(outputs),
+                _tuple(outputs) if outputs else (),
             )
         )
     planned_names = {item.name for item in planned}
@@ -518,12 +518,18 @@ def _str_mapping(value: dict[str, Any]) -> Mapping[str, str]:
 
 
 def _mapping(value: dict[str, Any]) -> Mapping[str, Any]:
-    """A read-only mapping of the model's values. The common shapes (a string, a list of
-    strings, a table of strings) are converted inline: a call per value costs more."""
+    """A read-only mapping of the model's values."""
     if not value:
         return _EMPTY
     if set(map(type, value.values())) <= _STR:
         return MappingProxyType(value)
+    return _attrs(value)
+
+
+def _attrs(value: dict[str, Any]) -> Mapping[str, Any]:
+    """`_mapping` of a target's attributes, which mix kinds of value. The common shapes (a
+    string, a list of strings, a table of strings) are converted inline: a call per value
+    costs more."""
     return MappingProxyType(
         {
             k: v

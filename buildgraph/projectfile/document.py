@@ -15,6 +15,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from buildgraph.projectfile.schema_errors import schema_problems
 # 16 MiB: fifty times a project of 3,000 targets; a larger file is a mistake, not a project.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 BYTE_ORDER_MARK = "\ufeff"
+# Problems reported at most: a file of ten thousand bad tables gets a screenful, at once.
+MAX_PROBLEMS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +160,16 @@ def parse_document(text: str, file: Path) -> Document:
             file=file,
             hint="numbers in a project file are small; quote long digit strings",
         ) from None
-    problems = list(schema_problems(data, text, file, floats.non_finite))
+    problems = list(islice(schema_problems(data, text, file, floats.non_finite), MAX_PROBLEMS))
     if problems:
+        if len(problems) == MAX_PROBLEMS:
+            problems.append(
+                Problem(
+                    f"stopped after {MAX_PROBLEMS} problems; there may be more",
+                    file=file,
+                    hint="fix these and run validate again",
+                )
+            )
         raise ConfigError(*problems)
     return Document(file, text, data)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 _HEADER = re.compile(r"^\s*\[\[?\s*(.+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(
@@ -21,12 +22,30 @@ def locate_line(text: str, keys: Sequence[str]) -> int | None:
     """The 1-based line where the deepest known prefix of `keys` is written, if any.
 
     A heuristic over the text (tomli keeps no positions): table headers and `key =` lines,
-    which covers how project files are written in practice.
+    which covers how project files are written in practice. The text is read once into
+    an index however many problems ask (thousands of bad tables stay linear).
     """
-    wanted = list(keys)
-    best: tuple[int, int] | None = None  # (depth matched, line)
+    index = _line_index(text)
+    for depth in range(len(keys), 0, -1):
+        line = index.get(tuple(keys[:depth]))
+        if line is not None:
+            return line
+    return None
+
+
+# A table header or key is a short line; a longer one (a long string's content) is not
+# matched, as the header pattern's backtracking would cost its length squared.
+_LONGEST_LINE = 4096
+
+
+@lru_cache(maxsize=2)
+def _line_index(text: str) -> dict[tuple[str, ...], int]:
+    """Each table and key path written in the text -> the first line that writes it."""
+    index: dict[tuple[str, ...], int] = {}
     table: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # TOML's lines, as tomli's
+        if len(line) > _LONGEST_LINE:
+            continue
         header = _HEADER.match(line)
         if header and not line.lstrip().startswith("#"):
             table = _split_dotted(header.group(1))
@@ -36,16 +55,6 @@ def locate_line(text: str, keys: Sequence[str]) -> int | None:
             if not key:
                 continue
             path = table + _split_dotted(key.group(1))
-        depth = _common_prefix(path, wanted)
-        if depth == len(path) and depth > 0 and (best is None or depth > best[0]):
-            best = (depth, number)
-    return best[1] if best else None
-
-
-def _common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+        if path:
+            index.setdefault(tuple(path), number)
+    return index

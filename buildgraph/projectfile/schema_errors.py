@@ -72,16 +72,19 @@ def _validators() -> _Validators:
 
 def _problems_of(
     error: Any, prefix: list[str], data: dict[str, Any], text: str, file: Path
-) -> list[Problem]:
+) -> Iterator[Problem]:
     path = prefix + [str(p) for p in error.path[1:]]  # error.path starts with "data"
     section = path[0] if path else None
     target = path[1] if len(path) >= 2 and section in ("target", "group") else None
     key = path[2] if target is not None and len(path) >= 3 else (path[-1] if path else None)
     definition = error.definition if isinstance(error.definition, dict) else {}
     if section == "variables" and isinstance(data.get("variables"), dict):
-        found = list(_variable_problems(data["variables"], text, file))
-        if found:
-            return found
+        found = _variable_problems(data["variables"], text, file)
+        first = next(found, None)
+        if first is not None:
+            yield first
+            yield from found
+            return
     if error.rule == "additionalProperties" and isinstance(error.value, dict):
         allowed = list(definition.get("properties", {}))
         if target:
@@ -89,32 +92,28 @@ def _problems_of(
         else:
             where = f"in [{'.'.join(path)}]" if path else "at the top level"
         unknown = [str(k) for k in error.value if k not in allowed] or ["?"]
-        return [
-            _unknown_key(
+        for name in unknown:
+            yield _unknown_key(
                 name, allowed, where, path, text, file, target if section == "target" else None
             )
-            for name in unknown
-        ]
+        return
     if error.rule == "propertyNames" or (error.rule == "pattern" and len(path) == 1):
         bad = next((k for k in error.value if not is_target_name(str(k))), "?")
-        return [
-            Problem(
-                f"invalid name {_short(bad)}: {TARGET_NAME_RULE}",
-                file=file,
-                line=locate_line(text, [*path, str(bad)]),
-                hint=f"bake's target name rule is {TARGET_NAME_CHARACTERS}",
-            )
-        ]
-    return [
-        Problem(
-            f"{_describe(error.value)} is not valid here: {_expected(error, definition)}",
+        yield Problem(
+            f"invalid name {_short(bad)}: {TARGET_NAME_RULE}",
             file=file,
-            target=target if section == "target" else None,
-            key=key,
-            line=locate_line(text, path),
-            hint=_date_hint(error.value) or _type_hint(error, definition),
+            line=locate_line(text, [*path, str(bad)]),
+            hint=f"bake's target name rule is {TARGET_NAME_CHARACTERS}",
         )
-    ]
+        return
+    yield Problem(
+        f"{_describe(error.value)} is not valid here: {_expected(error, definition)}",
+        file=file,
+        target=target if section == "target" else None,
+        key=key,
+        line=locate_line(text, path),
+        hint=_date_hint(error.value) or _type_hint(error, definition),
+    )
 
 
 def _unknown_key(

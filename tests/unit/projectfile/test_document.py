@@ -294,3 +294,24 @@ def test_a_valid_toml_file_is_read_whatever_its_name(tmp_path: Path) -> None:
 def test_a_toml_syntax_error_is_still_one() -> None:
     [text] = problems("[target.a]\ncontext = .\n")
     assert "TOML syntax error" in text
+
+
+def test_thousands_of_bad_tables_get_a_screenful_quickly() -> None:
+    import time
+
+    many_tables = "".join(f"[target.t{i}]\ntagz = []\n" for i in range(5000))
+    many_keys = "[target.a]\n" + "".join(f"k{i} = 1\n" for i in range(20000))
+    many_variables = "[variables]\n" + "".join(f'V{i} = {{ envv = "x" }}\n' for i in range(5000))
+    for toml in (many_tables, many_keys, many_variables):
+        start = time.perf_counter()
+        found = problems(toml)
+        assert time.perf_counter() - start < 3.0
+        assert len(found) == 51 and "stopped after 50 problems" in found[-1]
+    assert problems(many_tables)[1].startswith("/p/buildgraph.toml:4: target 't1'")
+
+
+def test_locate_line_skips_long_lines_and_counts_toml_lines() -> None:
+    text = (
+        '[target.a]\ndockerfile-inline = """\n[' + " " * 100000 + '\n"""\nx\u2028y = 1\ntags = []\n'
+    )
+    assert locate_line(text, ["target", "a", "tags"]) == 6

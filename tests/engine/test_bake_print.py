@@ -78,14 +78,27 @@ def test_hcl_and_json_renderings_print_the_same(buildx: str, tmp_path: Path) -> 
         )
 
 
-def test_literal_template_markers_survive_bake(buildx: str, tmp_path: Path) -> None:
+def as_read(printed: str, buildx_version: tuple[int, int, int]) -> str:
+    """A value as bake read it. After 0.13.1 (seen with 0.29.1) `--print` writes values as
+    bake input again, literal markers escaped (`$${`, `%%{`); 0.13.1 writes them read."""
+    if buildx_version <= (0, 13, 1):
+        return printed
+    return printed.replace("$${", "${").replace("%%{", "%{")
+
+
+def test_literal_template_markers_survive_bake(
+    buildx: str, buildx_version: tuple[int, int, int], tmp_path: Path
+) -> None:
     out = tmp_path / "b.json"
     render(FIXTURES / "shop" / "buildgraph.toml", out)
     printed = bake_print(buildx, out, tmp_path, ["app-a1"])
-    assert printed["target"]["app-a1"]["args"]["SHELL_TEXT"] == "${HOME} and %{x} stay literal"
+    shell_text = printed["target"]["app-a1"]["args"]["SHELL_TEXT"]
+    assert as_read(shell_text, buildx_version) == "${HOME} and %{x} stay literal"
 
 
-def test_template_markers_in_table_keys_survive_bake(buildx: str, tmp_path: Path) -> None:
+def test_template_markers_in_table_keys_survive_bake(
+    buildx: str, buildx_version: tuple[int, int, int], tmp_path: Path
+) -> None:
     # bake reads the keys of a JSON table as templates too.
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     project = tmp_path / "buildgraph.toml"
@@ -93,5 +106,8 @@ def test_template_markers_in_table_keys_survive_bake(buildx: str, tmp_path: Path
     out = tmp_path / "b.json"
     render(project, out)
     printed = bake_print(buildx, out, tmp_path, ["t"])["target"]["t"]
-    assert printed["labels"] == {"k${x}": "v%{y}"}
+    # Keys are printed as read by every buildx; values, see as_read.
+    assert {k: as_read(v, buildx_version) for k, v in printed["labels"].items()} == {
+        "k${x}": "v%{y}"
+    }
     assert printed["args"] == {"A${B}": "c"}

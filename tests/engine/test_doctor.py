@@ -24,6 +24,8 @@ PLUGIN_DIRS = [
     Path("/usr/libexec/docker/cli-plugins"),
     Path("/usr/local/lib/docker/cli-plugins"),
     Path.home() / ".docker" / "cli-plugins",
+    # The oldest leg's plugin (scripts/test.sh), which the CLI finds first.
+    *([Path(os.environ["DOCKER_CONFIG"]) / "cli-plugins"] if "DOCKER_CONFIG" in os.environ else []),
 ]
 
 

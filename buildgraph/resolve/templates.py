@@ -28,11 +28,20 @@ def is_template(text: str) -> bool:
 @lru_cache(maxsize=1)
 def _environment() -> Any:
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(
+    from buildgraph.resolve.template_limits import BoundedEnvironment
+
+    return BoundedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
+
+
+def _start_rendering() -> None:
+    """A rendering through Jinja begins: it gets a whole budget of work
+    (`template_limits`)."""
+    from buildgraph.resolve.template_limits import start  # imported once jinja2 is
+
+    start()
 
 
 @lru_cache(maxsize=4096)
@@ -162,6 +171,7 @@ def _printed(expression: _Expression, scope: Mapping[str, Any]) -> str:
         values = tuple(scope.get(name, _MISSING) for name in expression.reads)
         if all(type(value) is str for value in values):
             return _printed_for(expression, values)
+    _start_rendering()
     return str(expression.evaluate(**scope))  # a StrictUndefined raises here
 
 
@@ -170,6 +180,7 @@ def _printed_for(expression: _Expression, values: tuple[str, ...]) -> str:
     """What a pure expression prints for these values of the names it reads: evaluated
     once per set of values, where a matrix repeats a few over thousands of targets."""
     scope = dict(zip(expression.reads or (), values, strict=True))
+    _start_rendering()
     return str(expression.evaluate(**scope))
 
 
@@ -205,7 +216,9 @@ def render_string(text: str, scope: Mapping[str, Any]) -> str:
             rendered = _substituted(template, scope)
             if rendered is not None:
                 return rendered
-        return _compiled(text).render(scope)
+        compiled = _compiled(text)
+        _start_rendering()
+        return compiled.render(scope)
     except TemplateProblem:
         raise
     except Exception as exc:
@@ -261,6 +274,10 @@ def _problem_of(text: str, exc: Exception, scope: Mapping[str, Any]) -> Template
     from jinja2 import TemplateSyntaxError, UndefinedError
     from jinja2.exceptions import SecurityError
 
+    from buildgraph.resolve.template_limits import LIMITS_HINT, TemplateLimit
+
+    if isinstance(exc, TemplateLimit):
+        return TemplateProblem(f"template {text!r} is refused: {exc}", hint=LIMITS_HINT)
     if isinstance(exc, UndefinedError):
         return TemplateProblem(
             f"undefined name in template {text!r}: {exc.message}", hint=_undefined_hint(scope)

@@ -4,6 +4,7 @@ key (never a traceback), and no template may run long or grow large."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,67 @@ def test_a_template_that_fails_at_run_time_is_an_error_naming_file_target_and_ke
     (problem,) = error.problems
     assert (problem.file, problem.target, problem.key) == (FILE, "app", "tags")
     assert "failed" in problem.message or "syntax" in problem.message
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "{% set l = [0] * 100000 %}{% for a in l %}{% for b in l %}{% endfor %}{% endfor %}",
+        "{% for x in [1] recursive %}{{ loop(range(99999)) }}{% endfor %}",
+        "{{ 9**999999999 }}",
+        "{{ 'x' * 10**9 }}",
+        "{{ ['x'] * 10**9 }}",
+        "{{ lipsum(10**6) }}",
+        "{{ 1e308 * 10 }}",
+        "{{ 'x' | center(10**9) }}",
+        "{{ 'x'.center(10**9) }}",
+        "{{ '{:1000000000}'.format(1) }}",
+        "{{ '%1000000000s' % 'x' }}",
+        "{{ '%1000000000s' | format('x') }}",
+        "{{ ('x' * 1000) | replace('x', 'y' * 1000) | replace('y', 'z' * 1000) }}",
+        "{{ (('x' * 999999) ~ 'x') ~ 'x' }}",
+        "{% macro d(s, n) %}{% if n %}{{ d(s ~ s, n - 1) }}{% else %}{{ s }}{% endif %}"
+        "{% endmacro %}{{ d('x', 60) }}",
+        "{% set ns = namespace(x='x') %}{% for i in range(60) %}"
+        "{% set ns.x = ns.x ~ ns.x %}{% endfor %}{{ ns.x }}",
+        "{% for i in range(99999) %}{{ 'x' * 999999 }}{% endfor %}",
+        "{% macro f(n) %}{% for i in range(9) %}{{ f(n) if n else '' }}{% endfor %}"
+        "{% endmacro %}{{ f(1) }}",
+    ],
+)
+def test_a_template_that_would_run_long_or_grow_large_is_refused_quickly(
+    template: str,
+) -> None:
+    started = time.perf_counter()
+    error = refused(template)
+    assert time.perf_counter() - started < 1.0
+    (problem,) = error.problems
+    assert (problem.file, problem.target, problem.key) == (FILE, "app", "tags")
+    assert "at most" in (problem.hint or "") or "stops" in (problem.hint or "")
+
+
+def test_templates_within_the_bounds_render_as_before() -> None:
+    toml = """
+[target.app]
+tags = [
+  "{% for i in range(3) %}{{ i }}{% endfor %}",
+  "{{ 'ab' * 3 }}-{{ 2 ** 10 }}-{{ 7 // 2 }}-{{ 'a' ~ 1 }}",
+  "{{ ['a', 'b'] | join(',') }}|{{ 'x' | center(5) }}|{{ '%03d' % 7 }}",
+  "{% macro m(x) %}<{{ x }}>{% endmacro %}{{ m('y') }}",
+]
+"""
+    project = resolve(toml)
+    assert project.targets["app"].tags == (
+        "012",
+        "ababab-1024-3-a1",
+        "a,b|  x  |007",
+        "<y>",
+    )
+
+
+def test_the_work_budget_is_per_rendering_not_for_the_whole_project() -> None:
+    loop = "{% for i in range(40000) %}{% endfor %}ok"
+    toml = "".join(f"[target.t{i}]\ntags = [{json.dumps(loop + str(i))}]\n" for i in range(5))
+    project = resolve(toml)
+    assert project.targets["t4"].tags == ("ok4",)

@@ -13,6 +13,17 @@ from buildgraph.errors import ConfigError
 PROJECT_FILE = "buildgraph.toml"
 
 
+def working_directory() -> Path:
+    """The working directory, or a problem when it no longer exists (removed under us)."""
+    try:
+        return Path.cwd()
+    except OSError as exc:
+        raise ConfigError.one(
+            f"cannot read the working directory: {exc.strerror or exc}",
+            hint="cd to an existing directory, or name the project file with -f ABSOLUTE_PATH",
+        ) from None
+
+
 def find_project_file(start: Path) -> Path:
     """The nearest buildgraph.toml in `start` or its parents, as git finds .git."""
     start = start.resolve()
@@ -28,7 +39,9 @@ def find_project_file(start: Path) -> Path:
 
 def project_file_path(path: Path | None, cwd: Path | None = None) -> Path:
     """The absolute path of the project file `-f` names, or of the one found from cwd."""
-    start = cwd or Path.cwd()
+    # An absolute -f needs no working directory (which may have been removed).
+    absolute = path is not None and path.is_absolute()
+    start = Path("/") if absolute else (cwd or working_directory())
     if path is None:
         return find_project_file(start).resolve()
     if "\0" in str(path):

@@ -84,7 +84,7 @@ def test_locate_line_handles_headers_dotted_and_quoted_keys() -> None:
 # --- reading whatever -f names (issue 12, hole 9) -----------------------------------
 
 
-def read_problem(path: Path, cwd: Path | None = None) -> str:
+def read_problem(path: Path | None, cwd: Path | None = None) -> str:
     with pytest.raises(ConfigError) as info:
         load_document(path, cwd)
     [problem] = info.value.problems
@@ -315,3 +315,17 @@ def test_locate_line_skips_long_lines_and_counts_toml_lines() -> None:
         '[target.a]\ndockerfile-inline = """\n[' + " " * 100000 + '\n"""\nx\u2028y = 1\ntags = []\n'
     )
     assert locate_line(text, ["target", "a", "tags"]) == 6
+
+
+def test_a_removed_working_directory_is_a_problem_and_no_hindrance_to_an_absolute_f(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "buildgraph.toml"
+    project.write_text('[target.a]\ncontext = "."\n')
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert "cannot read the working directory" in read_problem(None)
+    assert "cannot read the working directory" in read_problem(Path("buildgraph.toml"))
+    assert load_document(project).data["target"]["a"]["context"] == "."

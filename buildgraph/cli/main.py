@@ -83,6 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def printable(text: str) -> str:
+    """A message as the terminal may receive it: control characters (an escape sequence in
+    a path or a value: ESC, CR, C1), line and bidi controls written as \\uNNNN; line
+    breaks kept, as they separate a message's lines."""
+    import re
+
+    return re.sub(
+        r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
+        lambda match: f"\\u{ord(match.group()):04x}",
+        text,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Here, not in run(): in-process callers (tests, benchmarks' --profile) plan as the
     # command does.
@@ -101,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(args)
     except BuildgraphError as exc:
         label = "error" if isinstance(exc, ConfigError) else "environment"
-        for line in str(exc).splitlines() or [label]:
+        for line in printable(str(exc)).split("\n") if str(exc) else [label]:
             print(f"buildgraph: {line}" if not line.startswith("  ") else line, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -152,3 +152,14 @@ def test_a_missing_named_context_names_its_target(make_project: Callable[..., Pa
     assert result.returncode == 2
     assert "target 'app', key 'contexts'" in result.stderr
     assert "named context 'lib' points at 'libs/nope'" in result.stderr
+
+
+def test_an_error_message_sends_no_control_character_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = tmp_path / "x\x1b]0;owned\x07\x1b[2J\r\u202e.toml"
+    assert main(["validate", "-f", str(hostile)]) == 2
+    err = capsys.readouterr().err
+    assert not any(ord(c) < 0x20 and c != "\n" for c in err) and "\u202e" not in err
+    assert "\\u001b]0;owned\\u0007\\u001b[2J\\u000d\\u202e.toml: project file not found" in err
+    assert err.endswith("  hint: check the path given to -f\n")

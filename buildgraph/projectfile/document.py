@@ -87,6 +87,12 @@ def read_project_text(file: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ConfigError.one(
+                "the project file is UTF-16 text (it starts with a UTF-16 byte-order mark)",
+                file=file,
+                hint="save it as UTF-8",
+            ) from None
         line = data.count(b"\n", 0, exc.start) + 1
         raise ConfigError.one(
             f"the project file is not UTF-8 text (byte {exc.start + 1} cannot be decoded)",

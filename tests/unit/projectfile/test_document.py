@@ -329,3 +329,10 @@ def test_a_removed_working_directory_is_a_problem_and_no_hindrance_to_an_absolut
     assert "cannot read the working directory" in read_problem(None)
     assert "cannot read the working directory" in read_problem(Path("buildgraph.toml"))
     assert load_document(project).data["target"]["a"]["context"] == "."
+
+
+def test_a_utf16_file_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "buildgraph.toml"
+    path.write_bytes('[target.a]\ncontext = "."\n'.encode("utf-16"))
+    text = read_problem(path)
+    assert "UTF-16" in text and "save it as UTF-8" in text

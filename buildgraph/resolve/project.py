@@ -26,7 +26,7 @@ from buildgraph.resolve.templates import (
     is_template,
     render_value,
 )
-from buildgraph.resolve.variables import variable_values
+from buildgraph.resolve.variables import variable_values, variables_from_outside
 
 if TYPE_CHECKING:
     from buildgraph.projectfile.document import Document
@@ -61,6 +61,9 @@ class _Resolver:
         # combination renders the same templates, so a problem is reported once per table.
         self.matrix_tables = frozenset(n for n, t in self.tables.items() if "matrix" in t)
         self.reported: set[tuple[str, str | None]] = set()
+        # Variables set from outside the file, and their values: never shown in an error.
+        self.outside = variables_from_outside(doc, overrides, environ)
+        self.secrets: dict[str, str] = {}  # value -> variable, filled with the values
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -82,7 +85,34 @@ class _Resolver:
             return  # a matrix table's problem, found again in another of its combinations
         if target is not None and target in self.matrix_tables:
             self.reported.add((target, key))
+        message, hint = self.unsecret(message), hint and self.unsecret(hint)
         self.problems.append(Problem(message, self.doc.path, target, key, line, hint))
+
+    def unsecret(self, text: str) -> str:
+        """`text` with every value set from outside the file replaced by its name."""
+        for value, name in self.secrets.items():
+            if value in text:
+                text = text.replace(value, f"<{name}>")
+        return text
+
+    def shown(self, value: str, raw: Any) -> str:
+        """`value`, rendered from the raw value `raw`, as an error may show it: quoted,
+        or, when a template of `raw` reads a variable set from outside the file, that
+        variable's name and where it comes from instead (it may be a secret)."""
+        names = sorted(name for name in self.outside if _mentions(raw, name))
+        if not names:
+            return repr(value)
+        where = "; ".join(f"{name} from {self.outside[name]}" for name in names)
+        return f"(a value made from {where}; not shown)"
+
+    def raw_value(self, target: str | None, key: str) -> Any:
+        """The value of `key` as written (after inheritance), for `shown`."""
+        if target is None:
+            return self.doc.data.get("project", {}).get(key)
+        try:
+            return self.inheritance.table(target).get(key)
+        except InheritProblem:
+            return None
 
     def raise_if_problems(self) -> None:
         if self.problems:
@@ -93,6 +123,10 @@ class _Resolver:
     def project(self) -> Project:
         variables, problems = variable_values(self.doc, self.overrides, self.environ)
         self.problems.extend(problems)
+        for name in self.outside:
+            value = variables.get(name)
+            if isinstance(value, str) and len(value) >= 3:
+                self.secrets[value] = name
         self.raise_if_problems()
         project_table = self.doc.data.get("project", {})
         scope = self.project_scope(project_table, variables)
@@ -139,7 +173,7 @@ class _Resolver:
     def check_platform(self, platform: str, target: str | None, keys: Sequence[str]) -> None:
         if not PLATFORM.match(platform):
             self.problem(
-                f"malformed platform {platform!r}",
+                f"malformed platform {self.shown(platform, self.raw_value(target, 'platforms'))}",
                 target=target,
                 key="platforms",
                 keys=keys,
@@ -251,7 +285,7 @@ class _Resolver:
                 return
             if not is_target_name(child):
                 self.problem(
-                    f"matrix name {child!r} is not a valid target name",
+                    f"matrix name {self.shown(child, table['name'])} is not a valid target name",
                     target=name,
                     key="name",
                     hint=f"{TARGET_NAME_RULE}; try {{{{ value | replace('.', '') }}}}",
@@ -332,9 +366,10 @@ class _Resolver:
             for dep in target.depends_on:
                 if dep not in targets and dep not in groups:
                     abstract = dep in self.tables
+                    shown = self.shown(dep, self.raw_value(target.declared_as, "depends_on"))
                     self.problem(
                         f"depends_on names "
-                        f"{'abstract target' if abstract else 'unknown target'} {dep!r}",
+                        f"{'abstract target' if abstract else 'unknown target'} {shown}",
                         target=target.declared_as,
                         key="depends_on",
                         hint="abstract targets (names starting with '_') are never built; "
@@ -352,12 +387,24 @@ class _Resolver:
                 if value.startswith(TARGET_LINK):
                     linked = value[len(TARGET_LINK) :]
                     if linked not in targets:
+                        shown = self.shown(linked, self.raw_value(target.declared_as, "contexts"))
                         self.problem(
-                            f"context {ctx_name!r} links to unknown target {linked!r}",
+                            f"context {ctx_name!r} links to unknown target {shown}",
                             target=target.declared_as,
                             key="contexts",
                             hint=did_you_mean(linked, targets),
                         )
+
+
+def _mentions(raw: Any, name: str) -> bool:
+    """Whether a template in the raw value `raw` (strings, lists, tables) names `name`."""
+    if isinstance(raw, str):
+        return is_template(raw) and re.search(rf"\b{re.escape(name)}\b", raw) is not None
+    if isinstance(raw, list):
+        return any(_mentions(item, name) for item in raw)
+    if isinstance(raw, dict):
+        return any(_mentions(k, name) or _mentions(v, name) for k, v in raw.items())
+    return False
 
 
 def _frozen_combination(combination: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -49,3 +49,19 @@ def variable_values(
             )
         values[name] = value
     return values, problems
+
+
+def variables_from_outside(
+    doc: Document, overrides: Mapping[str, str], environ: Mapping[str, str]
+) -> dict[str, str]:
+    """Each variable whose value comes from outside the file (the environment or --var),
+    with where it comes from: such a value may be a secret, so errors name the variable,
+    never its value."""
+    outside: dict[str, str] = {}
+    for name, spec in doc.data.get("variables", {}).items():
+        env_name = variable_env_name(name, spec)
+        if env_name in environ:
+            outside[name] = f"the environment variable {env_name}"
+    for name in overrides:
+        outside[name] = "--var"
+    return outside

@@ -206,17 +206,18 @@ def _star_matcher(out: list[str]) -> _StarMatcher | None:
         return None
     steps: list[str | re.Pattern[str]] = []
     fixed: list[str] = []
-    for piece in out[:-1]:
-        if piece in _STAR_PIECES:
-            if fixed:
-                steps.append(re.compile(f"(?=({''.join(fixed)}))", re.ASCII))
-                fixed = []
-            if not steps or steps[-1] != piece:  # two stars of a kind are one
-                steps.append(piece)
-        else:
+    for piece in [*out[:-1], None]:
+        if piece is not None and piece not in _STAR_PIECES:
             fixed.append(piece)
-    if fixed:
-        steps.append(re.compile(f"(?=({''.join(fixed)}))", re.ASCII))
+            continue
+        if fixed:
+            try:
+                steps.append(re.compile(f"(?=({''.join(fixed)}))", re.ASCII))
+            except re.error:  # a construct the stars cut through: re keeps the whole
+                return None
+            fixed = []
+        if piece is not None and (not steps or steps[-1] != piece):  # two of a kind: one
+            steps.append(piece)
     return _StarMatcher(tuple(steps))
 
 

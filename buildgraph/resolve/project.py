@@ -22,8 +22,10 @@ from buildgraph.resolve.table_compiler import CompiledTable, TableCompiler
 from buildgraph.resolve.templates import (
     StringTemplate,
     TemplateProblem,
+    bake_text,
     compile_string,
     is_template,
+    printable,
     render_value,
 )
 from buildgraph.resolve.variables import variable_values, variables_from_outside
@@ -149,12 +151,13 @@ class _Resolver:
         self, table: Mapping[str, Any], variables: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Names every template sees: variables, then the [project] keys rendered with them."""
-        scope: dict[str, Any] = dict(variables)
+        scope: dict[str, Any] = {name: printable(value) for name, value in variables.items()}
+        seen = dict(scope)  # what [project] values see: the variables only
         for key, value in table.items():
             if key == "builders":
                 continue
             try:
-                scope[key] = render_value(value, variables)
+                scope[key] = render_value(value, seen)
             except TemplateProblem as exc:
                 self.problems.append(
                     Problem(
@@ -225,7 +228,7 @@ class _Resolver:
     @staticmethod
     def describe(target: Target) -> str:
         if target.matrix_values:
-            values = ", ".join(f"{k}={v}" for k, v in target.matrix_values.items())
+            values = ", ".join(f"{k}={bake_text(v)}" for k, v in target.matrix_values.items())
             return f"[target.{target.declared_as}] with {values}"
         return f"[target.{target.declared_as}]"
 
@@ -276,8 +279,9 @@ class _Resolver:
         compiled = self.compiler.compile(table, ("target", *table["matrix"]))
         name_template = _template_of(table["name"])
         names: list[str] = []
+        plain = all(type(v) is str for c in combinations for v in c.values())
         for combination in combinations:
-            child_scope = {**scope, **combination}
+            child_scope = {**scope, **(combination if plain else printable(combination))}
             try:
                 child = name_template.render(child_scope)
             except TemplateProblem as exc:

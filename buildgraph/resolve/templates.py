@@ -31,9 +31,17 @@ def _environment() -> Any:
 
     from buildgraph.resolve.template_limits import BoundedEnvironment
 
-    return BoundedEnvironment(
-        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    environment = BoundedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        finalize=bake_text,  # what {{ }} prints: booleans and numbers as bake prints them
     )
+    environment.tests.update(
+        true=_is_true, false=_is_false, boolean=_is_boolean, integer=_is_integer
+    )
+    environment.policies["json.dumps_function"] = _dumps
+    return environment
 
 
 def _start_rendering() -> None:
@@ -63,8 +71,104 @@ _BARE_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 # A `{{ name }}`, its name as group 1.
 _BARE_EXPRESSION = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _MISSING = object()
-# Values Jinja prints as str() does: a bare name holding one is substituted without Jinja.
-_PRINTED_AS_STR = frozenset({str, int, float, bool})
+# Values printed as str() prints them: a bare name holding one is substituted without Jinja.
+# (Booleans and floats print as bake prints them: `printable` makes the scope's own print
+# so, `bake_text` the ones a template computes.)
+_PRINTED_AS_STR = frozenset({str, int})
+
+
+class BakeBool(int):
+    """A boolean of the scope: true in `if`, equal to True, printed `true`/`false` as bake
+    prints it (Python's bool, which cannot be subclassed, prints `True`)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return "true" if self else "false"
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else format(bool(self), spec)
+
+
+class BakeFloat(float):
+    """A float of the scope, printed as bake prints a number: `1`, not `1.0`."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return str(bake_text(float(self)))
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else format(float(self), spec)
+
+
+def bake_text(value: Any) -> Any:
+    """A boolean or a float as bake prints it (`true`, `1`, `0.5`); any other value as is."""
+    kind = type(value)
+    if kind is bool or kind is BakeBool:
+        return "true" if value else "false"
+    if kind is float or kind is BakeFloat:
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(float(value))
+        if float(value).is_integer():
+            return str(int(value))
+        from decimal import Decimal
+
+        return format(Decimal(repr(float(value))), "f")
+    return value
+
+
+def printable(value: Any) -> Any:
+    """A value for the scope of templates: booleans and floats in it (at any depth) print
+    as bake prints them."""
+    kind = type(value)
+    if kind is str or kind is int:
+        return value
+    if kind is bool:
+        return BakeBool(value)
+    if kind is float:
+        return BakeFloat(value)
+    if kind is dict:
+        return {k: printable(v) for k, v in value.items()}
+    if kind is list:
+        return [printable(v) for v in value]
+    return value
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or (type(value) is BakeBool and value == 1)
+
+
+def _is_false(value: Any) -> bool:
+    return value is False or (type(value) is BakeBool and value == 0)
+
+
+def _is_boolean(value: Any) -> bool:
+    return type(value) is bool or type(value) is BakeBool
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not _is_boolean(value)
+
+
+def _plain(value: Any) -> Any:
+    """`value` with BakeBools as the booleans they stand for (for tojson)."""
+    kind = type(value)
+    if kind is BakeBool:
+        return bool(value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in value]
+    return value
+
+
+def _dumps(value: Any, **options: Any) -> str:
+    import json
+
+    return json.dumps(_plain(value), **options)
 
 
 class _Substitution(NamedTuple):
@@ -172,7 +276,7 @@ def _printed(expression: _Expression, scope: Mapping[str, Any]) -> str:
         if all(type(value) is str for value in values):
             return _printed_for(expression, values)
     _start_rendering()
-    return str(expression.evaluate(**scope))  # a StrictUndefined raises here
+    return str(bake_text(expression.evaluate(**scope)))  # a StrictUndefined raises here
 
 
 @lru_cache(maxsize=8192)
@@ -181,7 +285,7 @@ def _printed_for(expression: _Expression, values: tuple[str, ...]) -> str:
     once per set of values, where a matrix repeats a few over thousands of targets."""
     scope = dict(zip(expression.reads or (), values, strict=True))
     _start_rendering()
-    return str(expression.evaluate(**scope))
+    return str(bake_text(expression.evaluate(**scope)))
 
 
 def _substituted(template: _Substitution, scope: Mapping[str, Any]) -> str | None:

@@ -110,3 +110,41 @@ def test_the_work_budget_is_per_rendering_not_for_the_whole_project() -> None:
     toml = "".join(f"[target.t{i}]\ntags = [{json.dumps(loop + str(i))}]\n" for i in range(5))
     project = resolve(toml)
     assert project.targets["t4"].tags == ("ok4",)
+
+
+@pytest.mark.parametrize(
+    ("template", "printed"),
+    [
+        ("{{ DEBUG }}", "true"),  # a bare name: str.format_map
+        ("x-{{ DEBUG }}-{{ OFF }}", "x-true-false"),
+        ("{{ DEBUG | string }}", "true"),
+        ("{{ DEBUG ~ '' }}", "true"),
+        ("{{ DEBUG and OFF }}", "false"),
+        ("{{ 1 > 0 }}", "true"),  # computed by the template
+        ("{% if DEBUG %}debug{% else %}release{% endif %}", "debug"),
+        ("{% if OFF %}on{% else %}off{% endif %}", "off"),
+        ("{{ DEBUG is true }}/{{ OFF is false }}/{{ DEBUG is boolean }}", "true/true/true"),
+        ("{{ DEBUG is integer }}/{{ N is integer }}", "false/true"),
+        ("{{ DEBUG | lower }}", "true"),
+        ("{{ [DEBUG, N, F] | tojson }}", "[true, 3, 1.0]"),
+        ("{{ N }}/{{ F }}/{{ HALF }}/{{ BIG }}", "3/1/0.5/100000000000000000000"),
+        ("{{ 4 / 2 }}/{{ F * 3 }}", "2/3"),
+    ],
+)
+def test_booleans_and_numbers_print_as_bake_prints_them(template: str, printed: str) -> None:
+    toml = "[variables]\nDEBUG = true\nOFF = false\nN = 3\nF = 1.0\nHALF = 0.5\nBIG = 1e20\n"
+    toml += f"[target.app]\ntags = [{json.dumps(template)}]\n"
+    assert resolve(toml).targets["app"].tags == (printed,)
+
+
+def test_matrix_booleans_print_as_bake_prints_them_in_names_and_values() -> None:
+    toml = """
+[target.app]
+matrix = { debug = [true, false], n = [1.0, 2] }
+name = "app-{{ debug }}-{{ n }}"
+args = { DEBUG = "{{ debug }}" }
+"""
+    project = resolve(toml)
+    assert list(project.targets) == ["app-true-1", "app-true-2", "app-false-1", "app-false-2"]
+    assert project.targets["app-false-2"].args["DEBUG"] == "false"
+    assert project.targets["app-true-1"].matrix_values["debug"] is True  # kept as written

@@ -48,6 +48,11 @@ class Inheritance:
         failed = self._failed.get(name)
         if failed is not None:
             raise failed
+        parents = self.tables[name].get("inherits", ())
+        if all(p in self._merged and "matrix" not in self.tables[p] for p in parents):
+            # Most tables: no parent, or parents merged already (the common few).
+            merged = self._merged[name] = self._merge(name)
+            return merged
         # Depth first, parents before children: each entry is a table and how many of its
         # parents have been looked at; `path` is the chain from `name` down to the top one.
         stack: list[tuple[str, int]] = [(name, 0)]
@@ -63,7 +68,7 @@ class Inheritance:
                     continue
                 stack[-1] = (current, seen + 1)
                 parent = parents[seen]
-                if parent in self._merged:
+                if parent in self._merged and "matrix" not in self.tables[parent]:
                     continue
                 self._check_parent(current, parent, path)
                 stack.append((parent, 0))

@@ -79,3 +79,12 @@ def test_the_same_failure_is_raised_again_without_walking_again() -> None:
     with pytest.raises(InheritProblem) as second:
         inheritance.table("b")
     assert second.value is first.value
+
+
+def test_inheriting_a_matrix_target_met_earlier_in_the_file_is_still_refused() -> None:
+    toml = '[target.m]\nmatrix = { a = ["1"] }\nname = "m-{{ a }}"\n'
+    toml += '[target.app]\ninherits = ["m"]\n'
+    with pytest.raises(ConfigError) as info:
+        resolve(toml)
+    (problem,) = info.value.problems
+    assert "inherits matrix target 'm'" in problem.message and problem.target == "app"

@@ -63,7 +63,8 @@ def bake_argv(
         *allow,
         "--progress",
         progress or "plain",
-        *targets,
+        # Target names may start with '-' (bake's rule allows it): after `--`, never options.
+        *(["--", *targets] if targets else []),
     ]
 
 

@@ -83,7 +83,7 @@ class FakeProcess:
     def _metadata(self) -> dict[str, object]:
         if "bake" not in self.argv:
             return {"containerimage.digest": digest_for(self.label)}
-        targets = self.argv[self.argv.index("--progress") + 2 :]
+        targets = self.argv[self.argv.index("--progress") + 3 :]  # after `--`
         return {t: {"containerimage.digest": digest_for(t)} for t in targets}
 
     def poll(self) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -79,8 +80,10 @@ ERROR: failed to solve: process did not complete successfully: exit code: 3
 
 
 def targets_of(argv: list[str]) -> list[str]:
-    """The targets a `bake` command line names (after `--progress X`)."""
-    return argv[argv.index("--progress") + 2 :]
+    """The targets a `bake` command line names (after `--progress X --`)."""
+    rest = argv[argv.index("--progress") + 2 :]
+    assert rest[:1] in ([], ["--"]), "target names follow `--`, never where options are read"
+    return rest[1:]
 
 
 def test_the_early_bake_is_fed_when_the_first_run_is_the_whole_plan(
@@ -185,3 +188,10 @@ def test_a_cancel_stops_the_bake_run_and_cancels_its_targets(
         ("base", "cancelled"),
         ("app", "cancelled"),
     ]
+
+
+def test_a_target_named_like_an_option_stays_a_name() -> None:
+    from buildgraph.runner.bake import bake_argv
+
+    argv = bake_argv(None, None, "bake.json", Path("m.json"), ["--print"])
+    assert argv[-2:] == ["--", "--print"]

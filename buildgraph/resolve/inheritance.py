@@ -48,9 +48,10 @@ class Inheritance:
         failed = self._failed.get(name)
         if failed is not None:
             raise failed
-        parents = self.tables[name].get("inherits", ())
-        if all(p in self._merged and "matrix" not in self.tables[p] for p in parents):
-            # Most tables: no parent, or parents merged already (the common few).
+        for parent in self.tables[name].get("inherits", ()):
+            if parent not in self._merged or "matrix" in self.tables[parent]:
+                break
+        else:  # most tables: no parent, or parents merged already (the common few)
             merged = self._merged[name] = self._merge(name)
             return merged
         # Depth first, parents before children: each entry is a table and how many of its

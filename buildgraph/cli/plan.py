@@ -5,7 +5,6 @@ from __future__ import annotations
 # Stdlib, cli.arguments, errors only; why: docs/architecture.md, "Imports inside functions".
 import argparse
 import sys
-from pathlib import Path
 
 from buildgraph.cli.arguments import TEXT_OR_JSON, add_project_options, parse_vars
 from buildgraph.errors import EXIT_OK
@@ -29,9 +28,10 @@ def run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(render_plan_json(result))
     else:
+        from buildgraph.projectfile.locate import working_directory
         from buildgraph.render.plan_text import render_plan_text
 
         style = Style.for_stream(sys.stdout)
-        text = render_plan_text(result, style, Path.cwd(), loaded.graph.dockerfiles)
+        text = render_plan_text(result, style, working_directory(), loaded.graph.dockerfiles)
         sys.stdout.write(text)
     return EXIT_OK

@@ -6,7 +6,6 @@ from __future__ import annotations
 # "Imports inside functions".
 import argparse
 import sys
-from pathlib import Path
 
 from buildgraph.cli.arguments import add_project_options, parse_vars
 from buildgraph.errors import EXIT_OK
@@ -33,6 +32,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from buildgraph.atomic_write import write_atomic
     from buildgraph.plan.load import load, plan
+    from buildgraph.projectfile.locate import working_directory
     from buildgraph.render.formats import render_file
     from buildgraph.render.notes import render_notes
     from buildgraph.render.ownership import (
@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if output is not None:
         check_may_overwrite(output, args.force)
     result = plan(load(args.file, parse_vars(args.var)), args.names)
-    base = output.parent if output else Path.cwd()
+    cwd = working_directory()
+    base = output.parent if output else cwd
     text, entitlements = render_file(result, args.format, base)
     try:
         if output is None:
@@ -60,6 +61,6 @@ def run(args: argparse.Namespace) -> int:
         raise output_error(output, error) from None
     except UnicodeEncodeError as error:
         raise not_utf8_error(output, text, error) from None
-    for note in render_notes(result, args.format, output, entitlements):
+    for note in render_notes(result, args.format, output, entitlements, cwd):
         print(note, file=sys.stderr)
     return EXIT_OK

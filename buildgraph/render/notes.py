@@ -15,19 +15,23 @@ if TYPE_CHECKING:
 
 
 def render_notes(
-    plan: Plan, fmt: str, output: Path | None, entitlements: Sequence[Entitlement]
+    plan: Plan,
+    fmt: str,
+    output: Path | None,
+    entitlements: Sequence[Entitlement],
+    cwd: Path,
 ) -> Iterator[str]:
     """The command that runs the file (each bake run, in order), with the `--allow` flags
     of the filesystem entitlements it needs: buildx 0.19+ asks for them (0.20+ refuses to
     bake without them), older buildx does not know the flag. Paths are shell-quoted: the
-    line is for copying."""
-    if fmt == "sh":
-        return
-    where = output.parent if output else Path.cwd()
-    name = shlex.quote(output.name) if output else "<file>"
-    cd = "" if where == Path.cwd() else f"cd {shlex.quote(os.path.relpath(where))} && "
-    allow = "".join(f" {shlex.quote(e.flag())}" for e in entitlements)
+    line is for copying; `cwd` is where the person runs it from."""
     count = len(plan.bake_runs)
+    if fmt == "sh" or count == 0:  # a script runs itself; an empty plan has nothing to run
+        return
+    where = output.parent if output else cwd
+    name = shlex.quote(output.name) if output else "<file>"
+    cd = "" if where == cwd else f"cd {shlex.quote(os.path.relpath(where))} && "
+    allow = "".join(f" {shlex.quote(e.flag())}" for e in entitlements)
     if count == 1:
         yield f"buildgraph: run it with: {cd}docker buildx bake -f {name}{allow}"
     else:

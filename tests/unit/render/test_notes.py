@@ -30,7 +30,7 @@ def notes_for(tmp_path: Path, toml: str) -> list[str]:
     output = root / "bake.json"
     rebaser = Rebaser(the_plan.project, output.parent)
     render_bake_json(the_plan, rebaser)
-    return list(render_notes(the_plan, "bake", output, list(rebaser.entitlements)))
+    return list(render_notes(the_plan, "bake", output, list(rebaser.entitlements), Path.cwd()))
 
 
 def test_the_command_holds_exactly_the_allow_flags_needed_quoted(
@@ -52,3 +52,12 @@ def test_no_entitlement_no_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(tmp_path)
     notes = notes_for(tmp_path, '[target.app]\ncontext = "."\ntags = ["x/app"]\n')
     assert notes == ["buildgraph: run it with: cd project && docker buildx bake -f bake.json"]
+
+
+def test_an_empty_plan_has_no_command_to_run(tmp_path: Path) -> None:
+    project = tmp_path / "buildgraph.toml"
+    project.write_text(
+        '[target.a]\ncontext = "."\ndockerfile-inline = "FROM scratch"\n[group.none]\ntargets = []\n'
+    )
+    the_plan = plan(load(project, {}), ["none"])
+    assert list(render_notes(the_plan, "bake", tmp_path / "out.json", [], tmp_path)) == []

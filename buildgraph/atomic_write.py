@@ -37,8 +37,12 @@ def write_atomic(path: Path, text: str, executable: bool = False, durable: bool 
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write `data` atomically, readable by the owner alone (the user's cache entries)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Write `data` atomically, readable by the owner alone (the user's cache entries).
+    Folders it makes are the owner's alone too: mkdir's `mode` applies to the last one
+    only, so each missing one is made in turn."""
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
     _write_replacing(path, data, None, durable=False)
 
 

@@ -85,3 +85,16 @@ def test_text_no_file_can_hold_writes_nothing(tmp_path: Path) -> None:
 
 def test_the_stale_sweep_ignores_a_folder_it_cannot_read(tmp_path: Path) -> None:
     remove_stale_temporaries(tmp_path / "missing")
+
+
+def test_write_private_makes_every_missing_folder_the_owners_alone(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from buildgraph.atomic_write import write_private
+
+    os.umask(0o022)
+    entry = tmp_path / "a" / "b" / "c" / "entry.json"
+    write_private(entry, b"{}")
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

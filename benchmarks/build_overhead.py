@@ -25,7 +25,8 @@ Commands:
 - raw: `docker buildx bake` on the very bake file buildgraph renders, as a person would
   run it by hand;
 - reused plan: `buildgraph build` (the console script, as a user runs it) with nothing
-  changed since the last build: it reuses its plan and builder facts (build/uptodate.py, runner/probe.py);
+  changed since the last build: it reuses its plan and builder facts
+  (build/uptodate.py, runner/probe.py);
 - cold plan: the same with an empty plan cache (a fresh XDG_CACHE_HOME holding only the
   builder facts already kept): the project is planned from scratch, as after an edit of
   the project file or a Dockerfile.

@@ -19,6 +19,10 @@ fi
 # The layout's rules (no import cycle, no private import, at most 9 import levels):
 # docs/architecture.md.
 .venv/bin/python scripts/import_map.py --check
+# Lint, format and types, as docs/contributing.md asks of every commit.
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy
 bash .ci/provision-engine.sh
 
 # Both legs run whatever the first gives; the first failure's status is the script's.

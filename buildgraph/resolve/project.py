@@ -366,6 +366,14 @@ class _Resolver:
                         if abstract
                         else did_you_mean(member, known),
                     )
+        for cycle in group_cycles(groups, targets):
+            # A cycle through thousands of groups is said by its ends, not in full.
+            ends = cycle if len(cycle) <= 12 else [*cycle[:5], "...", *cycle[-5:]]
+            self.problem(
+                f"group cycle through {len(cycle) - 1} group(s): " + " -> ".join(ends),
+                keys=["group", cycle[0], "targets"],
+                hint="a group may not hold itself, directly or through other groups",
+            )
         for target in targets.values():
             for dep in target.depends_on:
                 if dep not in targets and dep not in groups:
@@ -423,3 +431,30 @@ def _frozen_combination(combination: Mapping[str, Any]) -> Mapping[str, Any]:
 def _template_of(text: str) -> StringTemplate:
     """`text` ready to render in many scopes (plain text renders as itself)."""
     return compile_string(text) if is_template(text) else StringTemplate(text, None, frozenset())
+
+
+def group_cycles(groups: Mapping[str, Group], targets: Mapping[str, Target]) -> list[list[str]]:
+    """Each cycle of groups holding groups, as the names around it (first name repeated at
+    the end); walked with an explicit stack, so groups nested thousands deep are fine."""
+
+    def members(name: str) -> Iterator[str]:
+        return (m for m in groups[name].targets if m in groups and m not in targets)
+
+    done: set[str] = set()
+    cycles: list[list[str]] = []
+    for start in groups:
+        if start in done:
+            continue
+        path = [start]
+        stack = [members(start)]
+        while stack:
+            member = next(stack[-1], None)
+            if member is None:
+                stack.pop()
+                done.add(path.pop())
+            elif member in path:
+                cycles.append([*path[path.index(member) :], member])
+            elif member not in done:
+                path.append(member)
+                stack.append(members(member))
+    return cycles

@@ -411,3 +411,35 @@ def test_a_matrix_larger_than_the_limit_names_the_table_and_the_limit() -> None:
     (problem,) = info.value.problems
     assert (problem.target, problem.key) == ("big", "matrix")
     assert "at most 10,000 combinations" in (problem.hint or "")
+
+
+def test_a_cycle_of_groups_is_refused_naming_it() -> None:
+    text = (
+        "[target.a]\ncontext = '.'\n"
+        "[group.g1]\ntargets = ['a', 'g2']\n[group.g2]\ntargets = ['g1']\n"
+        "[group.self]\ntargets = ['self']\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        resolve_project(parse_document(text, Path("/p/buildgraph.toml")))
+    message = str(caught.value)
+    assert "group cycle through 2 group(s): g1 -> g2 -> g1" in message
+    assert "group cycle through 1 group(s): self -> self" in message
+
+
+def test_groups_nested_thousands_deep_without_a_cycle_resolve() -> None:
+    depth = 5000
+    text = "[target.a]\ncontext = '.'\n[group.g0]\ntargets = ['a']\n" + "".join(
+        f"[group.g{i}]\ntargets = ['g{i - 1}']\n" for i in range(1, depth)
+    )
+    project = resolve_project(parse_document(text, Path("/p/buildgraph.toml")))
+    assert len(project.groups) == depth
+
+
+def test_a_long_group_cycle_is_said_by_its_ends() -> None:
+    depth = 3000
+    text = "".join(f"[group.g{i}]\ntargets = ['g{(i + 1) % depth}']\n" for i in range(depth))
+    with pytest.raises(ConfigError) as caught:
+        resolve_project(parse_document("[target.a]\ncontext = '.'\n" + text, Path("/p/x.toml")))
+    message = str(caught.value)
+    assert f"through {depth} group(s): g0 -> g1 -> g2 -> g3 -> g4 -> ..." in message
+    assert len(message) < 500

@@ -23,7 +23,7 @@ import zlib
 from pathlib import Path
 
 from buildgraph.atomic_write import write_private
-from buildgraph.errors import ConfigError
+from buildgraph.errors import ConfigError, EnvironmentProblem
 
 STATE_DIR_NAME = ".buildgraph"
 # The OCI layouts of linked dependencies, as written into rendered scripts and commands
@@ -99,6 +99,39 @@ def _refused(path: Path, what: str, why: str, state: Path | None = None) -> Conf
         hint=f"{why}: remove it ({state or path} holds only working files, made again by the "
         "next build), and keep .buildgraph/ out of version control",
     )
+
+
+BUILD_LOCK = "build.lock"
+
+
+class ProjectLock:
+    """One build or watch at a time in a project: both write the same working files
+    (.buildgraph/bake.json, logs, metadata), so a second one is refused at once, never
+    left to mix its state with the first's. An advisory `flock` on .buildgraph/build.lock:
+    the system drops it when the process ends, however it ends."""
+
+    def __init__(self, project_root: Path) -> None:
+        import fcntl
+
+        path = state_dir(project_root) / BUILD_LOCK
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(self.fd)
+            raise EnvironmentProblem(
+                f"another buildgraph build or watch is running in {project_root} "
+                f"(process {holder}): one at a time per project\n"
+                "  fix: wait for it to end, or stop it"
+            ) from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, str(os.getpid()).encode(), 0)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing the last descriptor drops the flock
+            self.fd = -1
 
 
 def user_cache_dir() -> Path:

@@ -53,13 +53,17 @@ def run_build(
     """`buildgraph build`: find the project, plan it (or reuse its plan), check the builder,
     build. With bake, buildx starts first (runner.bake.EarlyBake) and waits for the plan
     on its standard input; whatever stops the build before then stops it too."""
+    from buildgraph.locations import ProjectLock
     from buildgraph.projectfile.locate import project_file_path
     from buildgraph.runner.bake import EarlyBake
 
     project_file = project_file_path(file)
     early = None
+    lock = None
     # Not beside a file that is not there (planning says so): nothing of ours is made then.
-    if request.via == "bake" and not request.split_platforms and project_file.is_file():
+    if project_file.is_file():
+        lock = ProjectLock(project_file.parent)
+    if lock is not None and request.via == "bake" and not request.split_platforms:
         with suppress(OSError):  # a folder we cannot write: the runner will say so
             early = EarlyBake(project_file.parent, request.builder, request.progress)
     try:
@@ -79,6 +83,8 @@ def run_build(
     finally:
         if early is not None:
             early.stop()
+        if lock is not None:
+            lock.release()
 
 
 def plan_for(

@@ -168,13 +168,26 @@ class Builds:
 
 
 def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None = None) -> int:
-    """Build, then watch until Ctrl-C (or `stop_event`); returns the exit code."""
+    """Build, then watch until Ctrl-C (or `stop_event`); returns the exit code. One build
+    or watch at a time per project (`locations.ProjectLock`)."""
+    from buildgraph.locations import ProjectLock
+
+    current = snapshot(request)  # an invalid file at start is an error like anywhere else
+    lock = ProjectLock(current.loaded.project.root)
+    try:
+        return _watch(request, emit, stop_event, current)
+    finally:
+        lock.release()
+
+
+def _watch(
+    request: WatchRequest, emit: Emit, stop_event: threading.Event | None, current: Snapshot
+) -> int:
     import watchfiles
 
     from buildgraph.preflight.gaps import check_builder
     from buildgraph.runner.probe import gather
 
-    current = snapshot(request)  # an invalid file at start is an error like anywhere else
     gc_policy.resume_for_a_long_run()
     # The builder is checked once, as `build` checks it: a gap stops watch (exit 3) too.
     facts = gather(request.options.builder)

@@ -190,3 +190,47 @@ def test_no_entry_is_written_through_a_linked_cache_folder(cache: Path, tmp_path
     cache.symlink_to(target)
     assert not locations.write_private_entry(locations.cache_entry("facts", "k", ".json"), b"x")
     assert list(target.iterdir()) == []
+
+
+def test_the_project_lock_is_held_across_processes_and_dropped_with_its_holder(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from buildgraph.errors import EnvironmentProblem
+    from buildgraph.locations import ProjectLock
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from buildgraph.locations import ProjectLock\n"
+            f"lock = ProjectLock(Path({str(tmp_path)!r}))\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(EnvironmentProblem, match=f"process {holder.pid}"):
+            ProjectLock(tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    ProjectLock(tmp_path).release()  # the system dropped the dead holder's lock
+
+
+def test_the_project_lock_file_is_never_a_link(tmp_path: Path) -> None:
+    from buildgraph.locations import BUILD_LOCK, ProjectLock, state_dir
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("keep")
+    (state_dir(tmp_path) / BUILD_LOCK).symlink_to(elsewhere)
+    with pytest.raises(ConfigError):
+        ProjectLock(tmp_path)
+    assert elsewhere.read_text() == "keep"

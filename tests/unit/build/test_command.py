@@ -115,3 +115,25 @@ def test_the_early_bake_starts_before_any_planning_module_is_imported() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_second_build_in_the_project_is_refused_at_once(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two builds would write one .buildgraph/: the second is refused (exit 3) before it
+    starts a bake or plans, naming the process that holds the project."""
+    import os
+
+    from buildgraph.locations import ProjectLock
+
+    monkeypatch.setattr(probe, "kept_facts", lambda builder, environ: HEALTHY_X86)
+    held = ProjectLock(project.parent)
+    try:
+        with pytest.raises(EnvironmentProblem, match=f"process {os.getpid()}") as caught:
+            run_build(project, {}, BuildRequest(), {})
+        assert caught.value.exit_code == 3
+        assert RecordingEarlyBake.made == []
+    finally:
+        held.release()
+    monkeypatch.setattr(build_module, "build", lambda made, request, facts, early: 0)
+    assert run_build(project, {}, BuildRequest(), {}) == 0  # free again once released

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 # Stdlib, errors and gc_policy only; why: docs/architecture.md, "Imports inside functions".
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -110,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.file = args.global_file
     if hasattr(args, "var"):
         args.var = [*args.global_var, *args.var]
+    previous = _stop_on_sigterm()
     try:
         return command(args)
     except BuildgraphError as exc:
@@ -122,6 +124,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm() -> Any:
+    """SIGTERM (what `kill`, CI runners and container stops send) stops a command as
+    Ctrl-C does: every build started is stopped, exit 130. Python's default would end the
+    process at once and leave the bake it started, in a session of its own, running.
+    Returns the handler it replaced, or None off the main thread (where none can be set)."""
+    try:
+        return signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:
+        return None
 
 
 def run() -> NoReturn:

@@ -183,8 +183,14 @@ def _processes_mentioning(text: str) -> list[str]:
     return [line for line in listing.splitlines() if text in line and "ps -eo" not in line]
 
 
-@pytest.mark.parametrize("via", ["bake", "commands"])
-def test_ctrl_c_stops_every_build_and_leaves_no_process(engine: str, chain: Path, via: str) -> None:
+@pytest.mark.parametrize(
+    ("via", "sent"),
+    [("bake", signal.SIGINT), ("commands", signal.SIGINT), ("bake", signal.SIGTERM)],
+)
+def test_ctrl_c_stops_every_build_and_leaves_no_process(
+    engine: str, chain: Path, via: str, sent: signal.Signals
+) -> None:
+    """Ctrl-C, and SIGTERM (what `kill` and CI runners send) the same way."""
     ns = namespace()
     process = subprocess.Popen(
         [
@@ -213,7 +219,7 @@ def test_ctrl_c_stops_every_build_and_leaves_no_process(engine: str, chain: Path
             break
         assert time.monotonic() < deadline
     time.sleep(3)  # let `RUN sleep 120` start
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sent)
     rest, _ = process.communicate(timeout=60)
     assert process.returncode == 130
     statuses = {name: t["status"] for name, t in summary(rest).items()}

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from buildgraph.locations import state_dir
 from buildgraph.runner.options import Interrupted, Stop
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan, PlannedTarget
     from buildgraph.render.bake_target import Entitlement
     from buildgraph.report.events import Emit, TargetResult
+    from buildgraph.runner.bake_progress import BakeProgress
     from buildgraph.runner.options import BuildOptions
     from buildgraph.runner.process import ProcessStarter, StartedProcess
 
@@ -62,10 +63,77 @@ def bake_argv(
         str(metadata),
         *allow,
         "--progress",
-        progress or "plain",
+        buildx_progress(progress),
         # Target names may start with '-' (bake's rule allows it): after `--`, never options.
         *(["--", *targets] if targets else []),
     ]
+
+
+def buildx_progress(shown: str | None) -> str:
+    """The `--progress` bake is given when the user asked to see `shown` (None: nothing).
+    rawjson carries each step's start and finish (per-target seconds), and buildgraph
+    writes the plain form from it; only buildx's own interactive display (tty, auto) is
+    left to buildx, and its targets then share their bake run's seconds."""
+    return shown if shown in ("tty", "auto") else "rawjson"
+
+
+class BakeOutput:
+    """Where one bake's output goes: with rawjson progress, the raw stream to
+    `bake-N.rawjson.log` and, through `BakeProgress`, its plain form to `bake-N.log` (and
+    to stderr when shown); otherwise buildx's own output to `bake-N.log` as it is.
+
+    The reader of the stream is made when its first line comes: the early bake starts
+    before anything is imported that it does not need."""
+
+    def __init__(self, log: Path, progress: str | None) -> None:
+        self.log = log
+        self.show = echo_to_stderr("") if progress else None
+        self.rawjson = buildx_progress(progress) == "rawjson"
+        self.progress: BakeProgress | None = None
+        self._readable: TextIO | None = None
+        if self.rawjson:
+            from buildgraph.runner.process import open_log
+
+            # Kept open while the bake runs, closed by close().
+            self._readable = open(open_log(log), "w", encoding="utf-8")  # noqa: SIM115
+
+    @property
+    def process_log(self) -> Path:
+        """The file the bake process writes (or has written for it)."""
+        return self.log.with_name(self.log.stem + ".rawjson.log") if self.rawjson else self.log
+
+    @property
+    def echo(self) -> Callable[[str], None] | None:
+        """What each line the bake prints is handed to as it comes."""
+        return self._feed if self.rawjson else self.show
+
+    def _feed(self, line: str) -> None:
+        if self.progress is None:
+            from buildgraph.runner.bake_progress import BakeProgress
+
+            self.progress = BakeProgress((), self._write)
+        self.progress.feed(line)
+
+    def _write(self, text: str) -> None:
+        if self._readable is not None:
+            self._readable.write(text)
+        if self.show is not None:
+            self.show(text)
+
+    def close(self) -> None:
+        """The bake ended (or was stopped): the readable log is complete."""
+        if self.progress is not None:
+            self.progress.close()
+        if self._readable is not None:
+            self._readable.close()
+            self._readable = None
+
+    def seconds(self, targets: Sequence[str]) -> dict[str, float]:
+        """Each of `targets`' own seconds, of those the progress stream timed."""
+        if self.progress is None:
+            return {}
+        self.progress.targets = tuple(targets)
+        return self.progress.seconds()
 
 
 def understands_allow(buildx_version: str | None) -> bool:
@@ -161,19 +229,16 @@ class EarlyBake:
         self.allow = recorded_allow(state)
         self.buildx_version: str | None = None
         argv = bake_argv(builder, progress, "-", self.metadata, [], self.allow)
+        self.output = BakeOutput(state / "logs" / "bake-1.log", progress)
         self.running: StartedProcess | None = starter.start(
-            argv,
-            root,
-            state / "logs" / "bake-1.log",
-            echo=echo_to_stderr("") if progress else None,
-            feed_later=True,
+            argv, root, self.output.process_log, echo=self.output.echo, feed_later=True
         )
 
-    def feed(self, definition: str) -> StartedProcess:
+    def feed(self, definition: str) -> tuple[StartedProcess, BakeOutput]:
         assert self.running is not None, "an early bake is fed once"
         running, self.running = self.running, None
         running.feed(definition)
-        return running
+        return running, self.output
 
     def stop(self) -> None:
         """Stop it unless it was fed (what was fed is the runner's to stop), at once.
@@ -189,6 +254,7 @@ class EarlyBake:
         if isinstance(running, Running):  # a test's fake stops at once, and is fed once
             running.feed("")
         running.stop()
+        self.output.close()
 
 
 def run_bakes(
@@ -300,8 +366,9 @@ class _BakeRuns:
 
     def start_bake(
         self, number: int, bake_run: list[PlannedTarget], bake_file: Path
-    ) -> StartedProcess:
-        """The bake run started for `bake_run`: the early bake when it builds just that."""
+    ) -> tuple[StartedProcess, BakeOutput]:
+        """The bake run started for `bake_run` (the early bake when it builds just that),
+        and where its output goes."""
         metadata_file = self.state / f"bake-{number}.metadata.json"
         log = self.state / "logs" / f"bake-{number}.log"
         early, self.early = self.early, None
@@ -319,8 +386,8 @@ class _BakeRuns:
             [p.name for p in bake_run],
             self.allow,
         )
-        echo = echo_to_stderr("") if self.options.progress else None
-        return self.starter.start(argv, self.root, log, echo=echo)
+        output = BakeOutput(log, self.options.progress)
+        return self.starter.start(argv, self.root, output.process_log, echo=output.echo), output
 
     def wait_for(self, process: StartedProcess) -> int:
         cancel = self.options.cancel
@@ -343,21 +410,27 @@ class _BakeRuns:
         for planned in bake_run:
             self.results.started(planned, f"bake run {number}")
         started = time.monotonic()
-        process = self.start_bake(number, bake_run, bake_file)
+        process, output = self.start_bake(number, bake_run, bake_file)
+        order = [p.name for p in bake_run]
         try:
             code = self.wait_for(process)
         except (KeyboardInterrupt, Stop):
             process.stop()
-            seconds = time.monotonic() - started
+            output.close()
+            run_seconds = time.monotonic() - started
+            timed = output.seconds(order)
             for planned in bake_run:
-                self.results.cancel(planned, seconds, str(log))
+                self.results.cancel(planned, timed.get(planned.name, run_seconds), str(log))
             raise Interrupted(self.results.ordered()) from None
-        seconds = time.monotonic() - started
+        output.close()
+        run_seconds = time.monotonic() - started
+        # Each target's own steps, from BuildKit's times; a target none of whose steps
+        # completed (cut short, or buildx's own display) gets the run's.
+        timed = output.seconds(order)
         metadata = read_metadata_file(metadata_file)
         error = last_error_line(log) if code else None
         lines = log.read_text(errors="replace").splitlines() if code else []
         exported = exported_targets(lines)
-        order = [p.name for p in bake_run]
         culprits = (
             attribute_failures(failed_steps(lines), self.dockerfile_texts(bake_run), order)
             if code
@@ -383,7 +456,7 @@ class _BakeRuns:
                     planned.name,
                     planned.target.platforms,
                     status,
-                    seconds,
+                    timed.get(planned.name, run_seconds),
                     image_digest(entry) if isinstance(entry, dict) else None,
                     error if status != "done" else None,
                     str(log),

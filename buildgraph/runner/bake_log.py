@@ -1,4 +1,5 @@
-"""Reading what happened to each target out of bake's plain progress output.
+"""Reading what happened to each target out of bake's progress in plain form (buildx's
+own, or written from its rawjson stream by `bake_progress`).
 
 bake writes its metadata file only when every target succeeded; after a failure, the
 progress log is what tells which targets were exported, which one failed, and which were

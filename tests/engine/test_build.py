@@ -408,3 +408,31 @@ def test_a_plan_of_two_bake_runs_builds_them_in_order(engine: str, chain: Path) 
     assert {t["status"] for t in summary(result.stdout).values()} == {"done"}
     assert (chain / ".buildgraph" / "logs" / "bake-2.log").exists()
     assert _early_bakes_in(chain) == []
+
+
+def test_each_target_of_a_bake_run_reports_its_own_seconds(engine: str, chain: Path) -> None:
+    """One bake run builds a 3-second target and a quick one side by side: each is timed
+    by BuildKit's own step times, not the run's."""
+    ns = namespace()
+    (chain / "nap").mkdir()
+    (chain / "nap" / "Dockerfile").write_text(
+        "ARG NS=bgtest\nARG TAG=dev\nFROM localhost:5000/${NS}/base:${TAG}\n"
+        'ARG NS\nRUN echo "$NS" > /ns && sleep 3\n'
+    )
+    with (chain / "buildgraph.toml").open("a") as toml:
+        toml.write(
+            '\n[target.nap]\ninherits = ["_ns"]\ncontext = "nap"\n'
+            'platforms = ["linux/amd64"]\n'
+            'tags = ["localhost:5000/{{ NS }}/nap:{{ TAG }}"]\n'
+        )
+    result = buildgraph(
+        "build", "nap", "independent", "--format", "json", "--var", f"NS={ns}", cwd=chain
+    )
+    assert result.returncode == 0, result.stderr
+    targets = summary(result.stdout)
+    assert {t["status"] for t in targets.values()} == {"done"}
+    assert targets["nap"]["seconds"] >= 3.0
+    assert targets["independent"]["seconds"] < targets["nap"]["seconds"] - 1.5
+    assert targets["base"]["seconds"] <= targets["nap"]["seconds"]
+    readable = (chain / ".buildgraph" / "logs" / "bake-1.log").read_text()
+    assert "[nap " in readable and "DONE" in readable and '"vertexes"' not in readable

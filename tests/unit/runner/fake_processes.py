@@ -44,11 +44,13 @@ class FakeProcess:
         stdin_text: str | None,
         feed_later: bool,
         script: Script,
+        echo: Callable[[str], None] | None = None,
     ) -> None:
         self.starter = starter
         self.argv = argv
         self.log = log
-        self.label = log.stem
+        self.label = log.name.removesuffix(".log").removesuffix(".rawjson")
+        self.echo = echo
         self.script = script
         self.fed: str | None = stdin_text
         self.waiting_for_feed = feed_later
@@ -72,6 +74,9 @@ class FakeProcess:
             if self.code is not None:
                 return
             self.log.write_text(self.script.log)
+            if self.echo is not None:  # as a real process's output is handed over
+                for line in self.script.log.splitlines(keepends=True):
+                    self.echo(line)
             metadata = flag(self.argv, "--metadata-file")
             if code == 0 and metadata is not None:
                 Path(metadata).write_text(json.dumps(self._metadata()))
@@ -138,9 +143,9 @@ class FakeStarter:
         with self.lock:
             self.live += 1
             self.most_live = max(self.most_live, self.live)
-            self.timeline.append(("start", log.stem))
+            self.timeline.append(("start", log.name.removesuffix(".log").removesuffix(".rawjson")))
         process = FakeProcess(
-            self, list(argv), log, stdin_text, feed_later, self.script(list(argv))
+            self, list(argv), log, stdin_text, feed_later, self.script(list(argv)), echo
         )
         self.started.append(process)
         if self.on_start is not None:

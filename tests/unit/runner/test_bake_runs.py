@@ -3,6 +3,7 @@ what a failed bake run's log says of each of its targets."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -195,3 +196,41 @@ def test_a_target_named_like_an_option_stays_a_name() -> None:
 
     argv = bake_argv(None, None, "bake.json", Path("m.json"), ["--print"])
     assert argv[-2:] == ["--", "--print"]
+
+
+def vertex_event(name: str, started: str, completed: str) -> str:
+    vertex = {
+        "digest": "sha256:" + name[:6],
+        "name": name,
+        "started": f"2026-12-01T10:00:{started}Z",
+        "completed": f"2026-12-01T10:00:{completed}Z",
+    }
+    return json.dumps({"vertexes": [vertex]}) + "\n"
+
+
+def test_each_target_of_a_bake_run_gets_its_own_seconds(
+    make_plan: Callable[..., Plan],
+) -> None:
+    """From the steps' times in bake's rawjson progress, not the run's: base's steps ran
+    for 1.5 s, app's (after base's) for 4 s."""
+    the_plan = make_plan(ONE_RUN, ONE_RUN_FILES)
+    stream = (
+        vertex_event("[base 1/1] COPY a /a", "01.000", "02.500")
+        + vertex_event("[app 1/2] FROM base", "02.600", "02.700")
+        + vertex_event("[app 2/2] RUN true", "02.700", "06.600")
+    )
+    starter = FakeStarter(lambda argv: Script(log=stream))
+    results = run_plan(the_plan, BuildOptions(), lambda e: None, starter=starter)
+    seconds = {r.name: r.seconds for r in results}
+    assert seconds == {"base": pytest.approx(1.5), "app": pytest.approx(4.0)}
+    assert flag(starter.started[0].argv, "--progress") == "rawjson"
+    readable = (the_plan.project.root / ".buildgraph/logs/bake-1.log").read_text()
+    assert readable.splitlines()[:2] == ["#1 [base 1/1] COPY a /a", "#1 DONE 1.5s"]
+
+
+def test_buildx_own_display_leaves_the_run_seconds(make_plan: Callable[..., Plan]) -> None:
+    the_plan = make_plan(ONE_RUN, ONE_RUN_FILES)
+    starter = FakeStarter(lambda argv: Script(seconds=0.2))
+    results = run_plan(the_plan, BuildOptions(progress="tty"), lambda e: None, starter=starter)
+    assert flag(starter.started[0].argv, "--progress") == "tty"
+    assert results[0].seconds == results[1].seconds >= 0.2

@@ -1,0 +1,208 @@
+"""bake's `--progress rawjson` stream, read as it comes: each target's own start and finish,
+and a readable log in the form of buildx's plain progress.
+
+BuildKit stamps every step (a vertex) with when it started and completed. With several
+targets, bake labels each step with its target (`[app 2/3] RUN ...`, `[app] exporting to
+image`); a step two targets share is reported under each. A target's span runs from the
+first start to the last completion among its steps; a bake of one target labels nothing,
+so all its steps are that target's.
+
+buildx 0.29 writes one JSON object a line, 0.13 indents them over many lines; what is not
+JSON (bake's own error report) is kept as it is. The readable log holds what buildx's plain
+progress would show of the same steps (`#N name`, `#N DONE 0.3s`, `#N ERROR: ...`, and
+` > name:` for a failed step), which is what `bake_log` reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from buildgraph.model.names import TARGET_NAME_CHARACTERS
+
+_LABEL = re.compile(rf"\[({TARGET_NAME_CHARACTERS})[\] ]")
+_STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
+# An object still open after this many lines is no progress event: shown as text.
+_MOST_LINES_PER_EVENT = 100_000
+_CANCELLED = ("context canceled", "canceled")
+
+
+@dataclass
+class _Step:
+    number: int
+    name: str
+    started: float | None = None
+    completed: float | None = None
+    shown_started: bool = False
+    shown_completed: float | None = None
+
+
+@dataclass
+class BakeProgress:
+    """Fed bake's output a line at a time (`feed`), it writes the readable log through
+    `write` and keeps each step's times. `targets` are the targets of this bake run."""
+
+    targets: Collection[str]
+    write: Callable[[str], None]
+    _steps: dict[tuple[str, str], _Step] = field(default_factory=dict)
+    _latest: dict[str, _Step] = field(default_factory=dict)  # by digest: logs, statuses
+    _pending: list[str] = field(default_factory=list)
+    _statuses_done: set[tuple[str, str]] = field(default_factory=set)
+
+    def feed(self, line: str) -> None:
+        if not self._pending:
+            if not line.startswith("{"):
+                self.write(line)
+                return
+            self._pending.append(line)
+            if line.rstrip().endswith("}"):
+                self._decode()
+            return
+        self._pending.append(line)
+        if line.rstrip("\r\n") == "}":
+            self._decode()  # an indented object closes at column 0
+        elif len(self._pending) > _MOST_LINES_PER_EVENT:
+            self._flush_as_text()
+
+    def close(self) -> None:
+        """The stream ended: what is left unfinished is text."""
+        self._flush_as_text()
+
+    def spans(self) -> dict[str, tuple[float, float]]:
+        """Each target's (first start, last completion), in seconds since the epoch, of
+        the targets that completed a step."""
+        spans: dict[str, tuple[float, float]] = {}
+        for step in self._steps.values():
+            target = self.target_of(step.name)
+            if target is None or step.started is None or step.completed is None:
+                continue
+            start, end = spans.get(target, (step.started, step.completed))
+            spans[target] = (min(start, step.started), max(end, step.completed))
+        return spans
+
+    def seconds(self) -> dict[str, float]:
+        """Each target's own seconds, from its first step's start to its last one's end."""
+        return {name: max(0.0, end - start) for name, (start, end) in self.spans().items()}
+
+    def target_of(self, step_name: str) -> str | None:
+        if len(self.targets) == 1:
+            return next(iter(self.targets))
+        label = _LABEL.match(step_name)
+        return label.group(1) if label and label.group(1) in self.targets else None
+
+    def _decode(self) -> None:
+        text = "".join(self._pending)
+        try:
+            event = json.loads(text)
+        except ValueError:
+            self._flush_as_text()
+            return
+        self._pending = []
+        if isinstance(event, dict):
+            self._event(event)
+        else:
+            self.write(text)
+
+    def _flush_as_text(self) -> None:
+        pending, self._pending = self._pending, []
+        for line in pending:
+            self.write(line)
+
+    def _event(self, event: dict[str, object]) -> None:
+        for vertex in _dicts(event.get("vertexes")):
+            self._vertex(vertex)
+        for status in _dicts(event.get("statuses")):
+            self._status(status)
+        for entry in _dicts(event.get("logs")):
+            self._log(entry)
+        for warning in _dicts(event.get("warnings")):
+            short = _decoded(warning.get("short"))
+            if short:
+                self.write(f"WARNING: {short.strip()}\n")
+
+    def _vertex(self, vertex: dict[str, object]) -> None:
+        digest, name = vertex.get("digest"), vertex.get("name")
+        if not isinstance(digest, str) or not isinstance(name, str):
+            return
+        step = self._steps.get((digest, name))
+        if step is None:
+            step = _Step(len(self._steps) + 1, name)
+            self._steps[(digest, name)] = step
+        self._latest[digest] = step
+        started, completed = _time(vertex.get("started")), _time(vertex.get("completed"))
+        if started is not None:
+            step.started = started if step.started is None else min(step.started, started)
+            if not step.shown_started:
+                step.shown_started = True
+                self.write(f"#{step.number} {_one_line(name)}\n")
+        if completed is None or completed == step.shown_completed:
+            return
+        step.completed = completed if step.completed is None else max(step.completed, completed)
+        step.shown_completed = completed
+        error = vertex.get("error")
+        if isinstance(error, str) and error:
+            if error.endswith(_CANCELLED):
+                self.write(f"#{step.number} CANCELED\n")
+            else:
+                self.write(f"#{step.number} ERROR: {_one_line(error)}\n")
+                self.write(f"------\n > {_one_line(name)}:\n------\n")
+        elif vertex.get("cached"):
+            self.write(f"#{step.number} CACHED\n")
+        else:
+            took = completed - started if started is not None else 0.0
+            self.write(f"#{step.number} DONE {max(took, 0.0):.1f}s\n")
+
+    def _status(self, status: dict[str, object]) -> None:
+        step = self._latest.get(str(status.get("vertex")))
+        ident = status.get("id")
+        if step is None or not isinstance(ident, str) or status.get("completed") is None:
+            return
+        if (step.name, ident) not in self._statuses_done:
+            self._statuses_done.add((step.name, ident))
+            self.write(f"#{step.number} {_one_line(ident)} done\n")
+
+    def _log(self, entry: dict[str, object]) -> None:
+        step = self._latest.get(str(entry.get("vertex")))
+        text = _decoded(entry.get("data"))
+        if step is None or text is None:
+            return
+        for line in text.splitlines():
+            self.write(f"#{step.number} {line}\n")
+
+
+def _dicts(value: object) -> list[dict[str, object]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _decoded(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines())
+
+
+def _time(value: object) -> float | None:
+    """An RFC 3339 time with up to nanoseconds, in seconds since the epoch. Go's zero time
+    (year 1) and anything unreadable are None."""
+    if not isinstance(value, str):
+        return None
+    found = _STAMP.fullmatch(value)
+    if found is None or found.group(1).startswith("0001"):
+        return None
+    whole, fraction, zone = found.groups()
+    try:
+        moment = datetime.fromisoformat(whole + ("+00:00" if zone == "Z" else zone))
+    except ValueError:
+        return None
+    return moment.timestamp() + (float("0." + fraction) if fraction else 0.0)

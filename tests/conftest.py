@@ -40,7 +40,8 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _missing(what: str) -> None:
+def engine_part_missing(what: str) -> None:
+    """Fail (CI) or skip (elsewhere) a test that needs a part of the engine not here."""
     if _in_ci():
         pytest.fail(f"CI=true but {what}: .ci/provision-engine.sh should have installed it")
     pytest.skip(what)
@@ -52,16 +53,16 @@ def buildx() -> str:
     version BUILDGRAPH_BUILDX names when it is set."""
     docker = shutil.which("docker")
     if docker is None:
-        _missing("the docker CLI is not installed")
-        raise AssertionError  # unreachable: _missing fails or skips
+        engine_part_missing("the docker CLI is not installed")
+        raise AssertionError  # unreachable: engine_part_missing fails or skips
     probe = subprocess.run([docker, "buildx", "version"], capture_output=True, text=True)
     if probe.returncode != 0:
-        _missing(f"docker buildx does not work: {probe.stderr.strip()}")
+        engine_part_missing(f"docker buildx does not work: {probe.stderr.strip()}")
     wanted = os.environ.get("BUILDGRAPH_BUILDX")
     found = _version(probe.stdout)
     if wanted and found != wanted:
         where = os.environ.get("DOCKER_CONFIG", "~/.docker")
-        _missing(
+        engine_part_missing(
             f"BUILDGRAPH_BUILDX={wanted} but docker buildx is {found or probe.stdout.strip()!r}"
             f" (DOCKER_CONFIG {where})"
         )
@@ -109,13 +110,13 @@ def engine(buildx: str) -> str:
         [buildx, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True
     )
     if info.returncode != 0:
-        _missing(f"no Docker daemon answers: {info.stderr.strip()[:200]}")
+        engine_part_missing(f"no Docker daemon answers: {info.stderr.strip()[:200]}")
     import urllib.request
 
     try:
         urllib.request.urlopen("http://127.0.0.1:5000/v2/", timeout=5).close()
     except OSError as exc:
-        _missing(f"no registry on 127.0.0.1:5000: {exc}")
+        engine_part_missing(f"no registry on 127.0.0.1:5000: {exc}")
     return buildx
 
 
@@ -130,5 +131,5 @@ def chain(tmp_path: Path, engine: str) -> Path:
         text=True,
     )
     if staged.returncode != 0:
-        _missing(f"busybox is not staged: {staged.stderr.strip()}")
+        engine_part_missing(f"busybox is not staged: {staged.stderr.strip()}")
     return project

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 # start-up. Each step below imports what it uses.
 if TYPE_CHECKING:
     from buildgraph.build.uptodate import CachedPlan
+    from buildgraph.plan.plan import Plan
     from buildgraph.preflight.facts import Facts
     from buildgraph.report.events import Emit, TargetResult
     from buildgraph.runner.bake import EarlyBake
@@ -163,7 +164,50 @@ def build(
         report(stop.results, request, emit)
         return EXIT_INTERRUPTED
     report(results, request, emit)
-    return EXIT_OK if all(r.status == "done" for r in results) else EXIT_BUILD_FAILED
+    if all(r.status == "done" for r in results):
+        return EXIT_OK
+    raise_if_the_builder_went_away(request.builder)
+    note_silent_registries(the_plan, results, emit)
+    return EXIT_BUILD_FAILED
+
+
+def note_silent_registries(the_plan: Plan, results: list[TargetResult], emit: Emit) -> None:
+    """Name each registry that does not answer now, of the targets whose build failed
+    while pushing to it: their failure is the registry's (it is down, or unreachable)."""
+    from buildgraph.preflight.doctor import push_registries
+    from buildgraph.report.events import Event
+    from buildgraph.runner.probe import registry_problems
+
+    failed = {r.name for r in results if r.status == "failed"}
+    hosts = push_registries(the_plan, failed)
+    for host, problem in registry_problems(hosts).items():
+        if problem is not None:
+            names = ", ".join(
+                p.name
+                for p in the_plan.targets
+                if p.name in failed and host in push_registries(the_plan, {p.name})
+            )
+            emit(
+                Event(
+                    "note",
+                    detail=f"registry {host} does not answer ({problem}): {names} not pushed",
+                )
+            )
+
+
+def raise_if_the_builder_went_away(builder: str | None) -> None:
+    """A build that failed because its engine stopped (the daemon restarted or died, the
+    builder's node went down) is no failure of the project: exit 3, saying so."""
+    from buildgraph.errors import EnvironmentProblem
+    from buildgraph.runner.probe import builder_silence
+
+    silence = builder_silence(builder)
+    if silence is not None:
+        raise EnvironmentProblem(
+            f"the builder stopped answering during the build ({silence}); the targets not "
+            "shown as done were not built. Start it again (`docker buildx inspect` answers "
+            "then) and build again: what was done is reused from the build cache"
+        )
 
 
 def report(results: list[TargetResult], request: BuildRequest, emit: Emit) -> None:

@@ -139,6 +139,8 @@ class Builds:
         try:
             results = run_plan(the_plan, options, self.emit)
             status = "done" if all(r.status == "done" for r in results) else "failed"
+            if status == "failed":
+                self._note_a_silent_builder(options.builder)
         except Interrupted as stop:
             results, status = stop.results, "cancelled"
         except Exception as exc:  # a bug must not kill the watch loop silently
@@ -156,6 +158,21 @@ class Builds:
         with self.lock:
             self.building = set()
             self._start_locked()
+
+    def _note_a_silent_builder(self, builder: str | None) -> None:
+        """Watch goes on when the engine stops (the next change builds again), but says
+        that the failure is the engine's, not the project's."""
+        from buildgraph.runner.probe import builder_silence
+
+        silence = builder_silence(builder)
+        if silence is not None:
+            self.emit(
+                Event(
+                    "note",
+                    detail=f"the builder stopped answering ({silence}); start it again, "
+                    "and the next change builds again",
+                )
+            )
 
     def stop(self) -> None:
         with self.lock:

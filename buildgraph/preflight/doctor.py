@@ -4,7 +4,7 @@ with the cross-compilation pattern that avoids it. Pure over the probe's facts."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -132,13 +132,13 @@ def _check_of(gap: Gap) -> Check:
     return Check(gap.check, False, gap.problem, gap.fix, gap.blocking)
 
 
-def push_registries(plan: Plan) -> list[str]:
-    """Registry hosts the plan's pushes go to."""
+def push_registries(plan: Plan, only: Set[str] | None = None) -> list[str]:
+    """Registry hosts the plan's pushes go to (of the targets named in `only`, if given)."""
     return sorted(
         {
             registry_host(tag)
             for planned in plan.targets
-            if pushes_to_registry(planned.outputs)
+            if pushes_to_registry(planned.outputs) and (only is None or planned.name in only)
             for tag in planned.target.tags
         }
     )

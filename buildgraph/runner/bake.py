@@ -129,11 +129,12 @@ class BakeOutput:
             self._readable = None
 
     def seconds(self, targets: Sequence[str]) -> dict[str, float]:
-        """Each of `targets`' own seconds, of those the progress stream timed."""
+        """Each of `targets`' own seconds, of those the progress stream timed; a step it
+        left running (the bake failed or was stopped) counts until now."""
         if self.progress is None:
             return {}
         self.progress.targets = tuple(targets)
-        return self.progress.seconds()
+        return self.progress.seconds(until=time.time())
 
 
 def understands_allow(buildx_version: str | None) -> bool:

@@ -38,6 +38,7 @@ class _Step:
     name: str
     started: float | None = None
     completed: float | None = None
+    running: bool = False  # started again (or first) and not completed since
     shown_started: bool = False
     shown_completed: float | None = None
 
@@ -73,21 +74,25 @@ class BakeProgress:
         """The stream ended: what is left unfinished is text."""
         self._flush_as_text()
 
-    def spans(self) -> dict[str, tuple[float, float]]:
-        """Each target's (first start, last completion), in seconds since the epoch, of
-        the targets that completed a step."""
+    def spans(self, until: float | None = None) -> dict[str, tuple[float, float]]:
+        """Each target's (first start, last end) of its steps, in seconds since the epoch.
+        A step still running when the stream stopped ends at `until` (when the bake was
+        found ended), or is left out without it."""
         spans: dict[str, tuple[float, float]] = {}
         for step in self._steps.values():
             target = self.target_of(step.name)
-            if target is None or step.started is None or step.completed is None:
+            end = until if step.running and until is not None else step.completed
+            if target is None or step.started is None or end is None:
                 continue
-            start, end = spans.get(target, (step.started, step.completed))
-            spans[target] = (min(start, step.started), max(end, step.completed))
+            end = max(end, step.started)
+            first, last = spans.get(target, (step.started, end))
+            spans[target] = (min(first, step.started), max(last, end))
         return spans
 
-    def seconds(self) -> dict[str, float]:
-        """Each target's own seconds, from its first step's start to its last one's end."""
-        return {name: max(0.0, end - start) for name, (start, end) in self.spans().items()}
+    def seconds(self, until: float | None = None) -> dict[str, float]:
+        """Each target's own seconds, from its first step's start to its last one's end
+        (`until`, for a step the stream left running)."""
+        return {n: max(0.0, end - start) for n, (start, end) in self.spans(until).items()}
 
     def target_of(self, step_name: str) -> str | None:
         if len(self.targets) == 1:
@@ -140,6 +145,7 @@ class BakeProgress:
             if not step.shown_started:
                 step.shown_started = True
                 self.write(f"#{step.number} {_one_line(name)}\n")
+        step.running = completed is None
         if completed is None or completed == step.shown_completed:
             return
         step.completed = completed if step.completed is None else max(step.completed, completed)

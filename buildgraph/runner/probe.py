@@ -95,6 +95,37 @@ def gather(builder: str | None = None) -> Facts:
     )
 
 
+ANSWER_TIMEOUT = 10
+
+
+def builder_silence(builder: str | None = None) -> str | None:
+    """Why the builder does not answer now (its daemon stopped, its node is down), or None
+    when it answers. Asked after a build failed: the failure may be the engine's."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return "docker is no longer on PATH"
+    argv = [docker, "buildx", "inspect", *(["--builder", builder] if builder else [])]
+    return silence_in(run_captured(argv, timeout=ANSWER_TIMEOUT))
+
+
+def silence_in(done: Captured) -> str | None:
+    """What `docker buildx inspect`'s answer says keeps the builder from building, if
+    anything."""
+    if not done.ran:
+        return f"`docker buildx inspect` did not answer within {ANSWER_TIMEOUT} s"
+    if done.code != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        return lines[-1].strip()[:300] if lines else "`docker buildx inspect` failed"
+    # buildx lists a builder it cannot reach with an Error line and exits 0.
+    error = re.search(r"^Error:\s*(.+)$", done.stdout, re.M)
+    if error:
+        return error.group(1).strip()[:300]
+    statuses = re.findall(r"^Status:\s*(\S+)", done.stdout, re.M)
+    if statuses and not any(s in ("running", "inactive") for s in statuses):
+        return f"the builder's status is {statuses[0]}"
+    return None
+
+
 def _containerd_store(info: Captured) -> bool | None:
     """Whether `docker info` says the daemon keeps images in containerd (multi-platform)."""
     if info.code != 0:

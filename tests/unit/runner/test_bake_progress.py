@@ -189,3 +189,36 @@ def test_any_json_event_is_read_without_error(value: object) -> None:
     progress.feed(json.dumps(value) + "\n")
     progress.close()
     progress.seconds()
+
+
+def test_a_step_left_running_counts_until_the_bake_was_found_ended() -> None:
+    """The engine went away mid-step: the step never completes, the target ran until then."""
+    progress = BakeProgress(("a", "b"), lambda text: None)
+    progress.feed(
+        event(
+            vertexes=[
+                {
+                    "digest": "d1",
+                    "name": "[a 1/2] COPY x /",
+                    "started": "2026-01-01T00:00:00Z",
+                    "completed": "2026-01-01T00:00:00.5Z",
+                }
+            ]
+        )
+    )
+    progress.feed(
+        event(
+            vertexes=[
+                {
+                    "digest": "d2",
+                    "name": "[a 2/2] RUN sleep 20",
+                    "started": "2026-01-01T00:00:00.5Z",
+                }
+            ]
+        )
+    )
+    assert progress.seconds() == {"a": pytest.approx(0.5)}
+    from datetime import datetime, timezone
+
+    until = datetime(2026, 1, 1, 0, 0, 6, tzinfo=timezone.utc).timestamp()
+    assert progress.seconds(until=until) == {"a": pytest.approx(6.0)}

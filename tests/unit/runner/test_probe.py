@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from buildgraph.runner import probe
+from buildgraph.runner.probe import silence_in
+from buildgraph.runner.process import Captured
 from tests.conftest import HEALTHY_X86
 
 
@@ -219,3 +221,30 @@ def test_the_facts_folders_are_the_users_alone(
     record = kept_record(tmp_path)
     modes = [stat.S_IMODE(p.stat().st_mode) for p in (record.parent.parent, record.parent)]
     assert modes == [0o700, 0o700] and stat.S_IMODE(record.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("answer", "silence"),
+    [
+        (Captured(0, "Name: default\nDriver: docker\n\nNodes:\nStatus: running\n", ""), None),
+        (Captured(0, "Name: b\nDriver: docker-container\nNodes:\nStatus: inactive\n", ""), None),
+        (
+            Captured(
+                0,
+                "Name: default\nDriver:\nError: Cannot connect to the Docker daemon at "
+                "unix:///run/x.sock. Is the docker daemon running?\n",
+                "",
+            ),
+            "Cannot connect to the Docker daemon at unix:///run/x.sock. "
+            "Is the docker daemon running?",
+        ),
+        (Captured(0, "Name: b\nNodes:\nStatus: stopped\n", ""), "the builder's status is stopped"),
+        (Captured(1, "", 'ERROR: no builder "b" found\n'), 'ERROR: no builder "b" found'),
+        (
+            Captured(1, "", "timed out", ran=False),
+            "`docker buildx inspect` did not answer within 10 s",
+        ),
+    ],
+)
+def test_what_keeps_a_builder_from_answering(answer: Captured, silence: str | None) -> None:
+    assert silence_in(answer) == silence

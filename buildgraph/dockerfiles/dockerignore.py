@@ -10,20 +10,18 @@ side, and `COPY .` sees them exactly when the patterns leave them in.
 
 from __future__ import annotations
 
+import codecs
 import os
 import posixpath
-import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Go's strings.TrimSpace trims unicode.IsSpace, which is not Python's str.isspace.
 _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
     map(chr, range(0x2000, 0x200B))
 )
 _REGEX_ONLY = frozenset(".+()|{}$")  # patternmatcher escapes these: not glob syntax
-# Letter escapes Go's regexp accepts and Python's re (with re.ASCII) reads the same way.
-_LETTER_ESCAPES = {c: "\\" + c for c in "dDwWsSbBAaftnrvx"} | {"z": r"\Z"}
 _PREFIX_BREAKERS = "*[]?^\\"  # fsutil: an exception with these may match in any directory
 
 Hits = tuple[bool, ...]  # per pattern: whether it counts as matching a directory
@@ -34,8 +32,7 @@ class _Pattern:
     text: str  # cleaned, without the `!`
     exception: bool
     kind: str  # "exact", "prefix", "suffix" or "regex", as patternmatcher picks it
-    regex: re.Pattern[str] | None  # None for a regex Go's regexp refuses
-    stars: _StarMatcher | None = None  # the regex's matcher when it has several stars
+    regex: GoRegex | None  # None for a regex Go's regexp refuses
 
     def matches(self, path: str) -> bool:
         if self.kind == "exact":
@@ -47,9 +44,7 @@ class _Pattern:
             return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
         if self.regex is None:  # Go compiles on first use: only then does the build fail
             raise ValueError(f"syntax error in pattern {self.text!r}")
-        if self.stars is not None:
-            return self.stars.matches(path)
-        return self.regex.match(path) is not None
+        return self.regex.matches(path)
 
 
 def _go_clean(path: str) -> str:
@@ -83,8 +78,8 @@ def _pattern(line: str) -> _Pattern:
     exception = text.startswith("!")
     text = text[1:] if exception else text
     _check_glob_syntax(text)
-    kind, regex, stars = _compiled(text)
-    return _Pattern(text, exception, kind, regex, stars)
+    kind, regex = _compiled(text)
+    return _Pattern(text, exception, kind, regex)
 
 
 def _check_glob_syntax(pattern: str) -> None:
@@ -142,10 +137,12 @@ def _class_char(chunk: str, i: int) -> tuple[str, int]:
     return chunk[i + escaped], i + escaped + 1
 
 
-def _compiled(pattern: str) -> tuple[str, re.Pattern[str] | None, _StarMatcher | None]:
+def _compiled(pattern: str) -> tuple[str, GoRegex | None]:
     """Pattern.compile: the match kind, and for a regex the one Go builds (None where Go
-    refuses it, or reads it in a way Python's re cannot), with its star matcher."""
-    kind, out, i = "exact", [], 0
+    refuses it). Go's regexp and RE2 are one design: the same syntax, read the same way,
+    matched in time linear in the path whatever the pattern (`*a*a*a*b`, `**/**/**`,
+    `*[a]*[a]*b`), where Python's re would backtrack for minutes."""
+    kind, out, i = "exact", ["^"], 0
     while i < len(pattern):
         ch, first = pattern[i], i == 0
         i += 1
@@ -159,137 +156,53 @@ def _compiled(pattern: str) -> tuple[str, re.Pattern[str] | None, _StarMatcher |
             kind = "regex"
             out.append("[^/]*" if ch == "*" else "[^/]")
         elif ch == "\\" and i < len(pattern):
-            kind, escaped = "regex", pattern[i]
+            kind = "regex"
+            out.append("\\" + pattern[i])  # as Go writes it: its regexp reads the escape
             i += 1
-            if escaped.isascii() and not escaped.isalnum():
-                out.append(re.escape(escaped))
-            elif escaped in _LETTER_ESCAPES:
-                out.append(_LETTER_ESCAPES[escaped])
-            else:
-                return "regex", None, None
-        elif ch == "\\":  # a last backslash escapes the `$` Go appends: no end anchor then
-            out.append("\\$")
-            break
-        else:
+        else:  # a last backslash escapes the `$` that ends the regex
             kind = "regex" if ch in "[]" else kind
             out.append("\\" + ch if ch in _REGEX_ONLY else ch)  # `[`, `]`, `^` as in Go
-    else:
-        out.append("\\Z")  # Go's `$`: unlike Python's, no newline may come before it
     if kind != "regex":
-        return kind, None, None
-    with warnings.catch_warnings():  # `[[` is a literal `[` in both; Python merely warns
-        warnings.simplefilter("ignore", FutureWarning)
-        try:
-            regex = re.compile("^" + "".join(out), re.ASCII)
-        except re.error:
-            return kind, None, None
-    return kind, regex, _star_matcher(out)
-
-
-# --- Several stars without backtracking ------------------------------------------------
-#
-# Go's regexp matches in time linear in the path; Python's re backtracks, and a pattern of
-# several stars (`**/**/**/...`, `*a*a*a*b`) takes exponential time on a path it almost
-# matches. Such a regex is matched here instead: the set of positions each piece can end
-# at, as a bitset, one step per piece; a star spreads the positions, the fixed pieces
-# between stars are found by re (fixed width: no backtracking).
-
-_STAR_PIECES = {"[^/]*": "/", ".*": "\n", "(.*/)?": ""}  # a star, and what it cannot cross
-_STARS_FOR_RE = 2  # re backtracks polynomially over this many stars: still fast
-
-
-def _star_matcher(out: list[str]) -> _StarMatcher | None:
-    """The matcher of a regex of several stars; None for a few, or for a regex with a
-    class (a star may be inside one) or a `^` (an anchor inside), which re keeps."""
-    stars = sum(piece in _STAR_PIECES for piece in out)
-    if stars <= _STARS_FOR_RE or out[-1] != "\\Z" or any(p in ("[", "]", "^") for p in out):
-        return None
-    steps: list[str | re.Pattern[str]] = []
-    fixed: list[str] = []
-    for piece in [*out[:-1], None]:
-        if piece is not None and piece not in _STAR_PIECES:
-            fixed.append(piece)
-            continue
-        if fixed:
-            try:
-                steps.append(re.compile(f"(?=({''.join(fixed)}))", re.ASCII))
-            except re.error:  # a construct the stars cut through: re keeps the whole
-                return None
-            fixed = []
-        if piece is not None and (not steps or steps[-1] != piece):  # two of a kind: one
-            steps.append(piece)
-    return _StarMatcher(tuple(steps))
+        return kind, None
+    out.append("$")
+    return kind, GoRegex.compile("".join(out))
 
 
 @dataclass(frozen=True, slots=True)
-class _StarMatcher:
-    steps: tuple[str | re.Pattern[str], ...]  # star pieces, and lookaheads of fixed runs
+class GoRegex:
+    """A regex of Go's syntax, matched as Go's regexp matches it (RE2): on the path's
+    UTF-8, where each byte that is no UTF-8 counts as one U+FFFD, as Go decodes it."""
+
+    compiled: Any  # re2's pattern object (re2 ships no types)
+
+    @classmethod
+    def compile(cls, regex: str) -> GoRegex | None:
+        """None where Go's regexp refuses `regex` (RE2 refuses the same)."""
+        import re2  # only for regex patterns: most .dockerignore files have none
+
+        try:
+            return cls(re2.compile(_go_bytes(regex)))
+        except re2.error:
+            return None
 
     def matches(self, path: str) -> bool:
-        """Whether the regex matches the whole path."""
-        walls = _Walls(path)
-        reach = 1  # bit i: a match of the pieces so far can end at position i
-        for step in self.steps:
-            if isinstance(step, str):
-                reach = walls.spread(reach, step)
-            else:
-                low = (reach & -reach).bit_length() - 1
-                found = 0
-                for match in step.finditer(path, low):
-                    if reach >> match.start() & 1:
-                        found |= 1 << match.end(1)
-                reach = found
-            if not reach:
-                return False
-        return bool(reach >> len(path) & 1)
+        return self.compiled.match(_go_bytes(path)) is not None
 
 
-class _Walls:
-    """A path's spans between the characters stars cannot cross, as bitsets."""
-
-    __slots__ = ("_after_slash", "_spans", "path")
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._spans: dict[str, list[int]] = {}
-        self._after_slash: int | None = None
-
-    def spans(self, wall: str) -> list[int]:
-        """Bitsets of the positions start..end of each span, end at a wall or the end."""
-        spans = self._spans.get(wall)
-        if spans is None:
-            spans, start, path = [], 0, self.path
-            while start <= len(path):
-                end = path.find(wall, start)
-                end = len(path) if end < 0 else end
-                spans.append(((1 << (end + 1)) - 1) >> start << start)
-                start = end + 1
-            self._spans[wall] = spans
-        return spans
-
-    def spread(self, reach: int, star: str) -> int:
-        """The positions a star can end at from the positions in reach."""
-        out = 0
-        for span in self.spans(_STAR_PIECES[star] or "\n"):
-            hit = reach & span
-            if not hit:
-                continue
-            lowest = hit & -hit
-            if star == "(.*/)?":  # itself, or just after any later slash on the line
-                if self._after_slash is None:
-                    self._after_slash = sum(1 << (i + 1) for i in _slashes(self.path))
-                out |= hit | (self._after_slash & span & ~((lowest << 1) - 1))
-            else:
-                out |= span & ~(lowest - 1)
-        return out
+def _rune_error(error: UnicodeError) -> tuple[bytes, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    return "\ufffd".encode() * (error.end - error.start), error.end
 
 
-def _slashes(path: str) -> list[int]:
-    found, index = [], path.find("/")
-    while index >= 0:
-        found.append(index)
-        index = path.find("/", index + 1)
-    return found
+codecs.register_error("buildgraph-go-rune-error", _rune_error)
+
+
+def _go_bytes(text: str) -> bytes:
+    """`text`'s UTF-8, each byte the file system gave that is not UTF-8 (held by Python
+    as a lone surrogate) as U+FFFD, which is how Go reads such a byte."""
+    if text.isascii():
+        return text.encode("ascii")
+    return text.encode("utf-8", "buildgraph-go-rune-error")
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,8 +132,6 @@ def build(
     from buildgraph.runner.options import BuildOptions, Interrupted
 
     the_plan = made.plan
-    if early is not None:  # which --allow flags its buildx understands
-        early.buildx_version = facts.buildx_version
     emit: Emit = json_emitter() if request.json_events else human_emitter()
     gc_policy.resume_for_a_long_run()  # planned: from here on it waits on builds
     if made.reused:
@@ -157,6 +155,7 @@ def build(
         request.builder,
         request.split_platforms,
         facts.driver,
+        facts.buildx_version,
     )
     try:
         results = run_plan(the_plan, options, emit, early)

@@ -210,6 +210,9 @@ def _watch(
     facts = gather(request.options.builder)
     for gap in check_builder(current.plan, facts, current.loaded.graph.dockerfiles):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
+    # What the probe found serves every rebuild: none asks buildx its version again.
+    found = replace(request.options, driver=facts.driver, buildx_version=facts.buildx_version)
+    request = replace(request, options=found)
     builds = Builds(request, emit)
     if request.build_first:
         builds.submit(current.plan, {p.name for p in current.plan.targets})

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from buildgraph.locations import state_dir
 from buildgraph.runner.options import Interrupted, Stop
-from buildgraph.runner.process import REAL_STARTER, Running, echo_to_stderr
+from buildgraph.runner.process import REAL_STARTER, echo_to_stderr
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan, PlannedTarget
@@ -213,8 +213,6 @@ class EarlyBake:
     bake's of the project (`recorded_allow`): a plan's entitlements are known only once it
     is made, and they rarely change from one build to the next.
 
-    `buildx_version` is what the probe found, set by `build` once it has: the bake runs
-    pass `--allow` only to a buildx that knows it.
     """
 
     def __init__(
@@ -228,7 +226,6 @@ class EarlyBake:
         self.metadata = state / "bake-1.metadata.json"
         self.metadata.unlink(missing_ok=True)
         self.allow = recorded_allow(state)
-        self.buildx_version: str | None = None
         argv = bake_argv(builder, progress, "-", self.metadata, [], self.allow)
         self.output = BakeOutput(state / "logs" / "bake-1.log", progress)
         self.running: StartedProcess | None = starter.start(
@@ -242,18 +239,12 @@ class EarlyBake:
         return running, self.output
 
     def stop(self) -> None:
-        """Stop it unless it was fed (what was fed is the runner's to stop), at once.
-
-        Its standard input is closed first: buildx waiting there for its definition heeds
-        neither SIGINT nor SIGTERM (the docker CLI leaves signals to the plugin, which acts
-        on them only between reads), so signals alone cost both of `Running.stop`'s grace
-        periods, 10 s, whenever buildx had got that far. On end of input it reads an empty
-        definition and exits at once, having built nothing; the signals then find it gone."""
+        """Stop it unless it was fed (what was fed is the runner's to stop), at once: its
+        standard input is closed, it reads an empty definition and exits having built
+        nothing (`Running.stop`)."""
         running, self.running = self.running, None
         if running is None:
             return
-        if isinstance(running, Running):  # a test's fake stops at once, and is fed once
-            running.feed("")
         running.stop()
         self.output.close()
 
@@ -328,9 +319,9 @@ class _BakeRuns:
 
     def allow_for(self, entitlements: list[Entitlement]) -> list[str]:
         """The `--allow` flags of this plan's bakes, kept for the next build's early bake.
-        buildx is asked its version only when the plan needs entitlements and the probe's
-        answer was not handed over (a build without an early bake, watch)."""
-        known = self.early.buildx_version if self.early is not None else None
+        buildx is asked its version only when the plan needs entitlements and the options
+        carry no probe's answer (a caller that did not probe)."""
+        known = self.options.buildx_version
         if entitlements and known is None:
             known = self.buildx_version()
         flags = allow_flags(entitlements, known)

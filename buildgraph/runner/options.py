@@ -24,6 +24,7 @@ class BuildOptions:
     builder: str | None = None
     split_platforms: bool = False
     driver: str | None = None  # the builder's driver, as the probe found it
+    buildx_version: str | None = None  # as the probe found it: which flags bake knows
     only: frozenset[str] | None = None  # build just these; the others are taken as built
     cancel: threading.Event | None = None  # set from another thread: stop like Ctrl-C
 

@@ -150,7 +150,16 @@ class Running:
         return self.process.poll()
 
     def stop(self) -> None:
-        """SIGINT to the whole group (buildx cancels its builds), then TERM, then KILL."""
+        """SIGINT to the whole group (buildx cancels its builds), then TERM, then KILL.
+
+        A standard input still open (a child waiting to be fed) is closed first: buildx
+        waiting there for its definition heeds neither SIGINT nor SIGTERM (the docker CLI
+        leaves signals to the plugin, which acts on them only between reads), so signals
+        alone would cost both grace periods; at end of input it exits at once."""
+        stdin = self.process.stdin
+        if stdin is not None and not stdin.closed:
+            with contextlib.suppress(OSError):  # BrokenPipeError: it is gone already
+                stdin.close()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
             if self.process.poll() is not None:
                 break

@@ -137,6 +137,18 @@ def test_a_bake_gets_exactly_the_entitlements_its_plan_needs(tmp_path: Path) -> 
     assert not any("fs=*" in a for a in bake.argv)
 
 
+def test_the_probes_buildx_version_serves_every_bake_without_asking_again(
+    tmp_path: Path,
+) -> None:
+    """As watch runs: no early bake, the version from the probe in the options."""
+    the_plan = project_plan(tmp_path, OUTSIDE)
+    starter = FakeStarter()
+    for _ in range(2):
+        run_plan(the_plan, BuildOptions(buildx_version="0.29.1"), lambda e: None, starter=starter)
+    assert starter.captured == []
+    assert all(len(bake_allow(b.argv)) == 2 for b in starter.started)
+
+
 def test_an_old_buildx_gets_no_allow_flag(tmp_path: Path) -> None:
     the_plan = project_plan(tmp_path, OUTSIDE)
     version = Captured(0, "github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3\n", "")
@@ -160,17 +172,16 @@ def test_the_early_bake_starts_with_the_last_entitlements_and_is_fed_when_they_h
 ) -> None:
     the_plan = project_plan(tmp_path, OUTSIDE)
     starter = FakeStarter()
+    probed = BuildOptions(buildx_version="0.29.1")  # as build sets it from the probe's facts
     first = EarlyBake(tmp_path / "project", None, None, starter=starter)
-    first.buildx_version = "0.29.1"  # as build sets it from the probe's facts
-    run_plan(the_plan, BuildOptions(), lambda e: None, first, starter=starter)
+    run_plan(the_plan, probed, lambda e: None, first, starter=starter)
     cold, fresh = starter.started  # no entitlements known: stopped, and a bake with them
     assert bake_allow(cold.argv) == [] and cold.stopped and cold.fed is None
     needed = bake_allow(fresh.argv)
     assert len(needed) == 2 and starter.captured == []
 
     second = EarlyBake(tmp_path / "project", None, None, starter=starter)
-    second.buildx_version = "0.29.1"
-    run_plan(the_plan, BuildOptions(), lambda e: None, second, starter=starter)
+    run_plan(the_plan, probed, lambda e: None, second, starter=starter)
     warm = starter.started[2]
     assert len(starter.started) == 3 and bake_allow(warm.argv) == needed and warm.fed
 
@@ -182,8 +193,9 @@ def test_the_early_bake_is_not_fed_when_the_entitlements_changed(tmp_path: Path)
     (state / ALLOW_FILE).write_text("--allow=fs.read=/elsewhere\n")
     starter = FakeStarter()
     early = EarlyBake(tmp_path / "project", None, None, starter=starter)
-    early.buildx_version = "0.29.1"
-    run_plan(the_plan, BuildOptions(), lambda e: None, early, starter=starter)
+    run_plan(
+        the_plan, BuildOptions(buildx_version="0.29.1"), lambda e: None, early, starter=starter
+    )
     stale, bake = starter.started
     assert bake_allow(stale.argv) == ["--allow=fs.read=/elsewhere"] and stale.stopped
     assert bake_allow(bake.argv) == [] and not (state / ALLOW_FILE).exists()

@@ -11,7 +11,7 @@ import pytest
 
 from buildgraph.errors import EnvironmentProblem
 from buildgraph.runner.git import changed_since
-from buildgraph.runner.process import run_captured
+from buildgraph.runner.process import Running, run_captured
 
 PACKAGE = Path(__file__).resolve().parents[3] / "buildgraph"
 
@@ -55,3 +55,21 @@ def test_git_that_is_not_there_is_an_environment_problem(
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(EnvironmentProblem, match=r"git is not available: .*No such file"):
         changed_since("HEAD", tmp_path)
+
+
+def test_stopping_a_child_waiting_to_be_fed_ends_its_input_first(tmp_path: Path) -> None:
+    """As buildx waiting for its definition: it ignores SIGINT and SIGTERM, but exits at
+    the end of its input, cleanly (killed, it would exit -9, after both grace periods)."""
+    waits_for_input = (
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\n"
+        "sys.exit(0 if sys.stdin.read() == '' else 1)\n"
+    )
+    log = tmp_path / "child.log"
+    child = Running([sys.executable, "-c", waits_for_input], tmp_path, log, feed_later=True)
+    while "ready" not in log.read_text():
+        assert child.poll() is None
+    child.stop()
+    assert child.wait() == 0

@@ -17,7 +17,9 @@ user's cache folder, and what each must be before anything in it is trusted.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import stat
 import zlib
 from pathlib import Path
@@ -217,3 +219,43 @@ def write_private_entry(path: Path, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+# Entries kept per cache folder: one per project and command line, and a plan of a large
+# project is large. The least recently written go first.
+MOST_ENTRIES = 128
+_ENTRY_NAME = re.compile(r"[0-9a-f]{16}\.(json|pickle)")  # cache_entry's names, ours and older
+
+
+def prune_entries(folder: str, keep: int = MOST_ENTRIES) -> None:
+    """Remove from the user's cache folder `folder` the entries older versions wrote (as
+    pickles, which are never read again) and the oldest beyond `keep`. Only files named
+    as entries, of the user's own, in a folder of the user's own; links are removed as
+    links, never followed."""
+    base = user_cache_dir() / folder
+    try:
+        info = os.lstat(base)
+        if not _trusted(info, stat.S_IFDIR):
+            return
+        entries = []
+        with os.scandir(base) as found:
+            for entry in found:
+                if not _ENTRY_NAME.fullmatch(entry.name):
+                    continue
+                meta = entry.stat(follow_symlinks=False)
+                if meta.st_uid != os.getuid():
+                    continue
+                if entry.name.endswith(".pickle") or not stat.S_ISREG(meta.st_mode):
+                    _remove(Path(entry.path))
+                else:
+                    entries.append((meta.st_mtime_ns, entry.path))
+    except OSError:
+        return
+    entries.sort(reverse=True)
+    for _, path in entries[keep:]:
+        _remove(Path(path))
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()

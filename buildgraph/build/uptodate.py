@@ -37,7 +37,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from buildgraph.locations import cache_entry, read_private, write_private_entry
+from buildgraph.locations import cache_entry, prune_entries, read_private, write_private_entry
 from buildgraph.model.project import is_local_named_context
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ PACKAGE = Path(__file__).resolve().parent.parent  # buildgraph/, every module of
 # was read, within one tick of the filesystem's clock: its plan is not recorded (git's
 # "racily clean" rule). ctime, unlike mtime, cannot be set back by tools.
 SETTLE_NS = 2_000_000_000
+PLANS = "plans"  # the folder of the user's cache the entries live in
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ def entry_key(
 
 
 def entry_path(key: str) -> Path:
-    return cache_entry("plans", key, ".json")
+    return cache_entry(PLANS, key, ".json")
 
 
 def lookup(key: str, environ: Mapping[str, str]) -> CachedPlan | None:
@@ -162,7 +163,10 @@ def record(
         data = encode_entry(key, inputs, cached)
     except (ValueError, TypeError, LookupError, AttributeError, RecursionError):
         return False  # a value JSON cannot hold as it is: no entry, a plan every time
-    return write_private_entry(entry_path(key), data)
+    written = write_private_entry(entry_path(key), data)
+    if written:
+        prune_entries(PLANS)
+    return written
 
 
 def encode_entry(key: str, inputs: PlanInputs, cached: CachedPlan) -> bytes:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from buildgraph.locations import cache_entry, read_private, write_private_entry
+from buildgraph.locations import cache_entry, prune_entries, read_private, write_private_entry
 from buildgraph.preflight.facts import Facts
 from buildgraph.runner.process import Captured, run_captured
 
@@ -173,7 +173,8 @@ def gather_cached(builder: str | None = None, environ: Mapping[str, str] = os.en
     if signature is not None and facts.driver == "docker" and facts.builder_error is None:
         record = {"signature": signature, "facts": asdict(facts)}
         # Not written (a folder not the user's): the next build probes again.
-        write_private_entry(_facts_file(signature), json.dumps(record).encode())
+        if write_private_entry(_facts_file(signature), json.dumps(record).encode()):
+            prune_entries("facts")
     return facts
 
 

@@ -234,3 +234,34 @@ def test_the_project_lock_file_is_never_a_link(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         ProjectLock(tmp_path)
     assert elsewhere.read_text() == "keep"
+
+
+def test_pickles_of_older_versions_and_the_oldest_entries_beyond_the_limit_go(
+    cache: Path, tmp_path: Path
+) -> None:
+    entries = [locations.cache_entry("plans", f"key{i}", ".json") for i in range(5)]
+    for age, entry in enumerate(entries):
+        assert locations.write_private_entry(entry, b"data")
+        os.utime(entry, ns=(age * 10**9, age * 10**9))  # entries[4] the newest
+    pickle = cache / "plans" / "0123456789abcdef.pickle"
+    pickle.write_bytes(b"never unpickled")
+    outside = tmp_path / "precious"
+    outside.write_text("mine")
+    link = cache / "plans" / "fedcba9876543210.json"
+    link.symlink_to(outside)
+    (cache / "plans" / "notes.txt").write_text("not an entry")
+    locations.prune_entries("plans", keep=3)
+    assert sorted(p.name for p in (cache / "plans").iterdir()) == sorted(
+        [e.name for e in entries[2:]] + ["notes.txt"]
+    )
+    assert outside.read_text() == "mine"  # the link went, never what it points at
+
+
+def test_a_cache_folder_not_the_users_is_left_alone(cache: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "0123456789abcdef.pickle").write_text("x")
+    cache.mkdir(parents=True)
+    (cache / "plans").symlink_to(elsewhere)
+    locations.prune_entries("plans", keep=0)
+    assert (elsewhere / "0123456789abcdef.pickle").exists()

@@ -29,9 +29,14 @@ CONTAINERD_SOCK = "/run/containerd/containerd.sock"
 REGISTRY_PORT = 5001  # the engine's own registry is on 5000
 
 
+BRIDGE = "bgfaults0"  # the second dockerd's own bridge (15 characters at most)
+BRIDGE_ADDRESS = "10.213.7.1/24"
+
+
 class SecondEngine:
-    """A dockerd of its own beside the provisioned one: own socket, data and containerd
-    namespace, no bridge (its RUN steps use `--network=none`)."""
+    """A dockerd of its own beside the provisioned one: own socket, data, containerd
+    namespace and bridge. Never `--bridge none`: a dockerd started so deletes the host's
+    docker0, the first dockerd's bridge, and every RUN step of that one fails after."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -43,6 +48,13 @@ class SecondEngine:
         return f"unix://{self.socket}"
 
     def start(self) -> None:
+        if subprocess.run(["ip", "link", "show", BRIDGE], capture_output=True).returncode:
+            for command in (
+                ["ip", "link", "add", BRIDGE, "type", "bridge"],
+                ["ip", "addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE],
+                ["ip", "link", "set", BRIDGE, "up"],
+            ):
+                subprocess.run(command, check=True, capture_output=True)
         (self.root / "daemon.json").write_text('{"features":{"containerd-snapshotter":true}}')
         log = (self.root / "dockerd.log").open("ab")
         self.process = subprocess.Popen(
@@ -65,7 +77,7 @@ class SecondEngine:
                 "--containerd-plugins-namespace",
                 "buildgraph-faults-plugins",
                 "--bridge",
-                "none",
+                BRIDGE,
                 "--iptables=false",
                 "--ip6tables=false",
             ],
@@ -114,6 +126,9 @@ def second_engine(engine: str) -> Iterator[SecondEngine]:
     yield second
     second.stop()
     shutil.rmtree(root, ignore_errors=True)
+    subprocess.run(["ip", "link", "delete", BRIDGE], capture_output=True)
+    # The first dockerd's bridge is still there: its RUN steps still have a network.
+    assert subprocess.run(["ip", "link", "show", "docker0"], capture_output=True).returncode == 0
 
 
 def project(tmp_path: Path, tag: str, sleep: int) -> Path:

@@ -12,7 +12,6 @@ import time
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 # Only what starts a build at module level: bake is started (runner.bake) before the
@@ -20,8 +19,10 @@ from typing import TYPE_CHECKING
 # start-up. Each step below imports what it uses.
 if TYPE_CHECKING:
     from buildgraph.build.uptodate import CachedPlan
-    from buildgraph.plan.plan import Plan
+    from buildgraph.plan.load import Loaded
+    from buildgraph.plan.plan import OutputMode, Plan
     from buildgraph.preflight.facts import Facts
+    from buildgraph.projectfile.locate import Definition, FileArgument
     from buildgraph.report.events import Emit, TargetResult
     from buildgraph.runner.bake import EarlyBake
 
@@ -46,7 +47,7 @@ class BuildRequest:
 
 
 def run_build(
-    file: Path | None,
+    file: FileArgument,
     variables: Mapping[str, str],
     request: BuildRequest,
     environ: Mapping[str, str] = os.environ,
@@ -55,31 +56,31 @@ def run_build(
     build. With bake, buildx starts first (runner.bake.EarlyBake) and waits for the plan
     on its standard input; whatever stops the build before then stops it too."""
     from buildgraph.locations import ProjectLock
-    from buildgraph.projectfile.locate import project_file_path
+    from buildgraph.projectfile.locate import locate_definition
     from buildgraph.runner.bake import EarlyBake
 
-    project_file = project_file_path(file)
+    definition = locate_definition(file)
     early = None
     lock = None
     # Not beside a file that is not there (planning says so): nothing of ours is made then.
-    if project_file.is_file():
-        lock = ProjectLock(project_file.parent)
+    if all(path.is_file() for path in definition.files):
+        lock = ProjectLock(definition.folder)
     if lock is not None and request.via == "bake" and not request.split_platforms:
         with suppress(OSError):  # a folder we cannot write: the runner will say so
-            early = EarlyBake(project_file.parent, request.builder, request.progress)
+            early = EarlyBake(definition.folder, request.builder, request.progress)
     try:
         from buildgraph.runner.probe import gather_cached, kept_facts
 
         facts = kept_facts(request.builder, environ)
         if facts is not None:
-            return build(plan_for(project_file, variables, request, environ), request, facts, early)
+            return build(plan_for(definition, variables, request, environ), request, facts, early)
         from concurrent.futures import ThreadPoolExecutor
 
         # The probe asks docker while the project is read and planned: both are every
         # build's fixed cost, and they need nothing from each other.
         with ThreadPoolExecutor(max_workers=1) as pool:
             probed = pool.submit(gather_cached, request.builder, environ)
-            made = plan_for(project_file, variables, request, environ)
+            made = plan_for(definition, variables, request, environ)
             return build(made, request, probed.result(), early)
     finally:
         if early is not None:
@@ -89,35 +90,51 @@ def run_build(
 
 
 def plan_for(
-    project_file: Path,
+    definition: Definition,
     variables: Mapping[str, str],
     request: BuildRequest,
     environ: Mapping[str, str] = os.environ,
 ) -> CachedPlan:
     """The plan of this build: the one recorded by an earlier build with the same command
-    line when nothing it was made from has changed (plancache), else a new one."""
+    line when nothing it was made from has changed (plancache), else a new one. A bake or
+    Compose definition is planned anew each time: bake reads variables from the whole
+    environment, so nothing short of its own print tells whether it changed."""
     from buildgraph.build import uptodate
-    from buildgraph.build.uptodate import CachedPlan
     from buildgraph.plan.plan import OutputMode
 
     mode = OutputMode.of(request.push, request.load)
-    key = uptodate.entry_key(project_file, request.names, mode.value, variables)
+    if definition.of_bake:
+        return _new_plan(definition, variables, request, environ, mode)[0]
+    key = uptodate.entry_key(definition.file, request.names, mode.value, variables)
     cached = uptodate.lookup(key, environ)
     if cached is not None:
         return cached
+    started = time.time_ns()
+    made, loaded = _new_plan(definition, variables, request, environ, mode)
+    uptodate.record(
+        key, made, uptodate.paths_read(loaded.project), loaded.env_names, environ, started
+    )
+    return made
+
+
+def _new_plan(
+    definition: Definition,
+    variables: Mapping[str, str],
+    request: BuildRequest,
+    environ: Mapping[str, str],
+    mode: OutputMode,
+) -> tuple[CachedPlan, Loaded]:
+    from buildgraph.build.uptodate import CachedPlan
     from buildgraph.plan.load import load, plan
 
-    started = time.time_ns()
-    loaded = load(project_file, variables, environ=environ)
+    files = definition.files if definition.of_bake else definition.file
+    loaded = load(files, variables, definition.folder, environ=environ, names=request.names)
     the_plan = plan(loaded, request.names, mode)
     dockerfiles = loaded.graph.dockerfiles
     made = CachedPlan(
         the_plan, {p.name: dockerfiles[p.name] for p in the_plan.targets if p.name in dockerfiles}
     )
-    uptodate.record(
-        key, made, uptodate.paths_read(loaded.project), loaded.env_names, environ, started
-    )
-    return made
+    return made, loaded
 
 
 def build(

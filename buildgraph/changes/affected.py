@@ -24,7 +24,7 @@ def affected_targets(plan: Plan, index: InputIndex, changed: Iterable[Path]) -> 
     declared before is not compared, so CI errs on the side of building."""
     why: dict[str, str] = {}
     paths = list(changed)
-    if plan.project.file in paths:
+    if any(source in paths for source in plan.project.source_files):
         why = {p.name: "the project file changed" for p in plan.targets}
     for path in paths:
         for name in index.targets_for(path):

@@ -28,11 +28,12 @@ from buildgraph.runner.options import BuildOptions, Interrupted
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import OutputMode, Plan
+    from buildgraph.projectfile.locate import FileArgument
 
 
 @dataclass(frozen=True, slots=True)
 class WatchRequest:
-    file: Path | None
+    file: FileArgument
     variables: Mapping[str, str]
     names: tuple[str, ...]
     mode: OutputMode
@@ -53,7 +54,7 @@ class Snapshot:
 
 
 def snapshot(request: WatchRequest) -> Snapshot:
-    loaded = load(request.file, request.variables)
+    loaded = load(request.file, request.variables, names=request.names)
     the_plan = plan(loaded, request.names, request.mode)
     names = [p.name for p in the_plan.targets]
     plan_files: set[Path] = set()
@@ -222,7 +223,7 @@ def _watch(
     )
     try:
         while not stop.is_set():
-            roots = [*current.index.watch_paths(), current.loaded.project.file]
+            roots = [*current.index.watch_paths(), *current.loaded.project.source_files]
             emit(
                 Event(
                     "note",
@@ -273,8 +274,8 @@ def _watch(
 def _replan_if_needed(
     request: WatchRequest, current: Snapshot, paths: list[Path], emit: Emit
 ) -> Snapshot | None:
-    project_file = current.loaded.project.file
-    if not any(p == project_file or Path(_normal(p)) in current.plan_files for p in paths):
+    sources = current.loaded.project.source_files
+    if not any(p in sources or Path(_normal(p)) in current.plan_files for p in paths):
         return None
     try:
         fresh = snapshot(request)

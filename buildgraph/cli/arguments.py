@@ -21,7 +21,12 @@ def add_project_options(
     """`-f/--file` and `--var`, and unless `names` is false the target or group names
     (`names_default` says what no name means)."""
     parser.add_argument(
-        "-f", "--file", type=Path, help="project file (default: nearest buildgraph.toml)"
+        "-f",
+        "--file",
+        type=Path,
+        action="append",
+        help="buildgraph.toml, or bake/Compose files (repeatable: later ones override, as in "
+        "bake; default: the nearest buildgraph.toml, else the files bake reads here)",
     )
     parser.add_argument(
         "--var",

@@ -74,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=VersionAction)
     # -f and --var are accepted before the command too (buildgraph -f x.toml plan).
-    parser.add_argument("-f", "--file", type=Path, dest="global_file", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "-f", "--file", type=Path, action="append", dest="global_file", help=argparse.SUPPRESS
+    )
     parser.add_argument(
         "--var", action="append", default=[], dest="global_var", help=argparse.SUPPRESS
     )

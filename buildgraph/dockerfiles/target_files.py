@@ -191,6 +191,8 @@ def missing_inputs(project: Project, target: Target) -> list[Problem]:
 def _line(project: Project, target: Target, key: str) -> int | None:
     from buildgraph.projectfile.lines import locate_line
 
+    if project.from_bake:  # bake's files are not TOML: its print tells no lines
+        return None
     try:
         text = project.file.read_text(encoding="utf-8")
     except OSError:

@@ -118,10 +118,26 @@ class Project:
     groups: Mapping[str, Group]
     variables: Mapping[str, Any]
     builders: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # A bake or Compose definition (read through `docker buildx bake --print`): every file
+    # it was read from, `file` first, and the folder bake ran in, where its relative
+    # paths start. Empty and None for a buildgraph.toml.
+    definition_files: tuple[Path, ...] = ()
+    bake_folder: Path | None = None
 
     @property
     def root(self) -> Path:
-        return self.file.parent
+        """The folder relative paths start from: the project file's, or bake's."""
+        return self.bake_folder if self.bake_folder is not None else self.file.parent
+
+    @property
+    def source_files(self) -> tuple[Path, ...]:
+        """The files the project was read from: what to watch, what changes everything."""
+        return self.definition_files or (self.file,)
+
+    @property
+    def from_bake(self) -> bool:
+        """Whether bake evaluated the definition (no buildgraph.toml was read)."""
+        return bool(self.definition_files)
 
     def local_path(self, value: str) -> Path:
         """A path written in the project file, made absolute from the file's directory."""

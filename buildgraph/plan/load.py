@@ -15,6 +15,7 @@ from buildgraph.dockerfiles.target_files import read_dockerfiles
 from buildgraph.graph.dag import BuildGraph, build_graph
 from buildgraph.plan.plan import OutputMode, Plan, make_plan
 from buildgraph.projectfile.document import load_document
+from buildgraph.projectfile.locate import Definition, locate_definition
 from buildgraph.resolve.project import resolve_project
 from buildgraph.resolve.variables import environment_read
 
@@ -30,15 +31,68 @@ class Loaded:
 
 
 def load(
-    file: Path | None,
+    file: Path | Sequence[Path] | None,
     variables: Mapping[str, str],
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    names: Sequence[str] = (),
 ) -> Loaded:
-    document = load_document(file, cwd)
-    project = resolve_project(document, variables, os.environ if environ is None else environ)
+    """The project `file` defines (-f: one path, several, or none to look for one), with
+    its graph. A bake or Compose definition is evaluated by bake itself, for `names` (none:
+    its default group), as `docker buildx bake NAME...` would build them."""
+    environ = os.environ if environ is None else environ
+    definition = locate_definition(file, cwd)
+    if definition.of_bake:
+        return load_bake(definition, variables, environ, names)
+    document = load_document(definition.file, cwd)
+    project = resolve_project(document, variables, environ)
     graph = build_graph(project, read_dockerfiles(project))
     return Loaded(project, graph, tuple(environment_read(document)))
+
+
+def load_bake(
+    definition: Definition,
+    variables: Mapping[str, str],
+    environ: Mapping[str, str],
+    names: Sequence[str],
+) -> Loaded:
+    """A bake or Compose definition, as bake prints it, then buildgraph's graph of it."""
+    from buildgraph.resolve.bake_definition import project_from_print
+    from buildgraph.runner.bake_print import print_definitions
+
+    files, folder = definition.files, definition.folder
+    requested, every = print_definitions(files, names, variables, folder, environ)
+    project = project_from_print(requested, files, folder, every)
+    if every is not None:
+        project = without_unbuildable(project, set(_targets_of(requested)))
+    return Loaded(project, build_graph(project, read_dockerfiles(project)))
+
+
+def _targets_of(printed: Mapping[str, object]) -> Mapping[str, object]:
+    targets = printed.get("target")
+    return targets if isinstance(targets, Mapping) else {}
+
+
+def without_unbuildable(project: Project, requested: set[str]) -> Project:
+    """`project` without the targets bake printed only among every target whose context
+    or Dockerfile is not there (bake has no abstract targets: a `_common` that others
+    inherit from is one too), and without the groups that named them. Nobody asked for
+    them; they are there for the edges the requested ones may have to them."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from buildgraph.dockerfiles.target_files import missing_inputs
+
+    dropped = {
+        name
+        for name, target in project.targets.items()
+        if name not in requested and missing_inputs(project, target)
+    }
+    if not dropped:
+        return project
+    targets = {n: t for n, t in project.targets.items() if n not in dropped}
+    groups = {n: g for n, g in project.groups.items() if not any(m in dropped for m in g.targets)}
+    return replace(project, targets=MappingProxyType(targets), groups=MappingProxyType(groups))
 
 
 def plan(loaded: Loaded, names: Sequence[str], mode: OutputMode = OutputMode.DEFAULT) -> Plan:

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -193,12 +193,25 @@ def open_log(log: Path) -> int:
 
 
 def run_captured(
-    argv: Sequence[str], *, cwd: Path | None = None, timeout: float | None
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    timeout: float | None,
+    env: Mapping[str, str] | None = None,
 ) -> Captured:
     """Run a short command to its end and keep what it printed. `timeout` (seconds, or
-    None for none) is each caller's own: a probe that hangs must not hang the build."""
+    None for none) is each caller's own: a probe that hangs must not hang the build.
+    `env`, if given, is the command's whole environment."""
     try:
-        done = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=None if env is None else dict(env),
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Captured(1, "", str(exc), ran=False)
     return Captured(done.returncode, done.stdout, done.stderr)

@@ -17,6 +17,7 @@ from buildgraph.build import uptodate as plancache
 from buildgraph.build.command import BuildRequest, plan_for
 from buildgraph.errors import ConfigError
 from buildgraph.plan import load as pipeline
+from buildgraph.projectfile.locate import locate_definition
 
 TOML = """
 [variables]
@@ -70,7 +71,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def plan(
     project: Path, environ: dict[str, str] | None = None, **request: object
 ) -> plancache.CachedPlan:
-    return plan_for(project, {}, BuildRequest(**request), environ or {})  # type: ignore[arg-type]
+    return plan_for(locate_definition(project), {}, BuildRequest(**request), environ or {})  # type: ignore[arg-type]
 
 
 def tags(made: plancache.CachedPlan) -> dict[str, tuple[str, ...]]:
@@ -133,7 +134,7 @@ def test_command_line_names_mode_and_vars_are_part_of_the_key(project: Path) -> 
     plan(project)
     assert not plan(project, names=("app",)).reused
     assert not plan(project, push=True).reused
-    made = plan_for(project, {"TAG": "9"}, BuildRequest(), {})
+    made = plan_for(locate_definition(project), {"TAG": "9"}, BuildRequest(), {})
     assert not made.reused and tags(made)["app"] == ("r/app:9",)
     assert plan(project).reused and plan(project, push=True).reused
 

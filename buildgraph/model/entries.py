@@ -51,6 +51,15 @@ def entry_fields(entry: Any) -> dict[str, str]:
     return fields
 
 
+def without_empty_entries(entries: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`entries` without its empty strings, the same tuple when it has none. buildx reads
+    an empty entry as no entry at all (bake skips it, `--output ""` too): `output = [""]`
+    exports nothing and leaves the target to --push/--load, `cache-to = ["", x]` is `[x]`."""
+    if "" not in entries:
+        return entries
+    return tuple(entry for entry in entries if entry != "")
+
+
 def _csv(fields: Mapping[str, str]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow([f"{k}={v}" for k, v in fields.items()])
@@ -58,7 +67,10 @@ def _csv(fields: Mapping[str, str]) -> str:
 
 
 def map_entry_paths(entry: Any, keys: tuple[str, ...], change: Callable[[str], str]) -> Any:
-    """The entry with the local paths under `keys` passed through `change`, same shape."""
+    """The entry with the local paths under `keys` passed through `change`, same shape.
+    An empty entry is no entry to buildx, so it holds no path (never the folder `.`)."""
+    if entry == "":
+        return entry
     fields = entry_fields(entry)
     if fields.get("type") not in (None, "local", "oci", "tar", "file") and "src" not in fields:
         return entry

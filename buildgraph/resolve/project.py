@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from buildgraph.errors import ConfigError, Problem, did_you_mean
+from buildgraph.model.entries import ENTRY_KEYS, without_empty_entries
 from buildgraph.model.names import TARGET_NAME_RULE, is_target_name
 from buildgraph.model.project import TARGET_LINK, Group, Project, Target, freeze
 from buildgraph.resolve.inheritance import Inheritance, InheritProblem
@@ -322,6 +323,9 @@ class _Resolver:
         elif self.default_platforms:
             # Checked once, with [project]: planning stops there when one is malformed.
             attrs["platforms"] = self.default_platforms
+        if not ENTRY_KEYS.isdisjoint(attrs):
+            for key in ENTRY_KEYS.intersection(attrs):
+                attrs[key] = without_empty_entries(attrs[key])
         depends_on = attrs.pop("depends_on", ())
         watch = attrs.pop("watch", _NO_WATCH)
         return Target(

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from buildgraph.model.entries import EntryError, entry_error, entry_fields
+from buildgraph.model.entries import (
+    EntryError,
+    entry_error,
+    entry_fields,
+    map_entry_paths,
+    without_empty_entries,
+)
 
 
 @pytest.mark.parametrize(
@@ -29,3 +35,12 @@ def test_entries_on_one_line_still_read_as_before() -> None:
     assert entry_fields('type=registry,"name=a,b"') == {"type": "registry", "name": "a,b"}
     assert entry_fields("out") == {"type": "local", "dest": "out"}
     assert entry_fields({"type": "image", "push": True}) == {"type": "image", "push": "true"}
+
+
+def test_empty_entries_are_dropped_and_hold_no_path() -> None:
+    kept = ("type=inline", {"type": "local", "dest": "d"})
+    assert without_empty_entries(kept) is kept  # nothing to drop: the same tuple
+    assert without_empty_entries(("", "type=inline", "")) == ("type=inline",)
+    assert without_empty_entries(("",)) == ()
+    # Never the folder `.`: buildx exports nothing for "".
+    assert map_entry_paths("", ("dest",), lambda path: "rebased/" + path) == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from buildgraph.plan.load import load, plan
@@ -77,3 +78,23 @@ dockerfile = "sub/../Dockerfile"
     rebaser = rebaser_of(tmp_path, toml, files)
     # Only the outside context: its Dockerfile is in it, the other one in the folder.
     assert list(rebaser.entitlements) == [Entitlement("fs.read", str(tmp_path / "shared"))]
+
+
+def test_an_empty_output_or_cache_entry_renders_as_no_entry(tmp_path: Path) -> None:
+    # Rendered into a folder of its own, "" once became `..`: an export into the project.
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Dockerfile").write_text(DOCKERFILE)
+    (root / "buildgraph.toml").write_text(
+        '[target.app]\noutput = [""]\ncache-to = ["", "type=inline"]\ntags = ["example.test/app"]\n'
+    )
+    loaded = load(root / "buildgraph.toml", {}, environ={})
+    out = root / "rendered"
+    rebaser = Rebaser(loaded.project, out)
+    document = json.loads(render_bake_json(plan(loaded, ()), rebaser))
+    app = document["target"]["app"]
+    assert app["output"] == [] and app["cache-to"] == ["type=inline"]
+    assert [e.access for e in rebaser.entitlements] == ["fs.read"]  # the context only
+    # No output of its own: --push applies to it, as bake's push override does.
+    pushed = plan(loaded, (), OutputMode.PUSH)["app"]
+    assert pushed.outputs == ("type=registry",)

@@ -443,3 +443,24 @@ def test_a_long_group_cycle_is_said_by_its_ends() -> None:
     message = str(caught.value)
     assert f"through {depth} group(s): g0 -> g1 -> g2 -> g3 -> g4 -> ..." in message
     assert len(message) < 500
+
+
+def test_an_empty_entry_is_no_entry_as_in_bake() -> None:
+    # bake skips "" in every entry list; `output = [""]` exports nothing of its own.
+    project = resolve("""
+[target.a]
+output = [""]
+cache-to = ["", "type=inline"]
+cache-from = ["type=registry,ref=example.test/cache", ""]
+secret = [""]
+[target.b]
+output = ["type=local,dest=out"]
+""")
+    assert attrs(project, "a") == {
+        "output": [],
+        "cache-to": ["type=inline"],
+        "cache-from": ["type=registry,ref=example.test/cache"],
+        "secret": [],
+    }
+    assert project.targets["a"].outputs == ()
+    assert project.targets["b"].outputs == ("type=local,dest=out",)

@@ -1,0 +1,105 @@
+"""What bake makes of a definition, checked on the real buildx of this leg: the file
+buildgraph renders (and builds through) must mean what the same definition written by hand
+for bake means. Each case is a small project beside a bake file written as a person would
+write it; both are given to `docker buildx bake --print`, and some are built."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.engine
+
+MARKER_DOCKERFILE = "FROM scratch\nCOPY marker /exported-marker\n"
+
+
+def buildgraph(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "buildgraph", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def bake_print(docker: str, file: Path, *targets: str) -> dict[str, Any]:
+    """bake's own reading of `file`, run from the file's folder."""
+    result = subprocess.run(
+        [docker, "buildx", "bake", "-f", str(file), "--print", *targets],
+        capture_output=True,
+        text=True,
+        cwd=file.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
+def render(project: Path, out: Path, *names: str) -> Path:
+    rendered = buildgraph("render", "--format", "bake", "-o", str(out), *names, cwd=project)
+    assert rendered.returncode == 0, rendered.stderr
+    return out
+
+
+# -- 1. an empty entry is no entry -------------------------------------------------------
+
+
+EMPTY_ENTRIES_TOML = """
+[target.app]
+output = [""]
+cache-to = [""]
+"""
+EMPTY_ENTRIES_BAKE = {
+    "target": {"app": {"context": ".", "output": [""], "cache-to": [""]}},
+}
+
+
+def test_an_empty_output_exports_nothing_as_in_bake(buildx: str, tmp_path: Path) -> None:
+    project = write(
+        tmp_path / "project",
+        {
+            "buildgraph.toml": EMPTY_ENTRIES_TOML,
+            "Dockerfile": MARKER_DOCKERFILE,
+            "marker": "m\n",
+            "docker-bake.json": json.dumps(EMPTY_ENTRIES_BAKE),
+        },
+    )
+    theirs = bake_print(buildx, project / "docker-bake.json", "app")["target"]["app"]
+    # bake drops the empty entries: no output, no cache export.
+    assert "output" not in theirs and "cache-to" not in theirs
+    ours = render(project, project / "rendered" / "bake.json")
+    printed = bake_print(buildx, ours)["target"]["app"]
+    assert "output" not in printed and "cache-to" not in printed
+    assert printed["context"] == ".."
+
+
+def test_building_an_empty_output_writes_nothing_into_the_project(
+    engine: str, tmp_path: Path
+) -> None:
+    project = write(
+        tmp_path / "project",
+        {
+            "buildgraph.toml": '[target.app]\noutput = [""]\n',
+            "Dockerfile": MARKER_DOCKERFILE,
+            "marker": "m\n",
+        },
+    )
+    built = buildgraph("build", cwd=project)
+    assert built.returncode == 0, built.stderr + built.stdout
+    # Before, the empty entry became `.`: the image's files exported into the project.
+    assert not (project / "exported-marker").exists()

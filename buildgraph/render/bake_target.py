@@ -12,12 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from buildgraph.model.entries import (
-    PATH_KEYS_READ,
-    PATH_KEYS_WRITE,
-    entry_fields,
-    map_entry_paths,
-)
+from buildgraph.model.entries import entry_fields, map_entry_paths, writes_a_folder
 from buildgraph.model.project import Project, is_local_path
 
 if TYPE_CHECKING:
@@ -118,12 +113,14 @@ def _is_within(path: Path, base: Path) -> bool:
     return True
 
 
-# Entry lists holding paths on this machine: (attribute, the keys of its paths, access).
+# Entry lists whose entries may hold paths on this machine, and how buildx uses them.
+# Which entries do, and under which keys, is buildx's rule per attribute
+# (model.entries.local_path_keys): a bare cache entry is a registry reference, no path.
 _ENTRY_PATHS = (
-    ("output", PATH_KEYS_WRITE, "fs.write"),
-    ("cache-to", PATH_KEYS_WRITE, "fs.write"),
-    ("cache-from", PATH_KEYS_READ, "fs.read"),
-    ("secret", PATH_KEYS_READ, "fs.read"),
+    ("output", "fs.write"),
+    ("cache-to", "fs.write"),
+    ("cache-from", "fs.read"),
+    ("secret", "fs.read"),
 )
 
 
@@ -144,9 +141,9 @@ def bake_attrs(planned: PlannedTarget, rebaser: Rebaser) -> dict[str, Any]:
         contexts = {k: rebaser.context(v) for k, v in written.items()}
         contexts.update({ref: f"target:{dep}" for ref, dep in planned.wired.items()})
         attrs["contexts"] = contexts
-    for key, keys, access in _ENTRY_PATHS:
+    for key, access in _ENTRY_PATHS:
         if key in attrs:
-            attrs[key] = [_rebased_entry(e, keys, access, rebaser) for e in attrs[key]]
+            attrs[key] = [_rebased_entry(e, key, access, rebaser) for e in attrs[key]]
     if "ssh" in attrs:
         attrs["ssh"] = [_rebased_ssh(entry, rebaser) for entry in attrs["ssh"]]
     return attrs
@@ -161,22 +158,16 @@ def _rebased_ssh(entry: Any, rebaser: Rebaser) -> Any:
     return ident + "=" + ",".join(parts)
 
 
-def _rebased_entry(entry: Any, keys: tuple[str, ...], access: str, rebaser: Rebaser) -> Any:
+def _rebased_entry(entry: Any, attribute: str, access: str, rebaser: Rebaser) -> Any:
     if access != "fs.write":
-        return map_entry_paths(entry, keys, functools.partial(rebaser.path, access=access))
+        return map_entry_paths(entry, attribute, functools.partial(rebaser.path, access=access))
 
     def rebase(path: str) -> str:  # called only for an entry with a path: most have none
-        return rebaser.path(path, access, _writes_a_folder(entry))
+        return rebaser.path(
+            path, access, writes_a_folder(attribute, entry_fields(entry, attribute))
+        )
 
-    return map_entry_paths(entry, keys, rebase)
-
-
-def _writes_a_folder(entry: Any) -> bool:
-    """Whether a written entry's `dest` is a folder (a local output or cache, an OCI
-    layout untarred), not a file (a tarball)."""
-    fields = entry_fields(entry)
-    kind = fields.get("type")
-    return kind == "local" or (kind == "oci" and fields.get("tar") == "false")
+    return map_entry_paths(entry, attribute, rebase)
 
 
 def rendered_groups(plan: Plan) -> dict[str, list[str]]:

@@ -103,3 +103,47 @@ def test_building_an_empty_output_writes_nothing_into_the_project(
     assert built.returncode == 0, built.stderr + built.stdout
     # Before, the empty entry became `.`: the image's files exported into the project.
     assert not (project / "exported-marker").exists()
+
+
+# -- 2. a bare cache entry is a registry reference -----------------------------------------
+
+
+def test_a_bare_cache_reference_stays_a_registry_reference_in_another_folder(
+    engine: str, buildx_version: tuple[int, int, int], tmp_path: Path
+) -> None:
+    ref = f"127.0.0.1:5000/buildgraph-semantics/cache-{tmp_path.name.lower()}:app"
+    toml = f'[target.app]\ncache-from = ["{ref}"]\ncache-to = ["{ref}"]\n'
+    by_hand = {"target": {"app": {"context": ".", "cache-from": [ref], "cache-to": [ref]}}}
+    project = write(
+        tmp_path / "project",
+        {
+            "buildgraph.toml": toml,
+            "Dockerfile": MARKER_DOCKERFILE,
+            "marker": "m\n",
+            "docker-bake.json": json.dumps(by_hand),
+        },
+    )
+    out = project / "rendered" / "bake.json"
+    rendered = buildgraph("render", "--format", "bake", "-o", str(out), cwd=project)
+    assert rendered.returncode == 0, rendered.stderr
+    # No entitlement for a registry reference: only the context, outside rendered/.
+    assert "fs.write" not in rendered.stderr and "buildgraph-semantics" not in rendered.stderr
+    theirs = bake_print(engine, project / "docker-bake.json", "app")["target"]["app"]
+    ours = bake_print(engine, out)["target"]["app"]
+    for key in ("cache-from", "cache-to"):
+        assert ours[key] == theirs[key], key  # before: ../127.0.0.1:5000/…
+    # And bake exports the cache there, run from the rendered file's folder.
+    allow = [f"--allow=fs.read={project}"] if buildx_version >= (0, 19, 0) else []
+    baked = subprocess.run(
+        [engine, "buildx", "bake", "-f", str(out), *allow, "--progress", "plain"],
+        capture_output=True,
+        text=True,
+        cwd=out.parent,
+        timeout=600,
+    )
+    assert baked.returncode == 0, baked.stderr[-2000:]
+    repository = ref.split("/", 1)[1].rsplit(":", 1)[0]
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:5000/v2/{repository}/tags/list") as answer:
+        assert "app" in json.load(answer)["tags"]

@@ -98,3 +98,31 @@ def test_an_empty_output_or_cache_entry_renders_as_no_entry(tmp_path: Path) -> N
     # No output of its own: --push applies to it, as bake's push override does.
     pushed = plan(loaded, (), OutputMode.PUSH)["app"]
     assert pushed.outputs == ("type=registry",)
+
+
+def test_registry_caches_and_env_secrets_are_no_paths(tmp_path: Path) -> None:
+    # Rendered into another folder, only paths move; a bare cache entry is a registry
+    # reference to buildx, `src` of an env secret names the variable.
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Dockerfile").write_text(DOCKERFILE)
+    (root / "buildgraph.toml").write_text(
+        "[target.app]\n"
+        'cache-from = ["user/app:cache", "type=local,src=cache"]\n'
+        'cache-to = ["user/app:cache", "type=registry,ref=user/app:c2"]\n'
+        'secret = ["id=t,type=env,src=TOKEN"]\n'
+        'output = ["type=docker,dest=img.tar"]\n'
+    )
+    loaded = load(root / "buildgraph.toml", {}, environ={})
+    rebaser = Rebaser(loaded.project, root / "rendered")
+    app = json.loads(render_bake_json(plan(loaded, ()), rebaser))["target"]["app"]
+    assert app["cache-from"] == ["user/app:cache", "type=local,src=../cache"]
+    assert app["cache-to"] == ["user/app:cache", "type=registry,ref=user/app:c2"]
+    assert app["secret"] == ["id=t,type=env,src=TOKEN"]
+    assert app["output"] == ["type=docker,dest=../img.tar"]  # a docker tarball is a file
+    assert set(rebaser.entitlements) == {
+        Entitlement("fs.read", str(root)),  # the context
+        Entitlement("fs.read", str(root / "cache")),
+        Entitlement("fs.write", str(root / "img.tar")),
+    }
+    assert rebaser.write_folders == set()

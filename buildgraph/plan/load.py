@@ -61,23 +61,36 @@ def load_bake(
     from buildgraph.runner.bake_print import print_definitions
 
     files, folder = definition.files, definition.folder
-    requested, every = print_definitions(files, names, variables, folder, environ)
-    project = project_from_print(requested, files, folder, every)
-    if every is not None:
-        project = without_unbuildable(project, set(_targets_of(requested)))
+    printed, complete = print_definitions(files, names, variables, folder, environ)
+    project = project_from_print(printed, files, folder)
+    if complete:
+        project = without_unbuildable(project, requested_targets(project, names or ["default"]))
     return Loaded(project, build_graph(project, read_dockerfiles(project)))
 
 
-def _targets_of(printed: Mapping[str, object]) -> Mapping[str, object]:
-    targets = printed.get("target")
-    return targets if isinstance(targets, Mapping) else {}
+def requested_targets(project: Project, names: Sequence[str]) -> set[str]:
+    """The targets bake builds for `names`: through groups, and `target:` links."""
+    found: set[str] = set()
+    pending = list(names)
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in project.groups:
+            pending.extend(project.groups[name].targets)
+        elif name in project.targets:
+            found.add(name)
+            pending.extend(project.targets[name].linked_targets())
+    return found
 
 
 def without_unbuildable(project: Project, requested: set[str]) -> Project:
-    """`project` without the targets bake printed only among every target whose context
-    or Dockerfile is not there (bake has no abstract targets: a `_common` that others
-    inherit from is one too), and without the groups that named them. Nobody asked for
-    them; they are there for the edges the requested ones may have to them."""
+    """`project` without the targets not `requested` whose context or Dockerfile is not
+    there (bake has no abstract targets: a `_common` that others inherit from is one
+    too), and without the groups that named them. Nobody asked for them; they are there
+    for the edges the requested ones may have to them."""
     from dataclasses import replace
     from types import MappingProxyType
 

@@ -18,25 +18,12 @@ from buildgraph.model.names import TARGET_NAME_RULE, is_target_name
 from buildgraph.model.project import Group, Project, Target, freeze
 
 
-def project_from_print(
-    printed: Mapping[str, Any],
-    files: Sequence[Path],
-    folder: Path,
-    every: Mapping[str, Any] | None = None,
-) -> Project:
-    """The project bake's print of the requested names describes, read from `files` in
-    `folder`, with the targets of its print of `every` target that it lacks (and their
-    groups, but for the `default` bake writes there: the requested one is the real one)."""
+def project_from_print(printed: Mapping[str, Any], files: Sequence[Path], folder: Path) -> Project:
+    """The project bake's print describes, read from `files` in `folder`."""
     problems: list[Problem] = []
     targets: dict[str, Target] = {}
-    printed_targets = dict(_table(printed.get("target")))
-    printed_groups = dict(_table(printed.get("group")))
-    if every is not None:
-        for name, attrs in _table(every.get("target")).items():
-            printed_targets.setdefault(name, attrs)
-        for name, group in _table(every.get("group")).items():
-            if name != "default":
-                printed_groups.setdefault(name, group)
+    printed_targets = _table(printed.get("target"))
+    printed_groups = _table(printed.get("group"))
     for name, attrs in printed_targets.items():
         if not is_target_name(name):
             problems.append(_problem(files, f"target name {name!r}: {TARGET_NAME_RULE}", name))

@@ -26,7 +26,7 @@ def bake_print_argv(docker: str, files: Sequence[Path], names: Sequence[str]) ->
     return [docker, "buildx", "bake", *flags, "--print", *(["--", *names] if names else [])]
 
 
-EVERY_TARGET = "*"  # a pattern bake matches target names with (not before buildx 0.2x)
+EVERY_TARGET = "*"  # a pattern bake matches target names with (buildx 0.13 has none)
 
 
 def print_definitions(
@@ -35,28 +35,62 @@ def print_definitions(
     variables: Mapping[str, str],
     folder: Path,
     environ: Mapping[str, str],
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """What bake prints of `names` (none: its default group) from `files`, run in
-    `folder`, and what it prints of every target, or None from a buildx that cannot say.
+) -> tuple[dict[str, Any], bool]:
+    """What bake prints of `files`, run in `folder`: every target, and the groups `names`
+    (none: bake's default group) name, as they are; and whether every target is there (a
+    buildx that matches no pattern prints only those `names` build).
 
-    The second shows the targets bake would not build for `names` but whose images the
-    requested ones may use (`FROM` another target's tag): buildgraph builds those first,
-    where bake would pull a stale one. Both run at once: together they take the time of
-    one. Variables (`--var`) reach bake as environment variables, which every buildx
-    reads, over the environment's."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    Every target is wanted for the targets bake would not build for `names` but whose
+    images the requested ones may use (`FROM` another target's tag): buildgraph builds
+    those first, where bake would pull a stale one. One print does it, but for the default
+    group: bake prints its members only when it is the one name asked for, so that one is
+    printed beside a print of every target, both at once. Variables (`--var`) reach bake
+    as environment variables, which every buildx reads, over the environment's."""
     docker = shutil.which("docker", path=environ.get("PATH"))
     if docker is None:
         raise EnvironmentProblem(
             "reading a bake or Compose file needs docker buildx, and docker is not on PATH"
         )
     env = {**environ, **variables}
+    if names and DEFAULT_GROUP not in names:
+        both = _printed(docker, files, [*names, EVERY_TARGET], folder, env)
+        if both.code == 0 or not _matches_no_pattern(both):
+            return _without_default(_checked(both, files)), True
+        return _checked(_printed(docker, files, names, folder, env), files), False
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         every = pool.submit(_printed, docker, files, [EVERY_TARGET], folder, env)
         requested = _checked(_printed(docker, files, names, folder, env), files)
         everything = every.result()
-    return requested, (_parsed(everything.stdout) if everything.code == 0 else None)
+    printed = _parsed(everything.stdout) if everything.code == 0 else None
+    if printed is None:
+        return requested, False
+    return _merged(requested, _without_default(printed)), True
+
+
+DEFAULT_GROUP = "default"
+
+
+def _matches_no_pattern(done: Captured) -> bool:
+    return f"failed to find target {EVERY_TARGET}" in done.stderr
+
+
+def _without_default(printed: dict[str, Any]) -> dict[str, Any]:
+    """A print of several names without the `default` group bake makes of them."""
+    groups = printed.get("group")
+    if isinstance(groups, dict):
+        groups.pop(DEFAULT_GROUP, None)
+    return printed
+
+
+def _merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """`first`'s targets and groups, then those of `second` it lacks."""
+    merged: dict[str, Any] = {}
+    for kind in ("group", "target"):
+        a, b = first.get(kind), second.get(kind)
+        merged[kind] = {**(b if isinstance(b, dict) else {}), **(a if isinstance(a, dict) else {})}
+    return merged
 
 
 def _printed(

@@ -357,19 +357,9 @@ class _Resolver:
         return groups
 
     def check_references(self, targets: Mapping[str, Target], groups: Mapping[str, Group]) -> None:
+        # A group naming no target is left to the selection (graph.selection), which
+        # refuses it when the group is selected: bake fails only when it builds one.
         known = [*targets, *groups]
-        for group in groups.values():
-            for member in group.targets:
-                if member not in targets and member not in groups:
-                    abstract = member in self.tables
-                    self.problem(
-                        f"group {group.name!r} names "
-                        f"{'abstract target' if abstract else 'unknown target'} {member!r}",
-                        keys=["group", group.name, "targets"],
-                        hint="abstract targets (names starting with '_') are never built"
-                        if abstract
-                        else did_you_mean(member, known),
-                    )
         for cycle in group_cycles(groups, targets):
             # A cycle through thousands of groups is said by its ends, not in full.
             ends = cycle if len(cycle) <= 12 else [*cycle[:5], "...", *cycle[-5:]]

@@ -147,3 +147,53 @@ def test_a_bare_cache_reference_stays_a_registry_reference_in_another_folder(
 
     with urllib.request.urlopen(f"http://127.0.0.1:5000/v2/{repository}/tags/list") as answer:
         assert "app" in json.load(answer)["tags"]
+
+
+# -- 5. a group naming a missing target fails only when it is built ------------------------
+
+BROKEN_GROUP_TOML = """
+[target.api]
+[target.worker]
+[group.default]
+targets = ["apl", "worker"]
+[group.services]
+targets = ["api", "worker"]
+"""
+BROKEN_GROUP_BAKE = {
+    "group": {
+        "default": {"targets": ["apl", "worker"]},
+        "services": {"targets": ["api", "worker"]},
+    },
+    "target": {"api": {"context": "."}, "worker": {"context": "."}},
+}
+
+
+def test_a_group_naming_a_missing_target_fails_only_when_selected_as_in_bake(
+    engine: str, tmp_path: Path
+) -> None:
+    project = write(
+        tmp_path / "project",
+        {
+            "buildgraph.toml": BROKEN_GROUP_TOML,
+            "Dockerfile": MARKER_DOCKERFILE,
+            "marker": "m\n",
+            "docker-bake.json": json.dumps(BROKEN_GROUP_BAKE),
+        },
+    )
+    by_hand = str(project / "docker-bake.json")
+
+    def bake(*names: str) -> subprocess.CompletedProcess[str]:
+        argv = [engine, "buildx", "bake", "-f", by_hand, "--print", *names]
+        return subprocess.run(argv, capture_output=True, text=True, cwd=project)
+
+    # bake: the default group fails, naming the target; the rest of the file works.
+    assert bake().returncode != 0 and "apl" in bake().stderr
+    assert bake("services").returncode == 0 and bake("api").returncode == 0
+    # buildgraph: the same. Before, every command refused the whole file.
+    assert buildgraph("plan", "services", cwd=project).returncode == 0
+    built = buildgraph("build", "api", cwd=project)
+    assert built.returncode == 0, built.stderr + built.stdout
+    planned = buildgraph("plan", cwd=project)
+    assert planned.returncode == 2
+    assert "group 'default' names unknown target 'apl'" in planned.stderr
+    assert "key 'targets'" in planned.stderr and "did you mean 'api'?" in planned.stderr

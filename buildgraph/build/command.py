@@ -44,6 +44,7 @@ class BuildRequest:
     builder: str | None = None
     json_events: bool = False
     split_platforms: bool = False
+    overrides: tuple[str, ...] = ()  # --set, as given
 
 
 def run_build(
@@ -103,9 +104,13 @@ def plan_for(
     from buildgraph.plan.plan import OutputMode
 
     mode = OutputMode.of(request.push, request.load)
-    if definition.of_bake:
+    # `--set app.args.NAME` takes NAME from the environment: no recorded plan knows it.
+    from_environment = any("=" not in o for o in request.overrides)
+    if definition.of_bake or from_environment:
         return _new_plan(definition, variables, request, environ, mode)[0]
-    key = uptodate.entry_key(definition.file, request.names, mode.value, variables)
+    key = uptodate.entry_key(
+        definition.file, request.names, mode.value, variables, request.overrides
+    )
     cached = uptodate.lookup(key, environ)
     if cached is not None:
         return cached
@@ -128,7 +133,14 @@ def _new_plan(
     from buildgraph.plan.load import load, plan
 
     files = definition.files if definition.of_bake else definition.file
-    loaded = load(files, variables, definition.folder, environ=environ, names=request.names)
+    loaded = load(
+        files,
+        variables,
+        definition.folder,
+        environ=environ,
+        names=request.names,
+        overrides=request.overrides,
+    )
     the_plan = plan(loaded, request.names, mode)
     dockerfiles = loaded.graph.dockerfiles
     made = CachedPlan(

@@ -115,11 +115,15 @@ def _mtime(path: str) -> int | None:
 
 
 def entry_key(
-    project_file: Path, names: Iterable[str], mode: str, variables: Mapping[str, str]
+    project_file: Path,
+    names: Iterable[str],
+    mode: str,
+    variables: Mapping[str, str],
+    overrides: Iterable[str] = (),
 ) -> str:
     """What tells one build's plan from another's: the command line, and our own code."""
     key = (ENTRY_FORMAT, code_signature(), str(project_file), tuple(names), mode)
-    return repr((*key, tuple(sorted(variables.items()))))
+    return repr((*key, tuple(sorted(variables.items())), tuple(overrides)))
 
 
 def entry_path(key: str) -> Path:

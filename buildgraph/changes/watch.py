@@ -41,6 +41,7 @@ class WatchRequest:
     debounce_ms: int = 50
     step_ms: int = 10
     build_first: bool = True
+    overrides: tuple[str, ...] = ()  # --set
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class Snapshot:
 
 
 def snapshot(request: WatchRequest) -> Snapshot:
-    loaded = load(request.file, request.variables, names=request.names)
+    loaded = load(request.file, request.variables, names=request.names, overrides=request.overrides)
     the_plan = plan(loaded, request.names, request.mode)
     names = [p.name for p in the_plan.targets]
     plan_files: set[Path] = set()

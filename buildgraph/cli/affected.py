@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from buildgraph.plan.load import load, plan
     from buildgraph.runner.git import changed_since
 
-    loaded = load(args.file, parse_vars(args.var), names=args.names)
+    loaded = load(args.file, parse_vars(args.var), names=args.names, overrides=args.set)
     result = plan(loaded, args.names or list(loaded.project.targets))  # default: every target
     index = InputIndex.of(loaded.project, [p.name for p in result.targets])
     found = affected_targets(result, index, changed_since(args.since, loaded.project.root))

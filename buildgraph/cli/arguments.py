@@ -35,6 +35,14 @@ def add_project_options(
         metavar="NAME=VALUE",
         help="set a variable (repeatable); wins over the environment",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="TARGET.KEY=VALUE",
+        help="override a target's attribute, as bake's --set (repeatable; TARGET may be a "
+        "pattern like '*'; KEY+=VALUE adds to a list)",
+    )
     if names:
         parser.add_argument(
             "names",

@@ -42,5 +42,6 @@ def run(args: argparse.Namespace) -> int:
         builder=args.builder,
         json_events=args.format == "json",
         split_platforms=args.split_platforms,
+        overrides=tuple(args.set),
     )
     return run_build(args.file, parse_vars(args.var), request)

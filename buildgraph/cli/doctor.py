@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from buildgraph.report.style import Style
     from buildgraph.runner.probe import gather, registry_problems
 
-    loaded = load(args.file, parse_vars(args.var), names=args.names)
+    loaded = load(args.file, parse_vars(args.var), names=args.names, overrides=args.set)
     the_plan = plan(loaded, args.names, OutputMode.of(args.push, args.load))
     facts = gather(args.builder)
     found = checks(

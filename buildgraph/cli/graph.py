@@ -20,7 +20,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from buildgraph.plan.load import load, plan
 
-    result = plan(load(args.file, parse_vars(args.var), names=args.names), args.names)
+    result = plan(
+        load(args.file, parse_vars(args.var), names=args.names, overrides=args.set), args.names
+    )
     if args.format == "mermaid":
         from buildgraph.render.mermaid import render_mermaid
 

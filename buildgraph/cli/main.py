@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--var", action="append", default=[], dest="global_var", help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--set", action="append", default=[], dest="global_set", help=argparse.SUPPRESS
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(commands)
@@ -113,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.file = args.global_file
     if hasattr(args, "var"):
         args.var = [*args.global_var, *args.var]
+    if hasattr(args, "set"):
+        args.set = [*args.global_set, *args.set]
     previous = _stop_on_sigterm()
     try:
         return command(args)

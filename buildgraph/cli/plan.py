@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from buildgraph.plan.load import load, plan
     from buildgraph.report.style import Style
 
-    loaded = load(args.file, parse_vars(args.var), names=args.names)
+    loaded = load(args.file, parse_vars(args.var), names=args.names, overrides=args.set)
     result = plan(loaded, args.names)
     if args.format == "json":
         from buildgraph.render.plan_json import render_plan_json

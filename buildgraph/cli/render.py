@@ -45,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
     output = output_file(args.output)
     if output is not None:
         check_may_overwrite(output, args.force)
-    result = plan(load(args.file, parse_vars(args.var), names=args.names), args.names)
+    result = plan(
+        load(args.file, parse_vars(args.var), names=args.names, overrides=args.set), args.names
+    )
     cwd = working_directory()
     base = output.parent if output else cwd
     text, entitlements = render_file(result, args.format, base)

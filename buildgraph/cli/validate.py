@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     from buildgraph.plan.load import load, validation_summary
 
-    facts = validation_summary(load(args.file, parse_vars(args.var)))
+    facts = validation_summary(load(args.file, parse_vars(args.var), overrides=args.set))
     if args.format == "json":
         print(json.dumps(facts))
     else:

@@ -43,5 +43,6 @@ def run(args: argparse.Namespace) -> int:
         options,
         debounce_ms=args.debounce,
         build_first=not args.no_build_first,
+        overrides=tuple(args.set),
     )
     return watch(request, json_emitter() if args.format == "json" else human_emitter())

@@ -109,6 +109,12 @@ def without_empty_entries(entries: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(entry for entry in entries if entry != "")
 
 
+def entry_text(fields: Mapping[str, str]) -> str:
+    """An entry's fields as the one line of CSV buildx reads (every buildx: the table form
+    came later)."""
+    return _csv(fields)
+
+
 def _csv(fields: Mapping[str, str]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow([f"{k}={v}" for k, v in fields.items()])

@@ -36,16 +36,21 @@ def load(
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
     names: Sequence[str] = (),
+    overrides: Sequence[str] = (),
 ) -> Loaded:
     """The project `file` defines (-f: one path, several, or none to look for one), with
-    its graph. A bake or Compose definition is evaluated by bake itself, for `names` (none:
-    its default group), as `docker buildx bake NAME...` would build them."""
+    its graph, and `overrides` (`--set`) applied. A bake or Compose definition is
+    evaluated by bake itself, for `names` (none: its default group), as `docker buildx
+    bake NAME...` would build them."""
+    from buildgraph.resolve.overrides import apply_overrides, parse_overrides
+
     environ = os.environ if environ is None else environ
     definition = locate_definition(file, cwd)
     if definition.of_bake:
-        return load_bake(definition, variables, environ, names)
+        return load_bake(definition, variables, environ, names, overrides)
+    parsed = parse_overrides(overrides)  # before anything is read: a typo fails at once
     document = load_document(definition.file, cwd)
-    project = resolve_project(document, variables, environ)
+    project = apply_overrides(resolve_project(document, variables, environ), parsed, environ)
     graph = build_graph(project, read_dockerfiles(project))
     return Loaded(project, graph, tuple(environment_read(document)))
 
@@ -55,13 +60,15 @@ def load_bake(
     variables: Mapping[str, str],
     environ: Mapping[str, str],
     names: Sequence[str],
+    overrides: Sequence[str] = (),
 ) -> Loaded:
-    """A bake or Compose definition, as bake prints it, then buildgraph's graph of it."""
+    """A bake or Compose definition, as bake prints it (`overrides` are bake's own
+    `--set`, handed to it), then buildgraph's graph of it."""
     from buildgraph.resolve.bake_definition import project_from_print
     from buildgraph.runner.bake_print import print_definitions
 
     files, folder = definition.files, definition.folder
-    printed, complete = print_definitions(files, names, variables, folder, environ)
+    printed, complete = print_definitions(files, names, variables, folder, environ, overrides)
     project = project_from_print(printed, files, folder)
     if complete:
         project = without_unbuildable(project, requested_targets(project, names or ["default"]))

@@ -30,7 +30,7 @@ def project_from_print(printed: Mapping[str, Any], files: Sequence[Path], folder
         elif not isinstance(attrs, Mapping):
             problems.append(_problem(files, "bake printed a target that is not a table", name))
         else:
-            targets[name] = Target(name, freeze(dict(attrs)), declared_as=name)
+            targets[name] = Target(name, freeze(_as_built(attrs)), declared_as=name)
     groups: dict[str, Group] = {}
     for name, group in printed_groups.items():
         members = group.get("targets") if isinstance(group, Mapping) else None
@@ -52,6 +52,18 @@ def project_from_print(printed: Mapping[str, Any], files: Sequence[Path], folder
         definition_files=tuple(files),
         bake_folder=folder,
     )
+
+
+def _as_built(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """A printed target's attributes, as bake builds them: it splits each platform entry
+    at its commas (`--set '*.platform=linux/amd64,linux/arm64'` prints one entry)."""
+    built = dict(attrs)
+    platforms = built.get("platforms")
+    if isinstance(platforms, list):
+        built["platforms"] = [
+            p.strip() for entry in platforms for p in str(entry).split(",") if p.strip()
+        ]
+    return built
 
 
 def _table(value: Any) -> Mapping[str, Any]:

@@ -19,11 +19,17 @@ from buildgraph.runner.process import Captured, run_captured
 PRINT_TIMEOUT = 120  # seconds: a remote definition (a git context) may be fetched
 
 
-def bake_print_argv(docker: str, files: Sequence[Path], names: Sequence[str]) -> list[str]:
-    """`docker buildx bake --print` of `names` (none: bake's default group) from `files`."""
+def bake_print_argv(
+    docker: str, files: Sequence[Path], names: Sequence[str], overrides: Sequence[str] = ()
+) -> list[str]:
+    """`docker buildx bake --print` of `names` (none: bake's default group) from `files`,
+    with bake's `--set` `overrides` (each one argument: `--set=...`)."""
     flags = [flag for path in files for flag in ("-f", str(path))]
+    sets = [f"--set={override}" for override in overrides]
     # Target names may start with '-' (bake's rule allows it): after `--`, never options.
-    return [docker, "buildx", "bake", *flags, "--print", *(["--", *names] if names else [])]
+    return [
+        docker, "buildx", "bake", *flags, *sets, "--print", *(["--", *names] if names else [])
+    ]  # fmt: skip
 
 
 EVERY_TARGET = "*"  # a pattern bake matches target names with (buildx 0.13 has none)
@@ -35,6 +41,7 @@ def print_definitions(
     variables: Mapping[str, str],
     folder: Path,
     environ: Mapping[str, str],
+    overrides: Sequence[str] = (),
 ) -> tuple[dict[str, Any], bool]:
     """What bake prints of `files`, run in `folder`: every target, and the groups `names`
     (none: bake's default group) name, as they are; and whether every target is there (a
@@ -52,16 +59,21 @@ def print_definitions(
             "reading a bake or Compose file needs docker buildx, and docker is not on PATH"
         )
     env = {**environ, **variables}
+
+    def print_of(names: Sequence[str]) -> Captured:
+        argv = bake_print_argv(docker, files, names, overrides)
+        return run_captured(argv, cwd=folder, timeout=PRINT_TIMEOUT, env=env)
+
     if names and DEFAULT_GROUP not in names:
-        both = _printed(docker, files, [*names, EVERY_TARGET], folder, env)
+        both = print_of([*names, EVERY_TARGET])
         if both.code == 0 or not _matches_no_pattern(both):
             return _without_default(_checked(both, files)), True
-        return _checked(_printed(docker, files, names, folder, env), files), False
+        return _checked(print_of(names), files), False
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        every = pool.submit(_printed, docker, files, [EVERY_TARGET], folder, env)
-        requested = _checked(_printed(docker, files, names, folder, env), files)
+        every = pool.submit(print_of, [EVERY_TARGET])
+        requested = _checked(print_of(names), files)
         everything = every.result()
     printed = _parsed(everything.stdout) if everything.code == 0 else None
     if printed is None:
@@ -91,13 +103,6 @@ def _merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
         a, b = first.get(kind), second.get(kind)
         merged[kind] = {**(b if isinstance(b, dict) else {}), **(a if isinstance(a, dict) else {})}
     return merged
-
-
-def _printed(
-    docker: str, files: Sequence[Path], names: Sequence[str], folder: Path, env: dict[str, str]
-) -> Captured:
-    argv = bake_print_argv(docker, files, names)
-    return run_captured(argv, cwd=folder, timeout=PRINT_TIMEOUT, env=env)
 
 
 def _parsed(stdout: str) -> dict[str, Any] | None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from buildgraph.model.entries import entry_fields, map_entry_paths, writes_a_folder
-from buildgraph.model.project import Project, is_local_path
+from buildgraph.model.project import Group, Project, is_local_path
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan, PlannedTarget
@@ -171,22 +172,39 @@ def _rebased_entry(entry: Any, attribute: str, access: str, rebaser: Rebaser) ->
 
 
 def rendered_groups(plan: Plan) -> dict[str, list[str]]:
-    """bake groups for the file: `default` (what was asked for, with what it needs), one per
-    bake run when dependencies need several, and the project's groups, kept as in bake."""
-    names = [p.name for p in plan.targets]
-    planned = set(names)
-    groups: dict[str, list[str]] = {"default": names}
+    """bake groups for the file, each naming targets and groups as written: `default`, what
+    was asked for; one per bake run when dependencies need several; and the project's
+    groups whose every target is planned. bake builds a dependency through its dependents'
+    `target:` links, so `default` names only what was asked."""
+    project_groups = plan.project.groups
+    asked = list(dict.fromkeys(plan.names))
+    own_default = project_groups.get("default")
+    if own_default is not None and asked == ["default"]:
+        # Nothing else asked for: the project's own default group is the file's.
+        groups: dict[str, list[str]] = {"default": list(own_default.targets)}
+        inlined = None
+    else:
+        # `default` is what was asked for, so the project's `default` cannot keep its name
+        # in the file: a group naming it names its members instead.
+        inlined = own_default
+        groups = {"default": _named_in_place(asked, inlined)}
     bake_runs = plan.bake_runs
     if len(bake_runs) > 1:
         for number, bake_run in enumerate(bake_runs, start=1):
             groups[bake_run_group(number)] = [p.name for p in bake_run]
-    project_groups = plan.project.groups
-    partly_planned = _groups_reaching_outside(plan.project, planned)
+    partly_planned = _groups_reaching_outside(plan.project, {p.name for p in plan.targets})
     for group in project_groups.values():
-        members = [m for m in group.targets if m in planned or m in project_groups]
-        if group.name != "default" and members and group.name not in partly_planned:
-            groups[group.name] = members
+        if group.name != "default" and group.name not in partly_planned:
+            groups[group.name] = _named_in_place(group.targets, inlined)
     return groups
+
+
+def _named_in_place(members: Sequence[str], default: Group | None) -> list[str]:
+    """`members` as written, with the project's `default` group (when it is not the file's
+    own) replaced by what it names."""
+    if default is None or "default" not in members:
+        return list(members)
+    return [name for m in members for name in (default.targets if m == "default" else (m,))]
 
 
 def _groups_reaching_outside(project: Project, planned: set[str]) -> set[str]:

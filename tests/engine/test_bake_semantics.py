@@ -197,3 +197,43 @@ def test_a_group_naming_a_missing_target_fails_only_when_selected_as_in_bake(
     assert planned.returncode == 2
     assert "group 'default' names unknown target 'apl'" in planned.stderr
     assert "key 'targets'" in planned.stderr and "did you mean 'api'?" in planned.stderr
+
+
+# -- 4. groups keep their shape --------------------------------------------------------------
+
+GROUPS_TOML = """
+[target.base]
+dockerfile = "base.Dockerfile"
+[target.app]
+contexts = { base = "target:base" }
+[target.tool]
+dockerfile = "base.Dockerfile"
+[group.apps]
+targets = ["app"]
+[group.default]
+targets = ["apps", "tool"]
+"""
+GROUPS_BAKE = {
+    "group": {"apps": {"targets": ["app"]}, "default": {"targets": ["apps", "tool"]}},
+    "target": {
+        "base": {"context": ".", "dockerfile": "base.Dockerfile"},
+        "app": {"context": ".", "contexts": {"base": "target:base"}},
+        "tool": {"context": ".", "dockerfile": "base.Dockerfile"},
+    },
+}
+GROUPS_FILES = {
+    "buildgraph.toml": GROUPS_TOML,
+    "base.Dockerfile": MARKER_DOCKERFILE,
+    "Dockerfile": "FROM base\n",
+    "marker": "m\n",
+    "docker-bake.json": json.dumps(GROUPS_BAKE),
+}
+
+
+def test_a_group_of_groups_renders_as_a_group_of_groups(buildx: str, tmp_path: Path) -> None:
+    project = write(tmp_path / "project", GROUPS_FILES)
+    theirs = bake_print(buildx, project / "docker-bake.json")
+    ours = bake_print(buildx, render(project, project / "bake.json"))
+    assert ours["group"] == theirs["group"]
+    assert theirs["group"]["default"] == {"targets": ["apps", "tool"]}
+    assert sorted(ours["target"]) == sorted(theirs["target"]) == ["app", "base", "tool"]

@@ -4,15 +4,8 @@
 
 group "default" {
   targets = [
-    "base",
-    "web-assets",
-    "runtime",
-    "api-slim-release",
-    "api-slim-debug",
-    "api-full-release",
-    "web",
+    "services",
     "migrate",
-    "worker",
   ]
 }
 

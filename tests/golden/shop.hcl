@@ -4,11 +4,8 @@
 
 group "default" {
   targets = [
-    "base",
+    "app",
     "tool",
-    "app-a1",
-    "app-a2",
-    "app-b1",
   ]
 }
 

@@ -44,7 +44,35 @@ def test_dependency_bake_cannot_see_goes_to_a_later_stage() -> None:
     groups = doc["group"]
     assert "e2e" in groups["buildgraph-stage-2"]["targets"]
     assert "base" in groups["buildgraph-stage-1"]["targets"]
-    assert set(groups["default"]["targets"]) == set(doc["target"])
+    assert groups["default"]["targets"] == ["e2e"]  # what was asked: bake reaches the rest
+
+
+def test_groups_keep_their_shape_naming_groups_as_written() -> None:
+    # The project's default is a group of groups: so is the file's.
+    groups = json.loads(rendered(MONOREPO, "bake", MONOREPO.parent))["group"]
+    assert groups["default"]["targets"] == ["services", "migrate"]
+    assert groups["services"]["targets"] == ["api", "worker", "web"]
+    assert groups["api"]["targets"] == ["api-slim-release", "api-slim-debug", "api-full-release"]
+    assert "ci" not in groups  # it holds smoke, which is not planned
+    hcl = rendered(MONOREPO, "hcl", MONOREPO.parent)
+    assert 'group "default" {\n  targets = [\n    "services",\n    "migrate",\n  ]\n}' in hcl
+
+
+def test_names_asked_for_are_the_default_group_as_asked() -> None:
+    groups = json.loads(rendered(MONOREPO, "bake", MONOREPO.parent, ("services", "migrate")))
+    assert groups["group"]["default"]["targets"] == ["services", "migrate"]
+    assert groups["group"]["services"]["targets"] == ["api", "worker", "web"]
+
+
+def test_a_group_holding_the_projects_default_names_its_members_instead() -> None:
+    # `ci` holds `default`; in the file `default` is what was asked (ci), so ci names what
+    # the project's default names: no group holds itself, and ci builds the same targets.
+    groups = json.loads(rendered(MONOREPO, "bake", MONOREPO.parent, ("ci",)))["group"]
+    assert groups["default"]["targets"] == ["ci"]
+    assert groups["ci"]["targets"] == ["services", "migrate", "smoke"]
+    assert groups["services"]["targets"] == ["api", "worker", "web"]
+    both = json.loads(rendered(MONOREPO, "bake", MONOREPO.parent, ("default", "smoke")))
+    assert both["group"]["default"]["targets"] == ["services", "migrate", "smoke"]
 
 
 def test_paths_are_relative_to_the_output_files_directory(tmp_path: Path) -> None:

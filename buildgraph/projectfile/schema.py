@@ -12,6 +12,9 @@ from typing import Any
 from buildgraph.model.names import TARGET_NAME_PATTERN, VARIABLE_NAME_PATTERN
 from buildgraph.projectfile.attributes import BAKE_ATTRIBUTES
 
+# The types a variable may declare: how a value from the environment or --var is read.
+VARIABLE_TYPES = ("string", "number", "bool", "list", "map")
+
 SCHEMA_ID = "https://buildgraph.dev/schema/buildgraph.schema.json"
 
 
@@ -23,9 +26,30 @@ def _variable_schema() -> dict[str, Any]:
             {
                 "type": "object",
                 "properties": {
-                    "default": scalar,
+                    "default": {
+                        "type": ["string", "integer", "number", "boolean", "array", "object"],
+                        "description": "The value when nothing overrides it.",
+                    },
+                    "type": {
+                        "enum": list(VARIABLE_TYPES),
+                        "description": "How a value from the environment or --var is read "
+                        "(default: the default's type).",
+                    },
                     "description": {"type": "string"},
                     "env": {"type": "string", "pattern": VARIABLE_NAME_PATTERN},
+                    "validation": {
+                        "type": "array",
+                        "description": "Conditions the value must meet, checked first.",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "condition": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                            "required": ["condition", "message"],
+                            "additionalProperties": False,
+                        },
+                    },
                 },
                 "additionalProperties": False,
             },

@@ -3,6 +3,7 @@ and which environment variables a document reads (what the plan cache checks aga
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,25 +19,117 @@ def variable_env_name(name: str, spec: Any) -> str:
 
 
 def environment_read(doc: Document) -> list[str]:
-    """Every environment variable resolving this document reads."""
-    return [variable_env_name(n, s) for n, s in doc.data.get("variables", {}).items()]
+    """Every environment variable resolving this document reads (NAME, and NAME_JSON)."""
+    names = [variable_env_name(n, s) for n, s in doc.data.get("variables", {}).items()]
+    return [*names, *(f"{name}_JSON" for name in names)]
+
+
+# strconv.ParseBool's spellings, which bake reads a boolean with.
+_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def variable_type(spec: Any) -> str:
+    """A variable's type: the one it declares, else its default's (bake's rule: a
+    boolean default reads `false` from the environment as false, not as a string)."""
+    if isinstance(spec, dict) and isinstance(spec.get("type"), str):
+        return str(spec["type"])
+    default = spec.get("default", "") if isinstance(spec, dict) else spec
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int | float):
+        return "number"
+    if isinstance(default, list):
+        return "list"
+    if isinstance(default, dict):
+        return "map"
+    return "string"
+
+
+def parsed_value(text: str, kind: str) -> Any:
+    """A value given as text (the environment, --var) as a value of `kind`, read as bake
+    reads it: booleans as strconv.ParseBool, numbers as numbers, a list as one line of
+    CSV, a map as CSV of KEY=VALUE. ValueError says why, never showing the text."""
+    if kind == "bool":
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise ValueError("expected a boolean (true or false)")
+    if kind == "number":
+        if _INTEGER.fullmatch(text.strip()):
+            return int(text)
+        if _NUMBER.fullmatch(text.strip()):
+            return float(text)
+        raise ValueError("expected a number")
+    if kind in ("list", "map"):
+        import csv
+
+        try:
+            fields = next(csv.reader([text]), []) if text else []
+        except csv.Error:
+            raise ValueError(f"expected a {kind} as one line of CSV") from None
+        if kind == "list":
+            return [f.strip() for f in fields]
+        pairs = [f.partition("=") for f in fields]
+        if any(not sep or not key.strip() for key, sep, _ in pairs):
+            raise ValueError("expected a map as CSV of KEY=VALUE")
+        return {key.strip(): value.strip() for key, _, value in pairs}
+    return text
+
+
+def json_value(text: str, kind: str) -> Any:
+    """A value given as JSON (NAME_JSON in the environment), checked against `kind`."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ValueError("expected JSON") from None
+    expected = {"string": str, "bool": bool, "list": list, "map": dict}.get(kind)
+    number = kind == "number" and isinstance(value, int | float) and not isinstance(value, bool)
+    if not number and (expected is None or not isinstance(value, expected)):
+        raise ValueError(f"expected a {kind} in JSON")
+    return value
 
 
 def variable_values(
     doc: Document, overrides: Mapping[str, str], environ: Mapping[str, str]
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Each variable's value (file default, then environment, then --var; last wins),
-    and a problem for each --var naming no declared variable."""
+    read as its type; a problem for each --var naming no declared variable, each value
+    its type cannot read (named, never shown: it may be a secret), and each validation
+    whose condition does not hold."""
     problems: list[Problem] = []
     declared: dict[str, Any] = doc.data.get("variables", {})
     values: dict[str, Any] = {}
+
+    def problem(name: str, message: str, hint: str | None = None) -> None:
+        line = doc.line_of("variables", name)
+        problems.append(Problem(message, file=doc.path, key=name, line=line, hint=hint))
+
     for name, spec in declared.items():
         value = spec.get("default", "") if isinstance(spec, dict) else spec
+        kind = variable_type(spec)
         env_name = variable_env_name(name, spec)
-        if env_name in environ:
-            value = environ[env_name]
+        typed = isinstance(spec, dict) and "type" in spec
+        given = _given(environ, env_name, name in overrides)
+        if given is not None:
+            where, text, as_json = given
+            if kind in ("list", "map") and not typed:
+                problem(
+                    name,
+                    f"variable {name} has a {kind} default and no type: {where} cannot set it",
+                    hint=f'declare its type: {name} = {{ type = "{kind}", default = ... }}',
+                )
+                continue
+            try:
+                value = json_value(text, kind) if as_json else parsed_value(text, kind)
+            except ValueError as exc:
+                problem(name, f"variable {name}, from {where}: {exc}", hint=_type_hint(kind))
+                continue
         values[name] = value
-    for name, value in overrides.items():
+    for name, text in overrides.items():
         if name not in declared:
             problems.append(
                 Problem(
@@ -47,8 +140,86 @@ def variable_values(
                     or f'declare it under [variables] first: {name} = "..."',
                 )
             )
-        values[name] = value
+            values[name] = text
+            continue
+        kind = variable_type(declared[name])
+        if kind in ("list", "map") and "type" not in declared[name]:
+            problem(
+                name,
+                f"variable {name} has a {kind} default and no type: --var cannot set it",
+                hint=f'declare its type: {name} = {{ type = "{kind}", default = ... }}',
+            )
+            continue
+        try:
+            values[name] = parsed_value(text, kind)
+        except ValueError as exc:
+            problem(name, f"variable {name}, from --var: {exc}", hint=_type_hint(kind))
+    if not problems:
+        problems.extend(validation_problems(doc, declared, values))
     return values, problems
+
+
+def _given(
+    environ: Mapping[str, str], env_name: str, from_var: bool
+) -> tuple[str, str, bool] | None:
+    """(where from, text, whether JSON) of a value given from the environment; --var is
+    read after. NAME_JSON wins over NAME, as in bake."""
+    if from_var:
+        return None
+    if f"{env_name}_JSON" in environ:
+        return f"the environment variable {env_name}_JSON", environ[f"{env_name}_JSON"], True
+    if env_name in environ:
+        return f"the environment variable {env_name}", environ[env_name], False
+    return None
+
+
+def _type_hint(kind: str) -> str:
+    return {
+        "bool": "true or false (also 1/0, t/f)",
+        "number": "e.g. 8080 or 0.5",
+        "list": "e.g. linux/amd64,linux/arm64, or JSON in NAME_JSON",
+        "map": "e.g. team=web,tier=1, or JSON in NAME_JSON",
+    }.get(kind, "")
+
+
+def validation_problems(
+    doc: Document, declared: Mapping[str, Any], values: Mapping[str, Any]
+) -> list[Problem]:
+    """Each variable's `validation` whose condition (a template expression over every
+    variable) is not true, with its message; checked before anything is planned."""
+    from buildgraph.resolve.templates import TemplateProblem, printable, render_string
+
+    scope = {name: printable(value) for name, value in values.items()}
+    problems = []
+    for name, spec in declared.items():
+        rules = spec.get("validation", []) if isinstance(spec, dict) else []
+        for number, rule in enumerate(rules, start=1):
+            condition, message = rule["condition"], rule["message"]
+            try:
+                verdict = render_string("{{ (" + condition + ") }}", scope)
+            except TemplateProblem as exc:
+                verdict = None
+                problems.append(
+                    Problem(
+                        f"variable {name}: validation {number}'s condition cannot be "
+                        f"evaluated: {exc}",
+                        file=doc.path,
+                        key=name,
+                        line=doc.line_of("variables", name),
+                        hint="a condition is an expression, e.g. TAG != '' or PORT > 0",
+                    )
+                )
+            if verdict is not None and verdict.strip() != "true":
+                problems.append(
+                    Problem(
+                        f"variable {name}: {message}",
+                        file=doc.path,
+                        key=name,
+                        line=doc.line_of("variables", name),
+                        hint=f"its validation {number} wants: {condition}",
+                    )
+                )
+    return problems
 
 
 def variables_from_outside(
@@ -60,8 +231,9 @@ def variables_from_outside(
     outside: dict[str, str] = {}
     for name, spec in doc.data.get("variables", {}).items():
         env_name = variable_env_name(name, spec)
-        if env_name in environ:
-            outside[name] = f"the environment variable {env_name}"
+        for given in (env_name, f"{env_name}_JSON"):
+            if given in environ:
+                outside[name] = f"the environment variable {given}"
     for name in overrides:
         outside[name] = "--var"
     return outside

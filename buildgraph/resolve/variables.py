@@ -126,8 +126,12 @@ def variable_values(
             try:
                 value = json_value(text, kind) if as_json else parsed_value(text, kind)
             except ValueError as exc:
-                problem(name, f"variable {name}, from {where}: {exc}", hint=_type_hint(kind))
-                continue
+                if not typed and not as_json:  # bake's dynamic typing: the text stays text
+                    value = text
+                else:
+                    hint = _type_hint(kind)
+                    problem(name, f"variable {name}, from {where}: {exc}", hint=hint)
+                    continue
         values[name] = value
     for name, text in overrides.items():
         if name not in declared:
@@ -153,7 +157,10 @@ def variable_values(
         try:
             values[name] = parsed_value(text, kind)
         except ValueError as exc:
-            problem(name, f"variable {name}, from --var: {exc}", hint=_type_hint(kind))
+            if not isinstance(declared[name], dict) or "type" not in declared[name]:
+                values[name] = text  # untyped: as from the environment
+            else:
+                problem(name, f"variable {name}, from --var: {exc}", hint=_type_hint(kind))
     if not problems:
         problems.extend(validation_problems(doc, declared, values))
     return values, problems

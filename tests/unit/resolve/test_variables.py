@@ -13,6 +13,7 @@ from buildgraph.plan.load import load
 TOML = """
 [variables]
 PUSH = false
+PUSH2 = { type = "bool", default = false }
 PORT = { type = "number", default = 8080 }
 PLATFORMS = { type = "list", default = ["linux/amd64"] }
 LABELS = { type = "map", default = { team = "web" } }
@@ -55,6 +56,11 @@ def test_values_from_the_environment_and_var_are_read_as_their_type(tmp_path: Pa
     )
     assert got["LOUD"] == "yes" and got["PORT"] == "9001"
     assert got["ALL"] == "linux/amd64 linux/arm64" and got["TEAM"] == "api"
+
+
+def test_an_untyped_scalar_keeps_text_its_default_type_cannot_read(tmp_path: Path) -> None:
+    """bake's dynamic typing: without a type, `PUSH=maybe` stays the text `maybe`."""
+    assert args(tmp_path, {"PUSH": "maybe"})["PUSH"] == "maybe"
 
 
 def test_json_in_name_json_wins(tmp_path: Path) -> None:

@@ -79,9 +79,9 @@ def test_json_in_name_json_wins(tmp_path: Path) -> None:
     ("environ", "var", "message"),
     [
         (
-            {"PUSH": "yes-please"},
+            {"PUSH2": "ghp_s3cr3t"},
             {},
-            "variable PUSH, from the environment variable PUSH: expected a boolean",
+            "variable PUSH2, from the environment variable PUSH2: expected a boolean",
         ),
         ({}, {"PORT": "s3cr3t-port"}, "variable PORT, from --var: expected a number"),
         ({"LABELS": "s3cr3t-token"}, {}, "expected a map as CSV of KEY=VALUE"),

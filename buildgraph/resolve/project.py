@@ -262,14 +262,6 @@ class _Resolver:
             if target is not None:
                 yield target
             return
-        if "name" not in table:
-            self.problem(
-                "a matrix target needs a `name` template",
-                target=name,
-                key="matrix",
-                hint=f'add name = "{name}-{{{{ {next(iter(table["matrix"]), "axis")} }}}}"',
-            )
-            return
         try:
             combinations = expand_matrix(
                 table["matrix"], table.get("matrix-include", []), table.get("matrix-exclude", [])
@@ -278,6 +270,22 @@ class _Resolver:
             self.problem(str(exc), target=name, key=exc.key, hint=exc.hint)
             return
         compiled = self.compiler.compile(table, ("target", *table["matrix"]))
+        if "name" not in table and len(combinations) == 1:
+            # As in bake: one combination needs no name; the target keeps the table's,
+            # and there is no group of its combinations.
+            local = {**scope, **printable(combinations[0]), "target": name}
+            target = self.render_target(name, name, compiled, combinations[0], local)
+            if target is not None:
+                yield target
+            return
+        if "name" not in table:
+            self.problem(
+                "a matrix target of several combinations needs a `name` template",
+                target=name,
+                key="matrix",
+                hint=f'add name = "{name}-{{{{ {next(iter(table["matrix"]), "axis")} }}}}"',
+            )
+            return
         name_template = _template_of(table["name"])
         names: list[str] = []
         plain = all(type(v) is str for c in combinations for v in c.values())

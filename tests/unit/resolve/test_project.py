@@ -162,7 +162,11 @@ targets = ["g1", "b"]
             "inherits",
         ),
         ("[target.a]\ndepends_on = ['bb']\n[target.b]\n", "unknown target 'bb'", "depends_on"),
-        ("[target.a]\nmatrix = { x = ['1'] }\n", "needs a `name` template", "matrix"),
+        (
+            "[target.a]\nmatrix = { x = ['1', '2'] }\n",
+            "several combinations needs a `name` template",
+            "matrix",
+        ),
         ("[target.a]\nmatrix = { x = ['1', '2'] }\nname = 'same'\n", "produced twice", "name"),
         (
             "[target.a]\nmatrix = { x = ['1.0'] }\nname = 'a-{{ x }}'\n",
@@ -464,3 +468,16 @@ output = ["type=local,dest=out"]
     }
     assert project.targets["a"].outputs == ()
     assert project.targets["b"].outputs == ("type=local,dest=out",)
+
+
+def test_a_matrix_of_one_combination_needs_no_name(tmp_path: Path) -> None:
+    """As in bake: the target keeps the table's name, and no group is made of it."""
+    (tmp_path / "buildgraph.toml").write_text(
+        '[target.app]\ndockerfile-inline = "FROM scratch"\n'
+        'matrix = { v = ["1"] }\nargs = { V = "{{ v }}", T = "{{ target }}" }\n'
+    )
+    from buildgraph.plan.load import load
+
+    project = load(tmp_path / "buildgraph.toml", {}, environ={}).project
+    assert list(project.targets) == ["app"] and "app" not in project.groups
+    assert project.targets["app"].args == {"V": "1", "T": "app"}

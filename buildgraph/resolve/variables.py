@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from buildgraph.errors import Problem, did_you_mean
+from buildgraph.resolve.templates import is_template
 
 if TYPE_CHECKING:
     from buildgraph.projectfile.document import Document
@@ -162,8 +163,60 @@ def variable_values(
             else:
                 problem(name, f"variable {name}, from --var: {exc}", hint=_type_hint(kind))
     if not problems:
+        templated = [
+            name
+            for name, spec in declared.items()
+            if name not in overrides
+            and _given(environ, variable_env_name(name, spec), False) is None
+            and isinstance(values.get(name), str)
+            and is_template(values[name])
+        ]
+        problems.extend(_render_defaults(doc, values, templated))
+    if not problems:
         problems.extend(validation_problems(doc, declared, values))
     return values, problems
+
+
+def _render_defaults(doc: Document, values: dict[str, Any], names: list[str]) -> list[Problem]:
+    """Render the defaults that are templates (`IMAGE = "{{ REGISTRY }}/app"`, as a bake
+    variable's default may read another), each once the variables it reads are: a
+    default reading one still pending waits for it, and what never resolves is a cycle.
+    Values from the environment or --var are never templates."""
+    from buildgraph.resolve.templates import TemplateProblem, printable, render_string
+
+    pending = list(names)
+    failures: dict[str, TemplateProblem] = {}
+    while pending:
+        scope = {n: printable(v) for n, v in values.items() if n not in pending}
+        progressed = []
+        for name in pending:
+            try:
+                values[name] = render_string(values[name], scope)
+            except TemplateProblem as exc:
+                failures[name] = exc
+                continue
+            progressed.append(name)
+        if not progressed:
+            break
+        pending = [n for n in pending if n not in progressed]
+    problems = []
+    for name in pending:
+        reads = [other for other in pending if other != name and other in values[name]]
+        message = (
+            f"variable {name}'s default reads {', '.join(reads)}, which reads it back"
+            if reads
+            else f"variable {name}'s default: {failures[name]}"
+        )
+        problems.append(
+            Problem(
+                message,
+                file=doc.path,
+                key=name,
+                line=doc.line_of("variables", name),
+                hint=failures[name].hint if not reads else "break the cycle",
+            )
+        )
+    return problems
 
 
 def _given(

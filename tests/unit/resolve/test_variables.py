@@ -121,3 +121,34 @@ def test_a_condition_that_cannot_be_evaluated_says_so(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="validation 1's condition cannot be evaluated"):
         load(tmp_path / "buildgraph.toml", {}, environ={})
+
+
+def chained(tmp_path: Path, variables: str, environ: dict[str, str] | None = None) -> dict:
+    (tmp_path / "buildgraph.toml").write_text(
+        f"[variables]\n{variables}\n"
+        '[target.a]\ndockerfile-inline = "FROM scratch"\nargs = { IMAGE = "{{ IMAGE }}" }\n'
+    )
+    return dict(
+        load(tmp_path / "buildgraph.toml", {}, environ=environ or {}).project.targets["a"].args
+    )
+
+
+def test_a_default_may_read_other_variables_in_any_order(tmp_path: Path) -> None:
+    got = chained(
+        tmp_path,
+        'IMAGE = "{{ REPO }}:{{ TAG }}"\nREPO = "{{ REGISTRY }}/app"\nREGISTRY = "r.example"\nTAG = "1"',
+    )
+    assert got == {"IMAGE": "r.example/app:1"}
+
+
+def test_what_the_environment_gives_is_never_a_template(tmp_path: Path) -> None:
+    got = chained(
+        tmp_path, 'IMAGE = "{{ REGISTRY }}/app"\nREGISTRY = "r"', {"REGISTRY": "{{ 7*7 }}"}
+    )
+    assert got == {"IMAGE": "{{ 7*7 }}/app"}
+    assert chained(tmp_path, 'IMAGE = "x"', {"IMAGE": "{{ 7*7 }}"}) == {"IMAGE": "{{ 7*7 }}"}
+
+
+def test_defaults_reading_each_other_are_a_cycle(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="reads B, which reads it back"):
+        chained(tmp_path, 'IMAGE = "x"\nA = "{{ B }}"\nB = "{{ A }}"')

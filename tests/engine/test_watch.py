@@ -188,3 +188,27 @@ def test_ctrl_c_stops_cleanly(watched: tuple[Path, Watch]) -> None:
     time.sleep(1)
     listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert watch.ns not in listing
+
+
+def test_watch_reads_a_bake_file_and_an_edit_of_it_replans(tmp_path: Path, engine: str) -> None:
+    """A folder of bake files and no buildgraph.toml: watch builds what bake's default
+    group names, rebuilds a target whose context changes, and plans again when the bake
+    file changes."""
+    project = tmp_path / "bake"
+    shutil.copytree(FIXTURES / "bake_files", project)
+    ns = "w" + uuid.uuid4().hex[:10]
+    watch = Watch(project, ns)
+    try:
+        first = watch.batch(timeout=180)
+        assert {"app", "tool-a", "tool-b"} <= set(started(first)), first
+        assert first[-1]["status"] == "done", first
+        (project / "tool" / "tool.txt").write_text("tool two\n")
+        again = watch.batch()
+        assert sorted(started(again)) == ["tool-a", "tool-b"]
+        override = project / "docker-bake.override.hcl"
+        override.write_text(override.read_text().replace(":override", ":override2"))
+        replanned = watch.until(lambda e: e["event"] == "plan")
+        assert "re-planned" in replanned[-1]["detail"]
+    finally:
+        watch.process.send_signal(signal.SIGINT)
+        watch.process.wait(timeout=60)

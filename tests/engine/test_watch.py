@@ -196,6 +196,9 @@ def test_watch_reads_a_bake_file_and_an_edit_of_it_replans(tmp_path: Path, engin
     file changes."""
     project = tmp_path / "bake"
     shutil.copytree(FIXTURES / "bake_files", project)
+    # base in the default group: buildx 0.13 prints only what is named (test_bake_files).
+    with (project / "docker-bake.override.hcl").open("a") as override:
+        override.write('group "default" {\n  targets = ["base", "app", "tools"]\n}\n')
     ns = "w" + uuid.uuid4().hex[:10]
     watch = Watch(project, ns)
     try:

@@ -134,9 +134,11 @@ class _Resolver:
         project_table = self.doc.data.get("project", {})
         scope = self.project_scope(project_table, variables)
         self.raise_if_problems()
+        self.render_inherits(scope)
+        self.raise_if_problems()
         targets, matrix_groups = self.concrete_targets(scope)
         self.raise_if_problems()
-        groups = self.groups(targets, matrix_groups)
+        groups = self.groups(targets, matrix_groups, scope)
         self.check_references(targets, groups)
         self.raise_if_problems()
         return Project(
@@ -348,8 +350,32 @@ class _Resolver:
 
     # -- groups and references -------------------------------------------------------------
 
+    def render_inherits(self, scope: Mapping[str, Any]) -> None:
+        """Render the templates in `inherits` lists with the project scope (variables and
+        [project] keys: inheritance is resolved per table, before any target or matrix
+        value exists): `inherits = ["_{{ FLAVOUR }}"]`."""
+        rendered: dict[str, dict[str, Any]] = {}
+        for name, table in self.tables.items():
+            parents = table.get("inherits")
+            if not isinstance(parents, list) or not any(
+                isinstance(p, str) and is_template(p) for p in parents
+            ):
+                continue
+            try:
+                names = [render_value(p, scope) if is_template(p) else p for p in parents]
+            except TemplateProblem as exc:
+                self.problem(str(exc), target=name, key="inherits", hint=exc.hint)
+                continue
+            rendered[name] = {**table, "inherits": [n for n in names if n != ""]}
+        if rendered:
+            self.tables = {**self.tables, **rendered}
+            self.inheritance = Inheritance(self.tables)
+
     def groups(
-        self, targets: Mapping[str, Target], matrix_groups: Mapping[str, Group]
+        self,
+        targets: Mapping[str, Target],
+        matrix_groups: Mapping[str, Group],
+        scope: Mapping[str, Any],
     ) -> dict[str, Group]:
         groups: dict[str, Group] = {}
         for name, table in self.doc.data.get("group", {}).items():
@@ -360,7 +386,16 @@ class _Resolver:
                     hint="rename the group or the target",
                 )
                 continue
-            groups[name] = Group(name, tuple(table["targets"]), table.get("description"))
+            try:  # members may be templates of the project scope; one rendered empty is none
+                members = [
+                    render_value(m, scope) if is_template(m) else m for m in table["targets"]
+                ]
+            except TemplateProblem as exc:
+                self.problem(str(exc), keys=["group", name, "targets"], hint=exc.hint)
+                continue
+            groups[name] = Group(
+                name, tuple(m for m in members if m != ""), table.get("description")
+            )
         groups.update(matrix_groups)
         return groups
 

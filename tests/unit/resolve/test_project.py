@@ -481,3 +481,22 @@ def test_a_matrix_of_one_combination_needs_no_name(tmp_path: Path) -> None:
     project = load(tmp_path / "buildgraph.toml", {}, environ={}).project
     assert list(project.targets) == ["app"] and "app" not in project.groups
     assert project.targets["app"].args == {"V": "1", "T": "app"}
+
+
+def test_inherits_and_group_members_may_be_templates_of_the_variables(tmp_path: Path) -> None:
+    from buildgraph.plan.load import load
+
+    (tmp_path / "buildgraph.toml").write_text(
+        '[variables]\nFLAVOUR = "slim"\nEXTRA = ""\n'
+        '[target._slim]\nargs = { SIZE = "small" }\n'
+        '[target._full]\nargs = { SIZE = "large" }\n'
+        '[target.app]\ndockerfile-inline = "FROM scratch"\ninherits = ["_{{ FLAVOUR }}"]\n'
+        '[group.default]\ntargets = ["app", "{{ EXTRA }}"]\n'
+    )
+    slim = load(tmp_path / "buildgraph.toml", {}, environ={}).project
+    assert slim.targets["app"].args == {"SIZE": "small"}
+    assert slim.groups["default"].targets == ("app",)  # one rendered empty is none
+    full = load(tmp_path / "buildgraph.toml", {"FLAVOUR": "full"}, environ={}).project
+    assert full.targets["app"].args == {"SIZE": "large"}
+    with pytest.raises(ConfigError, match="inherits"):
+        load(tmp_path / "buildgraph.toml", {"FLAVOUR": "none"}, environ={})

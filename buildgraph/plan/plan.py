@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from buildgraph.errors import ConfigError, Problem
-from buildgraph.graph.selection import default_names, select
+from buildgraph.graph.selection import Selection, default_names, select
 from buildgraph.model.entries import ENTRY_KEYS, entry_error, entry_fields
 from buildgraph.model.image_refs import normalize_ref
 from buildgraph.model.project import TARGET_LINK, Project, Target
@@ -131,7 +131,10 @@ def make_plan(
                     hint='add tags = ["registry/name:tag"], or build it without --push',
                 )
             )
-        outputs = outputs_for(target, mode)
+        if name in requested or _read_back_by(graph, name, selection):
+            outputs, output = outputs_for(target, mode), describe_output(target, mode)
+        else:
+            outputs, output = FOR_DEPENDENTS_ONLY, DESCRIBE_FOR_DEPENDENTS_ONLY
         if outputs:
             problems.extend(_push_conflicts(project, target, outputs, pushers))
         planned.append(
@@ -144,7 +147,7 @@ def make_plan(
                 needed_by=selection.needed_by[name],
                 links=_read_only(links),
                 wired=_read_only(wired),
-                output=describe_output(target, mode),
+                output=output,
                 outputs=outputs,
             )
         )
@@ -152,6 +155,54 @@ def make_plan(
         raise ConfigError(*problems)
     planned.sort(key=lambda p: p.wave)  # stable: keeps topological order within a wave
     return Plan(project, asked, tuple(planned), mode)
+
+
+# A target nobody asked for is built for its dependents and exported nowhere, as bake
+# builds a target it reaches only through `target:` links (buildx 0.16+ prints it so).
+FOR_DEPENDENTS_ONLY = ("type=cacheonly",)
+DESCRIBE_FOR_DEPENDENTS_ONLY = (
+    "build cache only: not asked for, so built only for the targets that need it "
+    "(as bake builds a dependency)"
+)
+
+
+def _read_back_by(graph: BuildGraph, name: str, selection: Selection) -> tuple[str, ...]:
+    """The dependents in the selection that need `name` through an edge bake cannot see
+    (`depends_on` with no `target:` link): they run in a later bake run (or build), and
+    can read its result only from where it is exported, so it is exported though nobody
+    asked for it."""
+    return tuple(d for d in selection.needed_by[name] if not graph.edges[(name, d)].linked)
+
+
+def read_back_note(name: str, dependents: Sequence[str]) -> str:
+    """Why `name`, which nobody asked for, is exported: said by plan and render."""
+    one = len(dependents) == 1
+    return (
+        f"{name} is exported though not asked for: {', '.join(dependents)} "
+        f"need{'s' if one else ''} it through depends_on, which bake cannot see (no "
+        f"target: link), so {'it reads' if one else 'they read'} it back from the registry "
+        "or image store"
+    )
+
+
+def exports_nothing(outputs: Sequence[Any]) -> bool:
+    """Whether a build with these output entries leaves nothing but build cache."""
+    return bool(outputs) and all(entry_fields(e).get("type") == "cacheonly" for e in outputs)
+
+
+def exported_unasked(plan: Plan) -> dict[str, tuple[str, ...]]:
+    """The targets exported though not asked for, each with the dependents that read it
+    back (see `_read_back_by`; here told by the dependents' links, which are the edges
+    bake sees)."""
+    by_name = {p.name: p for p in plan.targets}
+    found = {}
+    for planned in plan.targets:
+        if planned.requested or exports_nothing(planned.outputs):
+            continue
+        found[planned.name] = tuple(
+            d for d in planned.needed_by if planned.name not in by_name[d].links.values()
+        )
+    return found
 
 
 _NO_LINKS: Mapping[str, str] = MappingProxyType({})  # read-only: one serves every target

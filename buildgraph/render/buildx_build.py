@@ -198,5 +198,8 @@ def _outputs(
         if not outputs:
             # Adding an output replaces the builder's default one: keep the image stored.
             outputs = ["type=docker"]
+        # A dependency nobody asked for (cacheonly) is handed to its dependents by the
+        # layout alone: nothing else is exported.
+        outputs = [o for o in outputs if entry_fields(o).get("type") != "cacheonly"]
         outputs.append(f"type=oci,dest={oci_layout_dir(planned.name, state_dir)},tar=false")
     return [part for o in outputs for part in ("--output", o)]

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from buildgraph.plan.plan import exported_unasked, read_back_note
 from buildgraph.render.bake_target import Entitlement, bake_run_group
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ def render_notes(
             f"for (paths outside {where}); leave them out for an older buildx, which does not "
             "know them"
         )
+    for name, dependents in exported_unasked(plan).items():
+        yield f"buildgraph: note: {read_back_note(name, dependents)}"
     written = [e.path for e in entitlements if e.access == "fs.write"]
     if written:
         yield (

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from buildgraph.model.project import thaw
+from buildgraph.plan.plan import exported_unasked, read_back_note
 from buildgraph.preflight.facts import Facts, is_native
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def planned_facts(planned: PlannedTarget, facts: Facts | None = None) -> dict[st
         "emulated": [p for p in target.platforms if not is_native(p, facts)],
         "tags": list(target.tags),
         "output": planned.output,
-        "outputs": thaw(target.outputs),
+        "outputs": thaw(planned.outputs),
         "needs": list(planned.needs),
         "needed_by": list(planned.needed_by),
         "links": dict(planned.links),
@@ -41,6 +42,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "mode": plan.mode.value,
         "bake_runs": len(plan.bake_runs),
         "waves": [[planned_facts(p) for p in wave] for wave in plan.waves],
+        "notes": [read_back_note(name, by) for name, by in exported_unasked(plan).items()],
     }
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from buildgraph.plan.plan import exported_unasked, read_back_note
 from buildgraph.preflight.doctor import emulation_lint
 from buildgraph.preflight.facts import Facts, is_native
 
@@ -77,13 +78,14 @@ def render_plan_text(
             if planned.links:
                 wired = ", ".join(f"{ref} = target:{dep}" for ref, dep in planned.links.items())
                 lines.append(f"    context: {wired}")
+    notes = [read_back_note(name, by) for name, by in exported_unasked(plan).items()]
     if runs > 1:
-        lines.append("")
-        lines.append(
-            style(
-                f"note: {runs} bake runs: some dependencies are not visible to bake "
-                "(no FROM or target: link), so each run waits for the one before",
-                "yellow",
-            )
+        notes.insert(
+            0,
+            f"{runs} bake runs: some dependencies are not visible to bake "
+            "(no FROM or target: link), so each run waits for the one before",
         )
+    if notes:
+        lines.append("")
+        lines.extend(style(f"note: {note}", "yellow") for note in notes)
     return "\n".join(lines) + "\n"

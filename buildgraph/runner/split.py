@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from buildgraph.errors import ConfigError, Problem
 from buildgraph.locations import state_dir
+from buildgraph.model.entries import pushes_to_registry
 from buildgraph.model.image_refs import repository
-from buildgraph.plan.plan import OutputMode, Plan, PlannedTarget
+from buildgraph.plan.plan import OutputMode, Plan, PlannedTarget, exports_nothing
 from buildgraph.render.bake_target import Rebaser
 from buildgraph.render.buildx_build import build_command
 from buildgraph.report.events import TargetResult
@@ -51,6 +52,7 @@ def check_splittable(plan: Plan) -> None:
             file=plan.project.file,
             hint="add --push (a registry such as localhost:5000 will do)",
         )
+    # A dependency nobody asked for is built cache-only, its own `output` unused.
     problems = [
         Problem(
             "--split-platforms cannot honour a target's own `output`",
@@ -60,7 +62,7 @@ def check_splittable(plan: Plan) -> None:
             hint="build it without --split-platforms",
         )
         for p in plan.targets
-        if p.target.outputs
+        if p.target.outputs and (p.requested or not exports_nothing(p.outputs))
     ]
     if problems:
         raise ConfigError(*problems)
@@ -92,6 +94,12 @@ class SplitPlatforms:
     def describe(self, planned: PlannedTarget) -> str | None:
         return "split: " + ", ".join(self.platforms(planned))
 
+    @staticmethod
+    def pushed(planned: PlannedTarget) -> bool:
+        """Whether the target goes to the registry under its tags: not a dependency nobody
+        asked for, which its dependents get through per-platform layouts instead."""
+        return bool(planned.target.tags) and pushes_to_registry(planned.outputs)
+
     def by_digest(self, platform: str) -> bool:
         """buildx refuses push-by-digest on the docker driver: there each platform is
         pushed under a tag of its own (<tag>-<os>-<arch>) and joined by digest all the same."""
@@ -113,12 +121,13 @@ class SplitPlatforms:
         metadata = self.metadata_file(name, platform)
         metadata.parent.mkdir(parents=True, exist_ok=True)
         metadata.unlink(missing_ok=True)
-        if planned.target.tags and self.by_digest(platform):
+        pushed = self.pushed(planned)
+        if pushed and self.by_digest(platform):
             output = (
                 f"type=image,name={repository(planned.target.tags[0])},"
                 "push-by-digest=true,name-canonical=true,push=true"
             )
-        elif planned.target.tags:
+        elif pushed:
             output = f"type=image,name={platform_tag(planned.target.tags[0], platform)},push=true"
         else:
             shutil.rmtree(self.layout(name, platform), ignore_errors=True)
@@ -149,7 +158,7 @@ class SplitPlatforms:
                 else (dependency.target.platforms[0] if dependency.target.platforms else LOCAL)
             )
             digest = self.platform_digests.get((dep, theirs), "")
-            if dependency.target.tags:
+            if self.pushed(dependency):
                 contexts[ref] = f"docker-image://{repository(dependency.target.tags[0])}@{digest}"
             else:
                 contexts[ref] = f"oci-layout://{self.layout(dep, theirs)}@{digest}"
@@ -176,7 +185,7 @@ class SplitPlatforms:
         if name in self.unit_failed:
             seconds = time.monotonic() - started
             return TargetResult(name, platforms, "failed", seconds, detail=self.unit_failed[name])
-        if not planned.target.tags:
+        if not self.pushed(planned):
             return TargetResult(name, platforms, "done", time.monotonic() - started)
         code, output, digest = self.join(planned)
         return TargetResult(

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,12 @@ import pytest
 pytestmark = pytest.mark.engine
 
 MARKER_DOCKERFILE = "FROM scratch\nCOPY marker /exported-marker\n"
+REGISTRY = "127.0.0.1:5000/buildgraph-semantics"
+
+
+def fresh_prefix() -> str:
+    """Image names no earlier run used: the registry and the image store outlive a run."""
+    return f"{REGISTRY}/run-{time.time_ns()}"
 
 
 def buildgraph(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -111,7 +118,7 @@ def test_building_an_empty_output_writes_nothing_into_the_project(
 def test_a_bare_cache_reference_stays_a_registry_reference_in_another_folder(
     engine: str, buildx_version: tuple[int, int, int], tmp_path: Path
 ) -> None:
-    ref = f"127.0.0.1:5000/buildgraph-semantics/cache-{tmp_path.name.lower()}:app"
+    ref = f"{fresh_prefix()}/cache:app"
     toml = f'[target.app]\ncache-from = ["{ref}"]\ncache-to = ["{ref}"]\n'
     by_hand = {"target": {"app": {"context": ".", "cache-from": [ref], "cache-to": [ref]}}}
     project = write(
@@ -237,3 +244,110 @@ def test_a_group_of_groups_renders_as_a_group_of_groups(buildx: str, tmp_path: P
     assert ours["group"] == theirs["group"]
     assert theirs["group"]["default"] == {"targets": ["apps", "tool"]}
     assert sorted(ours["target"]) == sorted(theirs["target"]) == ["app", "base", "tool"]
+
+
+# -- 3. a dependency nobody asked for is built for its dependents only -----------------------
+
+
+def chain_project(folder: Path, prefix: str) -> Path:
+    """base, and app built FROM base's tag: one project, for buildgraph and by hand."""
+    base, app = f"{prefix}/base:1", f"{prefix}/app:1"
+    toml = (
+        f'[target.base]\ndockerfile = "base.Dockerfile"\ntags = ["{base}"]\n'
+        f'[target.app]\ntags = ["{app}"]\n'
+        '[target.lib]\ndockerfile = "base.Dockerfile"\n'
+        f'tags = ["{prefix}/lib:1"]\n'
+        '[target.e2e]\ndockerfile = "base.Dockerfile"\ndepends_on = ["lib", "app"]\n'
+        'output = ["type=cacheonly"]\n'
+    )
+    by_hand = {
+        "target": {
+            "base": {"context": ".", "dockerfile": "base.Dockerfile", "tags": [base]},
+            "app": {"context": ".", "tags": [app], "contexts": {base: "target:base"}},
+        }
+    }
+    return write(
+        folder,
+        {
+            "buildgraph.toml": toml,
+            "base.Dockerfile": MARKER_DOCKERFILE,
+            "Dockerfile": f"FROM {base}\nCOPY marker /again\n",
+            "marker": "m\n",
+            "docker-bake.json": json.dumps(by_hand),
+        },
+    )
+
+
+def pushed(ref: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    repository, tag = ref.split("/", 1)[1].rsplit(":", 1)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:5000/v2/{repository}/tags/list") as got:
+            return tag in (json.load(got).get("tags") or [])
+    except urllib.error.HTTPError:
+        return False  # never pushed: the registry does not know the repository
+
+
+def stored(docker: str, ref: str) -> bool:
+    inspected = subprocess.run([docker, "image", "inspect", ref], capture_output=True)
+    return inspected.returncode == 0
+
+
+def what_became_of(docker: str, prefix: str) -> dict[str, tuple[bool, bool]]:
+    """Each image of the chain: (in the registry, in the local image store)."""
+    refs = {name: f"{prefix}/{name}:1" for name in ("base", "app")}
+    return {name: (pushed(ref), stored(docker, ref)) for name, ref in refs.items()}
+
+
+@pytest.mark.parametrize("via", ["bake", "commands"])
+@pytest.mark.parametrize("mode", ["--push", "--load"])
+def test_a_dependency_is_exported_only_when_asked_for_as_bake_does(
+    engine: str, buildx_version: tuple[int, int, int], tmp_path: Path, mode: str, via: str
+) -> None:
+    unique = fresh_prefix()
+    theirs_prefix, ours_prefix = f"{unique}-bake", f"{unique}-buildgraph"
+    theirs = chain_project(tmp_path / "by-hand", theirs_prefix)
+    baked = subprocess.run(
+        [engine, "buildx", "bake", "-f", "docker-bake.json", "app", mode],
+        capture_output=True,
+        text=True,
+        cwd=theirs,
+        timeout=600,
+    )
+    assert baked.returncode == 0, baked.stderr[-2000:]
+    ours = chain_project(tmp_path / "buildgraph", ours_prefix)
+    built = buildgraph("build", "app", mode, "--via", via, cwd=ours)
+    assert built.returncode == 0, built.stderr + built.stdout
+    bake_did, we_did = what_became_of(engine, theirs_prefix), what_became_of(engine, ours_prefix)
+    assert we_did["app"] == bake_did["app"] == (mode == "--push", True)
+    assert we_did["base"][0] is bake_did["base"][0] is False  # never pushed
+    if buildx_version >= (0, 16, 0):
+        # bake builds base cacheonly: nothing stored either.
+        assert we_did["base"] == bake_did["base"] == (False, False)
+    elif via == "bake":
+        # Before 0.16 bake gave a linked target the driver's default export (the docker
+        # driver stores it): a bake build of buildgraph's file does the same.
+        assert we_did["base"] == bake_did["base"] == (False, True)
+    else:
+        assert we_did["base"] == (False, False)  # one build a target: cacheonly throughout
+
+
+def test_a_dependency_bake_cannot_see_is_exported_and_the_plan_says_so(
+    engine: str, tmp_path: Path
+) -> None:
+    prefix = fresh_prefix()
+    project = chain_project(tmp_path / "project", prefix)
+    built = buildgraph("build", "e2e", "--push", cwd=project)
+    assert built.returncode == 0, built.stderr + built.stdout
+    # e2e runs in a later bake run: lib and app reach it only through the registry; base,
+    # which app reaches through a link, is built for app only, though named to bake.
+    assert pushed(f"{prefix}/lib:1") and pushed(f"{prefix}/app:1")
+    assert not pushed(f"{prefix}/base:1")
+    planned = buildgraph("plan", "e2e", cwd=project)
+    assert planned.returncode == 0, planned.stderr
+    note = "note: lib is exported though not asked for: e2e needs it through depends_on"
+    assert note in planned.stdout
+    assert "note: app is exported though not asked for" in planned.stdout
+    assert "base is exported" not in planned.stdout

@@ -43,6 +43,9 @@ target "base" {
     "linux/amd64",
     "linux/arm64",
   ]
+  output = [
+    "type=cacheonly",
+  ]
 }
 
 target "web-assets" {
@@ -51,6 +54,9 @@ target "web-assets" {
   platforms = [
     "linux/amd64",
     "linux/arm64",
+  ]
+  output = [
+    "type=cacheonly",
   ]
 }
 
@@ -70,6 +76,9 @@ target "runtime" {
   platforms = [
     "linux/amd64",
     "linux/arm64",
+  ]
+  output = [
+    "type=cacheonly",
   ]
   contexts = {
     "localhost:5000/acme/base:dev" = "target:base"

@@ -8,13 +8,13 @@ mkdir -p .buildgraph/oci
 
 # wave 1: base, web-assets
 echo '==> base (needed by api-slim-release, api-slim-debug, api-full-release, runtime, web, migrate)'
-docker buildx build --file images/base/Dockerfile --platform linux/amd64,linux/arm64 --build-arg REGISTRY=localhost:5000/acme --build-arg TAG=dev --label org.opencontainers.image.vendor=acme --label org.opencontainers.image.title=base --tag localhost:5000/acme/base:dev --output type=docker --output type=oci,dest=.buildgraph/oci/base,tar=false images/base
+docker buildx build --file images/base/Dockerfile --platform linux/amd64,linux/arm64 --build-arg REGISTRY=localhost:5000/acme --build-arg TAG=dev --label org.opencontainers.image.vendor=acme --label org.opencontainers.image.title=base --tag localhost:5000/acme/base:dev --output type=oci,dest=.buildgraph/oci/base,tar=false images/base
 echo '==> web-assets (needed by web)'
-docker buildx build --file services/web/assets.Dockerfile --platform linux/amd64,linux/arm64 --output type=docker --output type=oci,dest=.buildgraph/oci/web-assets,tar=false services/web
+docker buildx build --file services/web/assets.Dockerfile --platform linux/amd64,linux/arm64 --output type=oci,dest=.buildgraph/oci/web-assets,tar=false services/web
 
 # wave 2: runtime, api-slim-release, api-slim-debug, api-full-release, web, migrate
 echo '==> runtime (needed by worker)'
-docker buildx build --file images/runtime/Dockerfile --platform linux/amd64,linux/arm64 --build-arg REGISTRY=localhost:5000/acme --build-arg TAG=dev --label org.opencontainers.image.vendor=acme --label org.opencontainers.image.title=runtime --tag localhost:5000/acme/runtime:dev --build-context localhost:5000/acme/base:dev=oci-layout://.buildgraph/oci/base --output type=docker --output type=oci,dest=.buildgraph/oci/runtime,tar=false images/runtime
+docker buildx build --file images/runtime/Dockerfile --platform linux/amd64,linux/arm64 --build-arg REGISTRY=localhost:5000/acme --build-arg TAG=dev --label org.opencontainers.image.vendor=acme --label org.opencontainers.image.title=runtime --tag localhost:5000/acme/runtime:dev --build-context localhost:5000/acme/base:dev=oci-layout://.buildgraph/oci/base --output type=oci,dest=.buildgraph/oci/runtime,tar=false images/runtime
 echo '==> api-slim-release (requested)'
 docker buildx build --file services/api/Dockerfile --platform linux/amd64,linux/arm64 --build-arg REGISTRY=localhost:5000/acme --build-arg TAG=dev --build-arg FLAVOR=slim --build-arg MODE=release --build-arg 'GREETING=hello from acme' --label org.opencontainers.image.vendor=acme --label org.opencontainers.image.title=api-slim-release --label com.acme.tier=service --tag localhost:5000/acme/api:dev-slim-release --build-context localhost:5000/acme/base:dev=oci-layout://.buildgraph/oci/base services/api
 echo '==> api-slim-debug (requested)'

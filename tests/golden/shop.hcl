@@ -39,6 +39,9 @@ target "base" {
     "linux/amd64",
     "linux/arm64",
   ]
+  output = [
+    "type=cacheonly",
+  ]
 }
 
 target "tool" {

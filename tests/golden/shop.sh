@@ -8,7 +8,7 @@ mkdir -p .buildgraph/oci
 
 # wave 1: base, tool
 echo '==> base (needed by app-a1, app-a2, app-b1)'
-docker buildx build --file base/Dockerfile --platform linux/amd64,linux/arm64 --label org.opencontainers.image.vendor=shop --label title=base --annotation index:org.opencontainers.image.vendor=shop --tag registry.test/shop/base:1.0 --cache-from type=registry,ref=registry.test/shop/cache:base --cache-to type=inline --output type=docker --output type=oci,dest=.buildgraph/oci/base,tar=false base
+docker buildx build --file base/Dockerfile --platform linux/amd64,linux/arm64 --label org.opencontainers.image.vendor=shop --label title=base --annotation index:org.opencontainers.image.vendor=shop --tag registry.test/shop/base:1.0 --cache-from type=registry,ref=registry.test/shop/cache:base --cache-to type=inline --output type=oci,dest=.buildgraph/oci/base,tar=false base
 echo '==> tool (requested)'
 printf '%s' 'FROM scratch
 COPY tool.sh /tool.sh

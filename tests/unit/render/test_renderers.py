@@ -114,3 +114,33 @@ def test_graph_renderers_match_golden_files(fmt: str) -> None:
     the_plan = plan(load(MONOREPO, {}, environ={}), ("ci",))
     text = render_dot(the_plan) if fmt == "dot" else render_mermaid(the_plan)
     assert_golden(f"monorepo-ci.{fmt}", text)
+
+
+def test_a_dependency_nobody_asked_for_renders_cache_only_as_bake_prints_it(
+    tmp_path: Path,
+) -> None:
+    # shop's default is app and tool; base is reached only through the apps' FROM.
+    doc = json.loads(rendered(SHOP, "bake", SHOP.parent))
+    assert doc["target"]["base"]["output"] == ["type=cacheonly"]
+    assert "output" not in doc["target"]["app-a1"]  # asked for: the builder's default
+    script = rendered(SHOP, "sh", SHOP.parent)
+    base = next(line for line in script.splitlines() if "--file base/Dockerfile" in line)
+    # Only the layout its dependents read: no image stored, nothing pushed or loaded.
+    words = shlex.split(base)
+    outputs = [words[i + 1] for i, word in enumerate(words) if word == "--output"]
+    assert outputs == ["type=oci,dest=.buildgraph/oci/base,tar=false"]
+
+
+def test_a_dependencys_own_output_is_not_written_nor_entitled(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "base.Dockerfile").write_text("FROM scratch\n")
+    (root / "Dockerfile").write_text("FROM base\n")
+    (root / "buildgraph.toml").write_text(
+        '[target.base]\ndockerfile = "base.Dockerfile"\noutput = ["type=local,dest=../dist"]\n'
+        '[target.app]\ncontexts = { base = "target:base" }\n'
+    )
+    the_plan = plan(load(root / "buildgraph.toml", {}, environ={}), ("app",))
+    text, entitlements = render_file(the_plan, "bake", root)
+    assert json.loads(text)["target"]["base"]["output"] == ["type=cacheonly"]
+    assert entitlements == []  # ../dist is not written: bake exports nothing of base

@@ -169,3 +169,36 @@ def test_a_cancel_stops_every_platform_and_cancels_the_target_by_its_name(the_pl
         run_plan(the_plan, split(cancel=cancel), lambda e: None, starter=starter)
     assert [p.stopped for p in starter.started] == [True, True]
     assert [(r.name, r.status) for r in stopped.value.results] == [("base", "cancelled")]
+
+
+def test_a_dependency_nobody_asked_for_is_handed_on_by_layout_not_pushed(
+    make_plan: Callable[..., Plan],
+) -> None:
+    # Only app is asked for: base is built for it, as bake builds a dependency
+    # (cacheonly), so nothing of base reaches the registry or gets its tags.
+    the_plan = make_plan(TOML, FILES, names=("app",))
+    starter = FakeStarter(captured=answer)
+    results = run_plan(the_plan, split(driver="docker-container"), lambda e: None, starter=starter)
+    units = starter.by_label()
+    layout = the_plan.project.root / ".buildgraph" / "oci" / "base-linux-arm64"
+    assert flag(units["base-linux-arm64"].argv, "--output") == f"type=oci,dest={layout},tar=false"
+    assert flag(units["app-linux-arm64"].argv, "--build-context") == (
+        f"{REGISTRY}/base:1=oci-layout://{layout}@{digest_for('base-linux-arm64')}"
+    )
+    creates = [argv for argv in starter.captured if "create" in argv]
+    assert len(creates) == 1 and f"{REGISTRY}/app:1" in creates[0]  # base is not joined
+    assert [(r.name, r.status) for r in results] == [("base", "done"), ("app", "done")]
+
+
+def test_a_dependencys_own_output_does_not_stop_a_split_build(
+    make_plan: Callable[..., Plan],
+) -> None:
+    # bake would not export base's own output either: only an asked-for one is refused.
+    toml = TOML.replace("[target.app]", 'output = ["type=local,dest=out"]\n[target.app]')
+    starter = FakeStarter(captured=answer)
+    results = run_plan(
+        make_plan(toml, FILES, names=("app",)), split(), lambda e: None, starter=starter
+    )
+    assert [r.status for r in results] == ["done", "done"]
+    with pytest.raises(ConfigError, match="cannot honour a target's own `output`"):
+        run_plan(make_plan(toml, FILES), split(), lambda e: None, starter=FakeStarter())

@@ -176,7 +176,7 @@ def test_a_failure_skips_dependents_and_keep_going_builds_the_rest(
     assert "failed" in human.stderr and "skipped" in human.stderr
 
 
-def _early_bakes_in(folder: Path) -> list[int]:
+def early_bakes_in(folder: Path) -> list[int]:
     """Processes of a `docker buildx bake -f -` (buildgraph's early bake) running in `folder`:
     other builds on the machine are not this test's."""
     found = []
@@ -190,7 +190,7 @@ def _early_bakes_in(folder: Path) -> list[int]:
     return found
 
 
-def _processes_mentioning(text: str) -> list[str]:
+def processes_mentioning(text: str) -> list[str]:
     listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
     return [line for line in listing.splitlines() if text in line and "ps -eo" not in line]
 
@@ -237,7 +237,7 @@ def test_ctrl_c_stops_every_build_and_leaves_no_process(
     statuses = {name: t["status"] for name, t in summary(rest).items()}
     assert statuses["slow"] == "cancelled"
     time.sleep(1)
-    assert _processes_mentioning(ns) == []
+    assert processes_mentioning(ns) == []
 
 
 def test_load_of_two_platforms_works_with_the_containerd_store(engine: str, chain: Path) -> None:
@@ -264,7 +264,7 @@ def test_missing_qemu_is_refused_before_building(engine: str, chain: Path) -> No
     assert "linux/arm64 needs QEMU" in result.stderr
     assert "exec format error" in result.stderr and "qemu-user-static" in result.stderr
     assert "building" not in result.stderr  # refused before starting anything
-    assert _early_bakes_in(chain) == []  # the bake started early was stopped
+    assert early_bakes_in(chain) == []  # the bake started early was stopped
     again = buildgraph("build", "app", "--var", f"NS={ns}", cwd=chain)
     assert again.returncode == 0, again.stderr
 
@@ -287,7 +287,7 @@ def test_a_refusal_on_a_fresh_machine_does_not_wait_for_the_early_bake(
     finally:
         BINFMT_ARM64.write_text("1")
     assert result.returncode == 3, result.stderr
-    assert _early_bakes_in(chain) == []
+    assert early_bakes_in(chain) == []
     assert seconds < 4, seconds  # was 10.3 s
 
 
@@ -402,7 +402,7 @@ def test_an_unchanged_project_reuses_its_plan_and_an_edit_replans(engine: str, c
 def test_bad_input_stops_the_bake_started_early(engine: str, chain: Path) -> None:
     result = buildgraph("build", "no-such-target", cwd=chain)
     assert result.returncode == 2 and "no target or group named" in result.stderr
-    assert _early_bakes_in(chain) == []
+    assert early_bakes_in(chain) == []
 
 
 def test_a_plan_of_two_bake_runs_builds_them_in_order(engine: str, chain: Path) -> None:
@@ -421,7 +421,7 @@ def test_a_plan_of_two_bake_runs_builds_them_in_order(engine: str, chain: Path) 
     assert order.index(("finished", "independent")) < order.index(("started", "later"))
     assert {t["status"] for t in summary(result.stdout).values()} == {"done"}
     assert (chain / ".buildgraph" / "logs" / "bake-2.log").exists()
-    assert _early_bakes_in(chain) == []
+    assert early_bakes_in(chain) == []
 
 
 def test_each_target_of_a_bake_run_reports_its_own_seconds(engine: str, chain: Path) -> None:

@@ -33,13 +33,13 @@ from buildgraph.atomic_write import TEMPORARY_SUFFIX
 from buildgraph.build import uptodate
 from buildgraph.errors import EXIT_INTERRUPTED
 
-# test_build's helpers, shared rather than copied (that module is another's to edit).
+# test_build's helpers, shared rather than copied.
 from tests.engine.test_build import (
     REGISTRY,
-    _early_bakes_in,
-    _processes_mentioning,
+    early_bakes_in,
     events,
     namespace,
+    processes_mentioning,
     summary,
 )
 
@@ -182,8 +182,8 @@ def leftovers(folder: Path, ns: str) -> list[str]:
     while True:
         left = [
             *processes_in(folder),
-            *_processes_mentioning(ns),
-            *_processes_mentioning(str(folder)),
+            *processes_mentioning(ns),
+            *processes_mentioning(str(folder)),
         ]
         if not left or time.monotonic() > deadline:
             return left
@@ -268,7 +268,7 @@ def test_a_signal_while_planning_stops_the_early_bake_and_records_no_plan(
     project = large_project(tmp_path / "large", PLANNED_TARGETS)
     ns = namespace()
     build = started(["--var", f"NS={ns}"], project)
-    wait_for(build, lambda: _early_bakes_in(project) or None, 30, "the early bake started")
+    wait_for(build, lambda: early_bakes_in(project) or None, 30, "the early bake started")
     time.sleep(1)  # well into planning (3 s and more), past buildgraph's start
     if build.seen("queued"):
         pytest.fail(

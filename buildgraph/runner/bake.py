@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 # refuses a bake reading or writing outside its folder without them. Older ones reject
 # the flag, and need nothing.
 ALLOW_SINCE = (0, 19)
+CACHEONLY_SINCE = (0, 16)  # bake keeps a linked dependency's `cacheonly` unnamed from here
 ALLOW_FILE = "bake-allow.txt"  # in .buildgraph/: the --allow flags of the last bake
 _ALLOW_FLAG = re.compile(r"--allow=fs\.(read|write)=/.*")
 
@@ -128,6 +129,13 @@ class BakeOutput:
             self._readable.close()
             self._readable = None
 
+    def finished(self, targets: Sequence[str]) -> set[str]:
+        """Those of `targets` whose every step the progress stream saw complete cleanly."""
+        if self.progress is None:
+            return set()
+        self.progress.targets = tuple(targets)
+        return self.progress.finished()
+
     def seconds(self, targets: Sequence[str]) -> dict[str, float]:
         """Each of `targets`' own seconds, of those the progress stream timed; a step it
         left running (the bake failed or was stopped) counts until now."""
@@ -207,11 +215,14 @@ class EarlyBake:
     built nothing until it is fed one, so stopping it unfed is clean; and should buildgraph
     die first, bake reads an empty definition and exits having built nothing.
 
-    It builds the definition's default group, which is the whole plan: the bake runs feed
-    it only when the first run is the whole plan (one bake run) and needs exactly the
-    filesystem entitlements it was started with, and stop it otherwise. Those are the last
-    bake's of the project (`recorded_allow`): a plan's entitlements are known only once it
-    is made, and they rarely change from one build to the next.
+    It builds the definition's default group (what was asked for; bake builds the
+    dependencies it reaches through `target:` links with it), which is the whole plan
+    when the plan is one bake run. The bake runs feed it only then, when the run needs
+    exactly the filesystem entitlements it was started with, and when this bake keeps the
+    `cacheonly` of a dependency nobody asked for (`early_may_build`); they stop it
+    otherwise. The entitlements are the last bake's of the project (`recorded_allow`): a
+    plan's are known only once it is made, and they rarely change from one build to the
+    next.
 
     """
 
@@ -330,6 +341,18 @@ class _BakeRuns:
             record_allow(self.state, flags)
         return flags
 
+    def early_may_build(self) -> bool:
+        """Whether the early bake, which builds the file's default group (the targets
+        asked for), builds what naming every target would: before buildx 0.16 bake gives
+        a dependency it reaches through `target:` links its driver's default export (the
+        docker driver stores it), not the `cacheonly` the file says, unless it is named."""
+        from buildgraph.plan.plan import exports_nothing
+
+        if not any(not p.requested and exports_nothing(p.outputs) for p in self.plan.targets):
+            return True
+        found = re.match(r"v?(\d+)\.(\d+)", self.options.buildx_version or "")
+        return found is not None and (int(found[1]), int(found[2])) >= CACHEONLY_SINCE
+
     def buildx_version(self) -> str | None:
         builder = self.options.builder
         argv = ["docker", "buildx", *(["--builder", builder] if builder else []), "version"]
@@ -366,7 +389,7 @@ class _BakeRuns:
         early, self.early = self.early, None
         if early is not None:
             whole = [p.name for p in bake_run] == [p.name for p in self.plan.targets]
-            if number == 1 and whole and early.allow == self.allow:
+            if number == 1 and whole and early.allow == self.allow and self.early_may_build():
                 return early.feed(self.definition)
             early.stop()
         metadata_file.unlink(missing_ok=True)
@@ -389,6 +412,7 @@ class _BakeRuns:
         return process.wait()
 
     def bake(self, number: int, bake_run: list[PlannedTarget], bake_file: Path) -> None:
+        from buildgraph.plan.plan import exports_nothing
         from buildgraph.report.events import TargetResult
         from buildgraph.runner.bake_log import attribute_failures, exported_targets, failed_steps
         from buildgraph.runner.buildx_results import (
@@ -423,6 +447,10 @@ class _BakeRuns:
         error = last_error_line(log) if code else None
         lines = log.read_text(errors="replace").splitlines() if code else []
         exported = exported_targets(lines)
+        # A target that exports nothing (a dependency nobody asked for) has no export
+        # step: it is done when all its steps are.
+        finished = output.finished(order) if code else set()
+        exported |= {p.name for p in bake_run if p.name in finished and exports_nothing(p.outputs)}
         culprits = (
             attribute_failures(failed_steps(lines), self.dockerfile_texts(bake_run), order)
             if code

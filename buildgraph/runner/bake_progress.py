@@ -39,6 +39,7 @@ class _Step:
     started: float | None = None
     completed: float | None = None
     running: bool = False  # started again (or first) and not completed since
+    failed: bool = False  # it ended with an error, or cut short
     shown_started: bool = False
     shown_completed: float | None = None
 
@@ -93,6 +94,17 @@ class BakeProgress:
         """Each target's own seconds, from its first step's start to its last one's end
         (`until`, for a step the stream left running)."""
         return {n: max(0.0, end - start) for n, (start, end) in self.spans(until).items()}
+
+    def finished(self) -> set[str]:
+        """The targets each of whose steps completed, none failed or cut short: a target
+        that exports nothing (cacheonly) has no export step to tell it is done."""
+        ended: dict[str, bool] = {}
+        for step in self._steps.values():
+            target = self.target_of(step.name)
+            if target is not None:
+                clean = step.completed is not None and not step.running and not step.failed
+                ended[target] = ended.get(target, True) and clean
+        return {target for target, clean in ended.items() if clean}
 
     def target_of(self, step_name: str) -> str | None:
         if len(self.targets) == 1:
@@ -152,6 +164,7 @@ class BakeProgress:
         step.shown_completed = completed
         error = vertex.get("error")
         if isinstance(error, str) and error:
+            step.failed = True
             if error.endswith(_CANCELLED):
                 self.write(f"#{step.number} CANCELED\n")
             else:

@@ -234,3 +234,49 @@ def test_buildx_own_display_leaves_the_run_seconds(make_plan: Callable[..., Plan
     results = run_plan(the_plan, BuildOptions(progress="tty"), lambda e: None, starter=starter)
     assert flag(starter.started[0].argv, "--progress") == "tty"
     assert results[0].seconds == results[1].seconds >= 0.2
+
+
+@pytest.mark.parametrize(("version", "fed"), [("0.29.1", True), ("0.13.1", False), (None, False)])
+def test_an_old_bake_names_its_targets_when_a_dependency_must_export_nothing(
+    make_plan: Callable[..., Plan], version: str | None, fed: bool
+) -> None:
+    """base is only app's dependency: cacheonly in the file. bake before 0.16 gives such a
+    target its driver's default export unless it is named, so the early bake, which names
+    nothing, is stopped for a run that names both."""
+    the_plan = make_plan(ONE_RUN, ONE_RUN_FILES, names=("app",))
+    starter = FakeStarter()
+    early = EarlyBake(the_plan.project.root, None, None, starter=starter)
+    options = BuildOptions(buildx_version=version)
+    results = run_plan(the_plan, options, lambda e: None, early, starter=starter)
+    assert {r.status for r in results} == {"done"}
+    if fed:
+        [process] = starter.started
+        assert process.fed
+    else:
+        stopped, named = starter.started
+        assert stopped.stopped and stopped.fed is None
+        assert targets_of(named.argv) == ["base", "app"]
+
+
+def test_a_dependency_that_exports_nothing_is_done_when_its_steps_are(
+    make_plan: Callable[..., Plan],
+) -> None:
+    """It has no export step: when another target of its run fails, its finished steps
+    say it is done (it was "cancelled" before)."""
+    toml = FAILING.replace("[target.independent]", "[target.independent]\ndepends_on = []")
+    the_plan = make_plan(toml, FAILING_FILES, names=("after-broken", "independent"))
+    stream = (
+        vertex_event("[base 1/1] COPY a /a", "01.000", "02.000")
+        + vertex_event("[independent 1/1] COPY hello.txt /hello.txt", "01.000", "01.500")
+        + '{"vertexes":[{"digest":"sha256:b","name":"[broken 2/2] RUN exit 3",'
+        '"started":"2026-12-01T10:00:02.100Z","completed":"2026-12-01T10:00:03.000Z",'
+        '"error":"process did not complete successfully: exit code: 3"}]}\n'
+        "ERROR: failed to solve: process did not complete successfully: exit code: 3\n"
+    )
+    starter = FakeStarter(lambda argv: Script(code=1, log=stream))
+    results = {
+        r.name: r for r in run_plan(the_plan, BuildOptions(), lambda e: None, starter=starter)
+    }
+    assert results["base"].status == "done"  # cacheonly: nobody asked for it
+    assert results["broken"].status == "failed"
+    assert results["after-broken"].status == "skipped"

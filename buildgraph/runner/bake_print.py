@@ -66,8 +66,11 @@ def print_definitions(
 
     if names and DEFAULT_GROUP not in names:
         both = print_of([*names, EVERY_TARGET])
-        if both.code == 0 or not _matches_no_pattern(both):
+        if both.code == 0:
             return _without_default(_checked(both, files)), True
+        # A buildx that matches no pattern, or a definition some other target or group
+        # of which bake cannot build (a group naming a missing target: `*` matches groups
+        # too): what was asked for alone, then.
         return _checked(print_of(names), files), False
     from concurrent.futures import ThreadPoolExecutor
 
@@ -82,10 +85,6 @@ def print_definitions(
 
 
 DEFAULT_GROUP = "default"
-
-
-def _matches_no_pattern(done: Captured) -> bool:
-    return f"failed to find target {EVERY_TARGET}" in done.stderr
 
 
 def _without_default(printed: dict[str, Any]) -> dict[str, Any]:

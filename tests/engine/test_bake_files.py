@@ -133,3 +133,19 @@ def test_a_bake_file_builds_and_pushes_through_buildgraph(bake_project: Path) ->
         )
         assert pushed.returncode == 0
     assert any(e["event"] == "queued" for e in events(result.stdout))
+
+
+def test_a_group_bake_cannot_build_does_not_stop_other_names(tmp_path: Path, engine: str) -> None:
+    """`*` matches groups too: a group naming a missing target fails bake's print of every
+    target, so what was asked for is printed alone (as in a real file, aztfmod/rover)."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "docker-bake.hcl").write_text(
+        'group "broken" {\n  targets = ["app", "missing"]\n}\n'
+        'target "app" {\n  context = "app"\n}\n'
+    )
+    result = buildgraph("plan", "app", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert set(targets_of(result.stdout)) == {"app"}
+    broken = buildgraph("plan", "broken", cwd=tmp_path)
+    assert broken.returncode == 2 and "missing" in broken.stderr

@@ -125,11 +125,16 @@ def chain(tmp_path: Path, engine: str) -> Path:
     """A copy of tests/fixtures/chain with busybox staged for its FROM scratch base."""
     project = tmp_path / "chain"
     shutil.copytree(FIXTURES / "chain", project)
+    stage_busybox(project / "base" / "rootfs")
+    return project
+
+
+def stage_busybox(rootfs: Path) -> None:
+    """busybox for amd64 and arm64 under `rootfs`, for a `FROM scratch` base image."""
     staged = subprocess.run(
-        ["bash", str(REPO / "scripts" / "stage-busybox.sh"), str(project / "base" / "rootfs")],
+        ["bash", str(REPO / "scripts" / "stage-busybox.sh"), str(rootfs)],
         capture_output=True,
         text=True,
     )
     if staged.returncode != 0:
         engine_part_missing(f"busybox is not staged: {staged.stderr.strip()}")
-    return project

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, engine_part_missing
+from tests.conftest import engine_part_missing, stage_busybox
 from tests.engine.test_build import events, namespace, summary
 
 pytestmark = pytest.mark.engine
@@ -136,13 +136,7 @@ def project(tmp_path: Path, tag: str, sleep: int) -> Path:
     by NS; its RUN steps need no network."""
     folder = tmp_path / "faults"
     (folder / "img").mkdir(parents=True)
-    staged = subprocess.run(
-        ["bash", str(REPO / "scripts" / "stage-busybox.sh"), str(folder / "img" / "rootfs")],
-        capture_output=True,
-        text=True,
-    )
-    if staged.returncode != 0:
-        engine_part_missing(f"busybox is not staged: {staged.stderr.strip()}")
+    stage_busybox(folder / "img" / "rootfs")
     (folder / "img" / "Dockerfile").write_text(
         "FROM scratch\nARG TARGETARCH\n"
         "COPY rootfs/linux/${TARGETARCH}/bin/busybox /bin/busybox\n"

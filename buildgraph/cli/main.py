@@ -17,6 +17,7 @@ from buildgraph.cli import (
     build,
     doctor,
     graph,
+    import_project,
     plan,
     render,
     schema,
@@ -26,7 +27,7 @@ from buildgraph.cli import (
 from buildgraph.errors import EXIT_INTERRUPTED, EXIT_OK, BuildgraphError, ConfigError
 
 # In the order `buildgraph --help` lists them.
-COMMANDS = (plan, render, validate, build, watch, doctor, affected, graph, schema)
+COMMANDS = (plan, render, validate, build, watch, doctor, affected, graph, schema, import_project)
 
 Run = Callable[[argparse.Namespace], int]
 

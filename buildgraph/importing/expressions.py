@@ -1,0 +1,434 @@
+"""An HCL expression or template as Jinja: the same value, read by buildgraph's sandbox.
+
+`expression` gives a Jinja expression (for `{{ }}`, a validation condition, a function's
+result), `template` the text of a Jinja template. What has no exact Jinja form raises
+`Untranslatable`, naming the construct and its line; nothing is guessed.
+
+The mapping, construct by construct: `a ? b : c` is `(b if a else c)`; `&&`, `||`, `!`
+are `and`, `or`, `not`, and so are the functions `and()`, `or()`, `not()` (no Jinja name
+can be `and`); `"${a}-x"` is `{{ a }}-x`, or `(a ~ '-x')` inside an expression, and
+`"${a}"` alone is `a` itself, as HCL unwraps it; `%{ if }` and `%{ for }` are Jinja's
+`{% if %}` and `{% for %}`, `~` strip markers Jinja's `-`; `x.a` is `x['a']` (never a
+Python attribute); a splat `xs[*].a` is `xs | map(attribute='a') | list`; a `[for ...]`
+expression has a form only where a filter or `formatlist` says it exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from buildgraph.importing.syntax import (
+    Binary,
+    Call,
+    Conditional,
+    Expr,
+    ForDirective,
+    ForExpr,
+    GetAttr,
+    IfDirective,
+    Index,
+    Interpolation,
+    Literal,
+    Name,
+    ObjectExpr,
+    Paren,
+    Part,
+    Splat,
+    Template,
+    Text,
+    TupleExpr,
+    Unary,
+)
+
+# Jinja's own words: a bake name that is one of them cannot be a Jinja name.
+JINJA_KEYWORDS = frozenset(
+    {"and", "or", "not", "in", "is", "if", "else", "elif", "true", "false", "none",
+     "True", "False", "None", "for", "endfor", "endif", "recursive", "with", "without",
+     "import", "include", "from", "as", "set", "block", "macro", "call", "filter"}
+)  # fmt: skip
+_PYTHON_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# bake's built-in variables: set by bake itself, from its command line and platform.
+BAKE_BUILTINS = frozenset({"BAKE_CMD_CONTEXT", "BAKE_LOCAL_PLATFORM"})
+_OPERATORS = {"&&": "and", "||": "or"}
+_TESTS = {"==": "eq", "!=": "ne", "<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
+_FLIPPED = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+class Untranslatable(Exception):
+    """A construct with no exact Jinja form: where it is, what it is, and why."""
+
+    def __init__(self, line: int, construct: str, detail: str) -> None:
+        super().__init__(f"{construct}: {detail}")
+        self.line = line
+        self.construct = construct
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The names an expression may read: variables (and, in a target, matrix axes;
+    in a function, its parameters; in a loop, its variables), the file's functions, and
+    the bake functions buildgraph's templates have."""
+
+    names: frozenset[str]
+    functions: frozenset[str] = frozenset()
+    stdlib: frozenset[str] = frozenset()
+    bake_stdlib: frozenset[str] = frozenset()
+
+    def with_names(self, *names: str | None) -> Scope:
+        return Scope(
+            self.names | {n for n in names if n}, self.functions, self.stdlib, self.bake_stdlib
+        )
+
+
+def expression(expr: Expr, scope: Scope) -> str:
+    """The Jinja expression of `expr`."""
+    return _Translator(scope).expr(expr)
+
+
+def template(value: Template, scope: Scope) -> str:
+    """The Jinja template text of an HCL template."""
+    return _Translator(scope).template_text(value.parts)
+
+
+def jinja_text(text: str) -> str:
+    """Literal text as Jinja template text: each `{` that would open `{{`, `{%` or `{#`
+    written as an expression printing it."""
+    return re.sub(r"\{(?=[{%#])", "{{ '{' }}", text)
+
+
+def string_literal(text: str) -> str:
+    """A Jinja string literal holding `text` (Jinja decodes Python's escapes)."""
+    out = []
+    for char in text:
+        if char in "\\'":
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\t":
+            out.append("\\t")
+        elif char == "\r":
+            out.append("\\r")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(char)
+    return "'" + "".join(out) + "'"
+
+
+def bake_printed(value: str | int | float | bool) -> str:
+    """A literal scalar as bake prints it in a string: `true`, `1`, `1.5`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return str(value)
+
+
+def literal_text(expr: Expr) -> str | None:
+    """The text of a template without interpolations or directives, else None."""
+    if isinstance(expr, Template) and all(isinstance(p, Text) for p in expr.parts):
+        return "".join(p.text for p in expr.parts if isinstance(p, Text))
+    return None
+
+
+def names_read(expr: Expr | Part) -> Iterator[str]:
+    """Every name an expression reads (loop variables of nested for expressions too:
+    enough to tell whether a body reads its own loop variable)."""
+    if isinstance(expr, Name):
+        yield expr.name
+    elif isinstance(expr, Literal | Text):
+        return
+    elif isinstance(expr, Template):
+        for part in expr.parts:
+            yield from names_read(part)
+    elif isinstance(expr, Interpolation):
+        yield from names_read(expr.expr)
+    elif isinstance(expr, IfDirective):
+        yield from names_read(expr.condition)
+        for part in (*expr.then, *expr.otherwise):
+            yield from names_read(part)
+    elif isinstance(expr, ForDirective):
+        yield from names_read(expr.collection)
+        for part in expr.body:
+            yield from names_read(part)
+    else:
+        for child in _children(expr):
+            yield from names_read(child)
+
+
+def _children(expr: Expr) -> tuple[Expr, ...]:
+    if isinstance(expr, GetAttr | Splat | Paren):
+        return (expr.obj if not isinstance(expr, Paren) else expr.expr,)
+    if isinstance(expr, Index):
+        return (expr.obj, expr.key)
+    if isinstance(expr, Call):
+        return expr.args
+    if isinstance(expr, TupleExpr):
+        return expr.items
+    if isinstance(expr, ObjectExpr):
+        return tuple(x for item in expr.items for x in (item.key, item.value))
+    if isinstance(expr, Unary):
+        return (expr.operand,)
+    if isinstance(expr, Binary):
+        return (expr.left, expr.right)
+    if isinstance(expr, Conditional):
+        return (expr.condition, expr.then, expr.otherwise)
+    if isinstance(expr, ForExpr):
+        rest = (expr.condition, expr.key_body)
+        return (expr.collection, expr.body, *(x for x in rest if x is not None))
+    return ()
+
+
+class _Translator:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def inner(self, *names: str | None) -> _Translator:
+        return _Translator(self.scope.with_names(*names))
+
+    # Expressions -------------------------------------------------------------------
+
+    def expr(self, expr: Expr) -> str:
+        if isinstance(expr, Literal):
+            return self.literal(expr)
+        if isinstance(expr, Template):
+            return self.template_expr(expr)
+        if isinstance(expr, Name):
+            return self.name(expr)
+        if isinstance(expr, Paren):
+            return self.expr(expr.expr)
+        if isinstance(expr, GetAttr):
+            if isinstance(expr.obj, Name) and expr.obj.name == "target":
+                raise Untranslatable(
+                    expr.line,
+                    f"target.{expr.name}",
+                    "a reference to another target's attribute; buildgraph's templates "
+                    "cannot read targets",
+                )
+            return f"{self.expr(expr.obj)}[{string_literal(expr.name)}]"
+        if isinstance(expr, Index):
+            return f"{self.expr(expr.obj)}[{self.expr(expr.key)}]"
+        if isinstance(expr, Splat):
+            path = ".".join(expr.path)
+            if not path:
+                return f"({self.expr(expr.obj)} | list)"
+            return f"({self.expr(expr.obj)} | map(attribute={string_literal(path)}) | list)"
+        if isinstance(expr, Call):
+            return self.call(expr)
+        if isinstance(expr, TupleExpr):
+            return "[" + ", ".join(self.expr(item) for item in expr.items) + "]"
+        if isinstance(expr, ObjectExpr):
+            pairs = (f"{self.expr(i.key)}: {self.expr(i.value)}" for i in expr.items)
+            return "{" + ", ".join(pairs) + "}"
+        if isinstance(expr, Unary):
+            operator = "not " if expr.op == "!" else "-"
+            return f"({operator}{self.expr(expr.operand)})"
+        if isinstance(expr, Binary):
+            operator = _OPERATORS.get(expr.op, expr.op)
+            return f"({self.expr(expr.left)} {operator} {self.expr(expr.right)})"
+        if isinstance(expr, Conditional):
+            return (
+                f"({self.expr(expr.then)} if {self.expr(expr.condition)} "
+                f"else {self.expr(expr.otherwise)})"
+            )
+        return self.for_expr(expr)
+
+    def literal(self, expr: Literal) -> str:
+        value = expr.value
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str):
+            return string_literal(value)
+        text = repr(value)
+        return f"({text})" if value < 0 else text
+
+    def name(self, expr: Name) -> str:
+        name = expr.name
+        if name in self.scope.names:
+            if not _PYTHON_NAME.match(name) or name in JINJA_KEYWORDS:
+                raise Untranslatable(
+                    expr.line, name, "this name cannot be a Jinja name (rename it in bake)"
+                )
+            return name
+        if name in BAKE_BUILTINS:
+            raise Untranslatable(
+                expr.line, name, "a variable bake sets itself; buildgraph has no such value"
+            )
+        if name == "target":
+            raise Untranslatable(
+                expr.line, "target", "a reference to the targets; buildgraph cannot read them"
+            )
+        raise Untranslatable(expr.line, name, "an undefined name")
+
+    def template_expr(self, expr: Template) -> str:
+        """A template inside an expression: text, the one value it wraps, or a `~` join."""
+        parts = expr.parts
+        text = literal_text(expr)
+        if text is not None:
+            return string_literal(text)
+        if len(parts) == 1 and isinstance(parts[0], Interpolation):
+            return self.expr(parts[0].expr)  # HCL's "${x}" is x itself, of any type
+        pieces = []
+        for part in parts:
+            if isinstance(part, Text):
+                pieces.append(string_literal(part.text))
+            elif isinstance(part, Interpolation):
+                inner = part.expr
+                if isinstance(inner, Literal) and inner.value is not None:
+                    pieces.append(string_literal(bake_printed(inner.value)))
+                else:
+                    pieces.append(self.expr(inner))
+            elif isinstance(part, IfDirective) and not any(part.strips):
+                then = self.template_expr(Template(part.line, part.then))
+                otherwise = self.template_expr(Template(part.line, part.otherwise))
+                pieces.append(f"({then} if {self.expr(part.condition)} else {otherwise})")
+            else:
+                raise Untranslatable(
+                    expr.line,
+                    "%{ for } inside an expression",
+                    "a template directive inside an expression has no Jinja expression",
+                )
+        return "(" + " ~ ".join(pieces) + ")"
+
+    def call(self, expr: Call) -> str:
+        name = expr.name
+        args = [self.expr(a) for a in expr.args]
+        if expr.expand_last and args:
+            args[-1] = "*" + args[-1]
+        if name in ("and", "or") and not expr.expand_last and len(args) >= 1:
+            return "(" + f" {name} ".join(args) + ")"
+        if name == "not" and len(args) == 1 and not expr.expand_last:
+            return f"(not {args[0]})"
+        if name == "can":
+            return self.can(expr)
+        if name in self.scope.functions or name in self.scope.stdlib:
+            return f"{name}({', '.join(args)})"
+        if name in self.scope.bake_stdlib:
+            raise Untranslatable(
+                expr.line, f"{name}()", "a bake function buildgraph's templates lack"
+            )
+        raise Untranslatable(expr.line, f"{name}()", "an unknown function")
+
+    def can(self, expr: Call) -> str:
+        """`can(regex(p, s))`: whether `s` matches `p`, said with `regexall`; no other
+        `can()` has an exact form (Jinja has no way to catch an error)."""
+        [inner] = expr.args if len(expr.args) == 1 else (None,)
+        if (
+            isinstance(inner, Call)
+            and inner.name == "regex"
+            and len(inner.args) == 2
+            and not inner.expand_last
+            and literal_text(inner.args[0]) is not None
+            and "regexall" in self.scope.stdlib
+        ):
+            pattern, text = (self.expr(a) for a in inner.args)
+            return f"((regexall({pattern}, {text}) | length) > 0)"
+        raise Untranslatable(
+            expr.line,
+            "can()",
+            "Jinja cannot catch an error; only can(regex(LITERAL, s)) has a form",
+        )
+
+    def for_expr(self, expr: ForExpr) -> str:
+        """`[for v in xs : BODY if COND]` where a filter says it exactly: the body `v`
+        itself, or a template of `v` (`formatlist`); the condition a comparison of `v`
+        (`select`/`reject` with Jinja's tests)."""
+        why = 'Jinja has no comprehension: only [for v in xs : v or "..${v}.." if v OP x]'
+        if expr.key_body is not None or expr.key is not None:
+            raise Untranslatable(expr.line, "for expression", why)
+        inner = self.inner(expr.value)
+        items = self.expr(expr.collection)
+        if expr.value in names_read(expr.collection):
+            raise Untranslatable(expr.line, "for expression", why)
+        if expr.condition is not None:
+            items = f"({items} | {self.selection(expr.value, expr.condition, inner, why)} | list)"
+        body = expr.body.expr if isinstance(expr.body, Paren) else expr.body
+        if isinstance(body, Template) and len(body.parts) == 1:
+            only = body.parts[0]
+            body = only.expr if isinstance(only, Interpolation) else body
+        if isinstance(body, Name) and body.name == expr.value:
+            return f"({items} | list)"
+        if isinstance(body, Template) and "formatlist" in self.scope.stdlib:
+            return self.formatlist(expr, body, items, inner, why)
+        raise Untranslatable(expr.line, "for expression", why)
+
+    def selection(self, value: str, cond: Expr, inner: _Translator, why: str) -> str:
+        if isinstance(cond, Name) and cond.name == value:
+            return "select"
+        if isinstance(cond, Unary) and cond.op == "!" and cond.operand == Name(cond.line, value):
+            return "reject"
+        if isinstance(cond, Binary) and cond.op in _TESTS:
+            left, right, op = cond.left, cond.right, cond.op
+            if isinstance(right, Name) and right.name == value:
+                left, right, op = right, left, _FLIPPED[op]
+            if isinstance(left, Name) and left.name == value and value not in names_read(right):
+                return f"select({string_literal(_TESTS[op])}, {inner.expr(right)})"
+        if isinstance(cond, Call) and cond.name == "contains" and len(cond.args) == 2:
+            listed, item = cond.args
+            if item == Name(item.line, value) and value not in names_read(listed):
+                return f"select('in', {inner.expr(listed)})"
+        raise Untranslatable(cond.line, "for expression condition", why)
+
+    def formatlist(
+        self, expr: ForExpr, body: Template, items: str, inner: _Translator, why: str
+    ) -> str:
+        pattern = []
+        args = []
+        for part in body.parts:
+            if isinstance(part, Text):
+                pattern.append(part.text.replace("%", "%%"))
+            elif isinstance(part, Interpolation) and part.expr == Name(part.expr.line, expr.value):
+                pattern.append("%s")
+                args.append(items)
+            elif isinstance(part, Interpolation) and expr.value not in names_read(part.expr):
+                pattern.append("%s")
+                args.append(inner.expr(part.expr))
+            else:
+                raise Untranslatable(expr.line, "for expression", why)
+        if items not in args:
+            raise Untranslatable(expr.line, "for expression", why)
+        return f"formatlist({string_literal(''.join(pattern))}, {', '.join(args)})"
+
+    # Templates ---------------------------------------------------------------------
+
+    def template_text(self, parts: tuple[Part, ...]) -> str:
+        out = []
+        for part in parts:
+            if isinstance(part, Text):
+                out.append(jinja_text(part.text))
+            elif isinstance(part, Interpolation):
+                inner = part.expr
+                if isinstance(inner, Literal) and inner.value is not None:
+                    out.append(jinja_text(bake_printed(inner.value)))
+                else:
+                    out.append("{{ " + self.expr(inner) + " }}")
+            elif isinstance(part, IfDirective):
+                s = part.strips
+                out.append(_tag(f"if {self.expr(part.condition)}", s[0], s[1]))
+                out.append(self.template_text(part.then))
+                if part.otherwise or s[2] or s[3]:
+                    out.append(_tag("else", s[2], s[3]))
+                    out.append(self.template_text(part.otherwise))
+                out.append(_tag("endif", s[4], s[5]))
+            else:
+                out.append(self.for_directive(part))
+        return "".join(out)
+
+    def for_directive(self, part: ForDirective) -> str:
+        s = part.strips
+        inner = self.inner(part.key, part.value)
+        head = f"for {part.value} in {self.expr(part.collection)}"
+        body = inner.template_text(part.body)
+        if part.key is not None:
+            # A list's index; bake iterates a map by key, which this does not say.
+            body = "{% set " + part.key + " = loop.index0 %}" + body
+        return _tag(head, s[0], s[1]) + body + _tag("endfor", s[2], s[3])
+
+
+def _tag(inside: str, strip_before: bool, strip_after: bool) -> str:
+    return ("{%- " if strip_before else "{% ") + inside + (" -%}" if strip_after else " %}")

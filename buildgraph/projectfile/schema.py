@@ -17,6 +17,23 @@ VARIABLE_TYPES = ("string", "number", "bool", "list", "map")
 
 SCHEMA_ID = "https://buildgraph.dev/schema/buildgraph.schema.json"
 
+# One whole `{{ expression }}` (nothing around it, no whitespace control): a value, not text,
+# which a list, table or boolean attribute may be (resolve/attribute_values.py).
+WHOLE_EXPRESSION_PATTERN = r"^\{\{(?![-+])((?!\{\{|\}\})[\s\S])+(?<![-+])\}\}$"
+_WHOLE_EXPRESSION = {
+    "type": "string",
+    "pattern": WHOLE_EXPRESSION_PATTERN,
+    "description": "One whole {{ expression }} yielding the value (or none, which unsets it).",
+}
+
+
+def or_expression(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, or one whole `{{ expression }}` yielding such a value."""
+    if schema.get("type") == "string":
+        return schema  # every string is a template already
+    # if/then/else rather than anyOf: a wrong value is then explained by its own branch.
+    return {"if": {"type": "string"}, "then": _WHOLE_EXPRESSION, "else": schema}
+
 
 def _variable_schema() -> dict[str, Any]:
     scalar = {"type": ["string", "integer", "number", "boolean"]}
@@ -57,9 +74,34 @@ def _variable_schema() -> dict[str, Any]:
     }
 
 
+def _function_schema() -> dict[str, Any]:
+    name = {"type": "string", "pattern": VARIABLE_NAME_PATTERN}
+    return {
+        "type": "object",
+        "description": "A function every template can call, as bake's function blocks.",
+        "properties": {
+            "params": {
+                "type": "array",
+                "items": name,
+                "uniqueItems": True,
+                "description": "Its parameters, in order.",
+            },
+            "variadic": {**name, "description": "The list of any further arguments."},
+            "result": {
+                "type": "string",
+                "description": "A template of the parameters, the variables and the other "
+                "functions; one whole {{ expression }} gives its value.",
+            },
+            "description": {"type": "string"},
+        },
+        "required": ["result"],
+        "additionalProperties": False,
+    }
+
+
 def _target_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {
-        a.name: {**a.schema, "description": a.description} for a in BAKE_ATTRIBUTES
+        a.name: {**or_expression(a.schema), "description": a.description} for a in BAKE_ATTRIBUTES
     }
     # A value, or a table of values (item = [{ name = "a", version = "1" }], read as
     # item.name): no deeper, so that a matrix is always a few levels of plain data.
@@ -73,8 +115,7 @@ def _target_schema() -> dict[str, Any]:
                 "description": "Targets whose attributes this one starts from, in order.",
             },
             "depends_on": {
-                "type": "array",
-                "items": {"type": "string"},
+                **or_expression({"type": "array", "items": {"type": "string"}}),
                 "description": "Targets or groups that must be built first.",
             },
             "matrix": {
@@ -137,6 +178,11 @@ def project_schema() -> dict[str, Any]:
                 "propertyNames": {"pattern": VARIABLE_NAME_PATTERN},
                 "additionalProperties": {"$ref": "#/definitions/variable"},
             },
+            "functions": {
+                "type": "object",
+                "propertyNames": {"pattern": VARIABLE_NAME_PATTERN},
+                "additionalProperties": {"$ref": "#/definitions/function"},
+            },
             "target": {
                 "type": "object",
                 "propertyNames": {"pattern": TARGET_NAME_PATTERN},
@@ -151,6 +197,7 @@ def project_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "definitions": {
             "variable": _variable_schema(),
+            "function": _function_schema(),
             "target": _target_schema(),
             "group": {
                 "type": "object",

@@ -28,7 +28,9 @@ from buildgraph.model.names import (
     VARIABLE_NAME_PATTERN,
     is_target_name,
 )
+from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME
 from buildgraph.projectfile.lines import locate_line
+from buildgraph.projectfile.schema import WHOLE_EXPRESSION_PATTERN
 
 # Values the schema leaves open (a target's `resources`) may nest no deeper than this.
 MAX_OPEN_DEPTH = 16
@@ -107,7 +109,7 @@ def _problems_of(
         )
         return
     yield Problem(
-        f"{_describe(error.value)} is not valid here: {_expected(error, definition)}",
+        f"{_describe(error.value)} is not valid here: {_expected(error, definition, key)}",
         file=file,
         target=target if section == "target" else None,
         key=key,
@@ -274,11 +276,15 @@ def _odd_value(root: list[str], value: Any) -> tuple[list[str], str, str] | None
     return None
 
 
-def _expected(error: Any, definition: dict[str, Any]) -> str:
+def _expected(error: Any, definition: dict[str, Any], key: str | None = None) -> str:
     if error.rule == "type":
         types = definition.get("type")
         names = types if isinstance(types, list) else [types]
         return "expected " + " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in names)
+    if error.rule == "pattern" and definition.get("pattern") == WHOLE_EXPRESSION_PATTERN:
+        attribute = ATTRIBUTES_BY_NAME.get(key or "")
+        kind = _TYPE_WORDS.get(str(attribute.schema.get("type")) if attribute else "array")
+        return f"expected {kind}, or as text one whole {{{{ expression }}}} yielding it"
     if error.rule == "anyOf":
         return 'expected a string like "type=registry" or a table like { type = "registry" }'
     if error.rule == "required":
@@ -297,6 +303,8 @@ _TYPE_WORDS = {
 
 
 def _type_hint(error: Any, definition: dict[str, Any]) -> str | None:
+    if error.rule == "pattern" and definition.get("pattern") == WHOLE_EXPRESSION_PATTERN:
+        return 'e.g. platforms = "{{ PLATFORMS }}", or write the value itself: a list or table'
     if error.rule == "type" and definition.get("type") == "array":
         return f"write a list: [{_describe(error.value)}]"
     if error.rule == "type" and definition.get("type") == "string":

@@ -20,6 +20,18 @@ _MAP_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.MAP)
 _APPEND_KEYS = frozenset(a.name for a in BAKE_ATTRIBUTES if a.merge is Merge.APPEND)
 
 
+class MapLayers(tuple[Any, ...]):
+    """A table attribute (`args`, `labels`, ...) merged from parents where some give it as
+    a whole `{{ expression }}`, which has no keys before it renders: the layers in merge
+    order, merged key by key once rendered (`table_compiler`)."""
+
+    __slots__ = ()
+
+
+def _layers(value: Any) -> tuple[Any, ...]:
+    return tuple(value) if type(value) is MapLayers else (value,)
+
+
 class InheritProblem(Exception):
     """A table's inherits cannot be followed: reported with the table that says it."""
 
@@ -130,11 +142,16 @@ def merge_tables(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str,
     for key, value in child.items():
         if key in _MAP_KEYS:
             below = merged.get(key)
-            if isinstance(below, dict):
+            if isinstance(below, dict) and isinstance(value, dict):
                 value = {**below, **value}
+            elif below is not None:  # a whole expression on either side: merged rendered
+                value = MapLayers((*_layers(below), *_layers(value)))
         elif key in _APPEND_KEYS:
             below = merged.get(key)
-            if isinstance(below, list):
-                value = [*below, *value]
+            if below is not None:  # a string is a whole expression: one item, spliced
+                value = [
+                    *(below if isinstance(below, list) else [below]),
+                    *(value if isinstance(value, list) else [value]),
+                ]
         merged[key] = value
     return merged

@@ -17,19 +17,22 @@ from buildgraph.errors import ConfigError, Problem, did_you_mean
 from buildgraph.model.entries import ENTRY_KEYS, without_empty_entries
 from buildgraph.model.names import TARGET_NAME_RULE, is_target_name
 from buildgraph.model.project import TARGET_LINK, Group, Project, Target, freeze
+from buildgraph.resolve.functions import function_problems
 from buildgraph.resolve.inheritance import Inheritance, InheritProblem
 from buildgraph.resolve.matrix import MatrixProblem, expand_matrix
 from buildgraph.resolve.table_compiler import CompiledTable, TableCompiler
+from buildgraph.resolve.template_values import TemplateProblem, bake_text, printable
 from buildgraph.resolve.templates import (
     StringTemplate,
-    TemplateProblem,
-    bake_text,
     compile_string,
     is_template,
-    printable,
     render_value,
 )
-from buildgraph.resolve.variables import variable_values, variables_from_outside
+from buildgraph.resolve.variables import (
+    variable_values,
+    variables_from_outside,
+    with_functions,
+)
 
 if TYPE_CHECKING:
     from buildgraph.projectfile.document import Document
@@ -124,6 +127,8 @@ class _Resolver:
     # -- the phases ------------------------------------------------------------------------
 
     def project(self) -> Project:
+        self.problems.extend(function_problems(self.doc))
+        self.raise_if_problems()
         variables, problems = variable_values(self.doc, self.overrides, self.environ)
         self.problems.extend(problems)
         for name in self.outside:
@@ -154,8 +159,10 @@ class _Resolver:
         self, table: Mapping[str, Any], variables: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Names every template sees: variables, then the [project] keys rendered with them."""
-        scope: dict[str, Any] = {name: printable(value) for name, value in variables.items()}
-        seen = dict(scope)  # what [project] values see: the variables only
+        scope = with_functions(
+            self.doc, {name: printable(value) for name, value in variables.items()}
+        )
+        seen = dict(scope)  # what [project] values see: the variables and functions only
         for key, value in table.items():
             if key == "builders":
                 continue

@@ -15,17 +15,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from buildgraph.model.project import freeze
 from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME, BAKE_ATTRIBUTES, DEDUPLICATED
+from buildgraph.resolve.attribute_values import (
+    UNSET,
+    attribute_value,
+    list_value,
+    spliced,
+    table_value,
+)
+from buildgraph.resolve.inheritance import MapLayers
+from buildgraph.resolve.template_values import TemplateProblem
 from buildgraph.resolve.templates import (
     StringTemplate,
-    TemplateProblem,
     compile_string,
     is_template,
     render_frozen,
     render_string,
+    template_value,
+    whole_expression,
 )
 
 # Keys of a target table that become part of the resolved Target (the rest shape the table).
@@ -44,8 +54,16 @@ STRING_TABLES = frozenset(
     if a.schema == {"type": "object", "additionalProperties": {"type": "string"}}
 )
 
-# A value being compiled: a plain string (a constant) or a template to render per target.
-_Item = str | StringTemplate
+
+class _Native(NamedTuple):
+    """The value of a whole `{{ expression }}` that is the same for every target."""
+
+    value: Any
+
+
+# A string being compiled: plain text, a whole expression's value (both the same for every
+# target), or a template to render per target.
+_Item = str | _Native | StringTemplate
 
 
 class _Slot:
@@ -68,20 +86,40 @@ class _StringSlot(_Slot):
         self.template = template
 
     def render(self, scope: Mapping[str, Any]) -> Any:
+        if self.template.whole is not None:
+            return attribute_value(self.key, self.template.value(scope))
         return self.template.render(scope)
 
 
 def _list_slot(key: str, items: tuple[_Item, ...]) -> _Slot:
-    patterns = [item.pattern if isinstance(item, StringTemplate) else None for item in items]
+    patterns = [
+        item.pattern if isinstance(item, StringTemplate) and item.whole is None else None
+        for item in items
+    ]
     if all(isinstance(item, StringTemplate) for item in items) and None not in patterns:
         return _PatternListSlot(key, items, tuple(p for p in patterns if p is not None))
     return _ListSlot(key, items)
 
 
 def _map_slot(key: str, entries: dict[str, Any], templated: dict[str, StringTemplate]) -> _Slot:
-    if all(t.pattern is not None for t in templated.values()):
+    if all(t.pattern is not None and t.whole is None for t in templated.values()):
         return _PatternMapSlot(key, entries, templated)
     return _MapSlot(key, entries, templated)
+
+
+def _list_items(key: str, items: Iterable[_Item], scope: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The items of a list of strings in `scope`: whole expressions spliced in."""
+    rendered: list[Any] = []
+    for item in items:
+        if type(item) is str:
+            rendered.append(item)
+        elif type(item) is _Native:
+            rendered.extend(spliced(key, item.value))
+        elif item.whole is not None:  # type: ignore[union-attr]
+            rendered.extend(spliced(key, item.value(scope)))  # type: ignore[union-attr]
+        else:
+            rendered.append(item.render(scope))  # type: ignore[union-attr]
+    return list_value(key, rendered)
 
 
 class _ListSlot(_Slot):
@@ -95,8 +133,7 @@ class _ListSlot(_Slot):
         self.deduplicate = key in DEDUPLICATED
 
     def render(self, scope: Mapping[str, Any]) -> Any:
-        rendered = [item if isinstance(item, str) else item.render(scope) for item in self.items]
-        return tuple(dict.fromkeys(rendered)) if self.deduplicate else tuple(rendered)
+        return _list_items(self.key, self.items, scope)
 
 
 class _PatternListSlot(_ListSlot):
@@ -120,17 +157,31 @@ class _MapSlot(_Slot):
     """A table of strings under plain keys, some values templates: the constant entries
     are copied, with the templated ones in their places, and those filled in."""
 
-    __slots__ = ("entries", "templated")
+    __slots__ = ("entries", "native", "templated")
 
-    def __init__(self, key: str, entries: dict[str, Any], templated: dict[str, StringTemplate]):
+    def __init__(
+        self,
+        key: str,
+        entries: dict[str, Any],
+        templated: dict[str, StringTemplate],
+        native: bool = False,
+    ):
         super().__init__(key)
         self.entries = entries  # every key in file order; templated ones hold their template
         self.templated = tuple(templated.items())
+        self.native = native  # whether some constant entries are values (none, numbers)
 
     def render(self, scope: Mapping[str, Any]) -> Any:
         entries = self.entries.copy()
+        wholes = self.native
         for name, template in self.templated:
-            entries[name] = template.render(scope)
+            if template.whole is None:
+                entries[name] = template.render(scope)
+            else:
+                entries[name] = template.value(scope)
+                wholes = True
+        if wholes:  # values of any kind, and nones to drop
+            return table_value(self.key, entries.items())
         return MappingProxyType(entries)
 
 
@@ -167,6 +218,51 @@ class _ValueSlot(_Slot):
         return tuple(dict.fromkeys(rendered)) if self.key in DEDUPLICATED else rendered
 
 
+class _MixedListSlot(_Slot):
+    """A list of entries (strings and tables) some of whose strings are whole
+    expressions: those spliced in, every other item rendered as a value."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, key: str, items: list[Any]) -> None:
+        super().__init__(key)
+        self.items = items
+
+    def render(self, scope: Mapping[str, Any]) -> Any:
+        rendered: list[Any] = []
+        for item in self.items:
+            if type(item) is str and whole_expression(item) is not None:
+                rendered.extend(spliced(self.key, template_value(item, scope)))
+            else:
+                rendered.append(render_frozen(item, scope))
+        return list_value(self.key, rendered)
+
+
+class _LayersSlot(_Slot):
+    """A table inherited from parents and laid over by children where some of them give it
+    as a whole expression (`args = "{{ BASE_ARGS }}"`): each rendered, then merged key by
+    key, later layers winning, as bake merges them."""
+
+    __slots__ = ("layers",)
+
+    def __init__(self, key: str, layers: tuple[Any, ...]) -> None:
+        super().__init__(key)
+        self.layers = layers  # each a constant table, UNSET, or a slot
+
+    def render(self, scope: Mapping[str, Any]) -> Any:
+        return _merged_layers(
+            [layer.render(scope) if isinstance(layer, _Slot) else layer for layer in self.layers]
+        )
+
+
+def _merged_layers(layers: Iterable[Any]) -> Any:
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        if layer is not UNSET:
+            merged.update(layer)
+    return MappingProxyType(merged)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledTable:
     """A target table's attributes: frozen where every target shares them, slots elsewhere."""
@@ -189,6 +285,8 @@ class CompiledTable:
                 failed.append((slot.key, exc))
         for key, _ in failed:
             del attrs[key]
+        if UNSET in attrs.values():  # `{{ none }}`: as if not written
+            attrs = {key: value for key, value in attrs.items() if value is not UNSET}
         return attrs, failed
 
 
@@ -197,9 +295,9 @@ class TableCompiler:
 
     def __init__(self, scope: Mapping[str, Any]) -> None:
         self.scope = scope
-        # Template text -> its value in `scope` (None when that fails: then it is rendered
-        # per target, which reports the problem with the target and key).
-        self._in_scope: dict[str, str | None] = {}
+        # Template text -> its value in `scope` (_UNSET when that fails: then it is
+        # rendered per target, which reports the problem with the target and key).
+        self._in_scope: dict[str, Any] = {}
         # Values of strings only, compiled: children of one parent repeat its values.
         self._compiled: dict[tuple[str, type, Any, frozenset[str]], Any] = {}
 
@@ -215,7 +313,7 @@ class TableCompiler:
             if isinstance(compiled, _Slot):
                 constants[key] = None
                 slots.append(compiled)
-            else:
+            elif compiled is not UNSET:
                 constants[key] = compiled
         return CompiledTable(constants, tuple(slots))
 
@@ -228,11 +326,15 @@ class TableCompiler:
             return template
         if text not in self._in_scope:
             try:
-                self._in_scope[text] = render_string(text, self.scope)
+                self._in_scope[text] = (
+                    render_string(text, self.scope)
+                    if template.whole is None
+                    else _Native(template.value(self.scope))
+                )
             except Exception:  # rendered per target, each then failing as it always did
-                self._in_scope[text] = None
+                self._in_scope[text] = _UNSET
         rendered = self._in_scope[text]
-        return template if rendered is None else rendered
+        return template if rendered is _UNSET else rendered
 
     def _cached_value(self, key: str, value: Any, varying: frozenset[str]) -> Any:
         """`_value`, once for each list or table made of strings only (most are)."""
@@ -259,16 +361,34 @@ class TableCompiler:
         kind = type(value)
         if kind is str:
             item = self._item(value, varying)
-            return item if isinstance(item, str) else _StringSlot(key, item)
+            if type(item) is str:
+                return item
+            if type(item) is _Native:
+                return attribute_value(key, item.value)
+            return _StringSlot(key, item)  # type: ignore[arg-type]
         if kind is list and all(type(v) is str for v in value):
             items = tuple([self._item(v, varying) for v in value])
-            if any(type(item) is not str for item in items):
+            if any(type(item) is StringTemplate for item in items):
                 return _list_slot(key, items)
+            if any(type(item) is _Native for item in items):
+                return _list_items(key, items, self.scope)
             return tuple(dict.fromkeys(items)) if key in DEDUPLICATED else items
+        if kind is list and any(type(v) is str and whole_expression(v) for v in value):
+            return _MixedListSlot(key, value)
         if kind is dict and all(type(v) is str and "{" not in k for k, v in value.items()):
             entries = {k: self._item(v, varying) for k, v in value.items()}
             templated = {k: v for k, v in entries.items() if isinstance(v, StringTemplate)}
+            if any(type(v) is _Native for v in entries.values()):
+                entries = {k: v.value if type(v) is _Native else v for k, v in entries.items()}
+                if not templated:
+                    return table_value(key, entries.items())
+                return _MapSlot(key, entries, templated, native=True)
             return _map_slot(key, entries, templated) if templated else MappingProxyType(entries)
+        if kind is MapLayers:
+            layers = tuple(self._value(key, layer, varying) for layer in value)
+            if any(isinstance(layer, _Slot) for layer in layers):
+                return _LayersSlot(key, layers)
+            return _merged_layers(layers)
         if _has_brace(value):
             return _ValueSlot(key, value)
         frozen = freeze(value)

@@ -51,20 +51,24 @@ class TemplateLimit(Exception):
 
 
 class _Work:
-    """The units of work left to the rendering under way."""
+    """The units of work left to the rendering under way, and how deep in calls of the
+    project's functions it is (a call renders on its caller's budget)."""
 
-    __slots__ = ("left",)
+    __slots__ = ("calls", "left")
 
     def __init__(self) -> None:
         self.left = MAX_WORK
+        self.calls = 0
 
 
 WORK = _Work()
 
 
 def start() -> None:
-    """A rendering begins: it has the whole budget."""
-    WORK.left = MAX_WORK
+    """A rendering begins: it has the whole budget, unless it is a function's result,
+    rendered inside the rendering that called it."""
+    if WORK.calls == 0:
+        WORK.left = MAX_WORK
 
 
 def charge(units: int) -> None:

@@ -8,16 +8,18 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from buildgraph.resolve.template_values import (
+    NULL_IN_TEXT,
+    BakeBool,
+    TemplateProblem,
+    bake_text,
+    is_null,
+    native,
+    plain,
+)
+
 if TYPE_CHECKING:
     from jinja2 import Template
-
-
-class TemplateProblem(Exception):
-    """A template could not be rendered; `resolve` adds file, target and key."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 def is_template(text: str) -> bool:
@@ -38,7 +40,7 @@ def _environment() -> Any:
         finalize=bake_text,  # what {{ }} prints: booleans and numbers as bake prints them
     )
     environment.tests.update(
-        true=_is_true, false=_is_false, boolean=_is_boolean, integer=_is_integer
+        true=_is_true, false=_is_false, boolean=_is_boolean, integer=_is_integer, none=_is_none
     )
     environment.policies["json.dumps_function"] = _dumps
     return environment
@@ -77,64 +79,8 @@ _MISSING = object()
 _PRINTED_AS_STR = frozenset({str, int})
 
 
-class BakeBool(int):
-    """A boolean of the scope: true in `if`, equal to True, printed `true`/`false` as bake
-    prints it (Python's bool, which cannot be subclassed, prints `True`)."""
-
-    __slots__ = ()
-
-    def __str__(self) -> str:
-        return "true" if self else "false"
-
-    __repr__ = __str__
-
-    def __format__(self, spec: str) -> str:
-        return str(self) if not spec else format(bool(self), spec)
-
-
-class BakeFloat(float):
-    """A float of the scope, printed as bake prints a number: `1`, not `1.0`."""
-
-    __slots__ = ()
-
-    def __str__(self) -> str:
-        return str(bake_text(float(self)))
-
-    def __format__(self, spec: str) -> str:
-        return str(self) if not spec else format(float(self), spec)
-
-
-def bake_text(value: Any) -> Any:
-    """A boolean or a float as bake prints it (`true`, `1`, `0.5`); any other value as is."""
-    kind = type(value)
-    if kind is bool or kind is BakeBool:
-        return "true" if value else "false"
-    if kind is float or kind is BakeFloat:
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(float(value))
-        if float(value).is_integer():
-            return str(int(value))
-        from decimal import Decimal
-
-        return format(Decimal(repr(float(value))), "f")
-    return value
-
-
-def printable(value: Any) -> Any:
-    """A value for the scope of templates: booleans and floats in it (at any depth) print
-    as bake prints them."""
-    kind = type(value)
-    if kind is str or kind is int:
-        return value
-    if kind is bool:
-        return BakeBool(value)
-    if kind is float:
-        return BakeFloat(value)
-    if kind is dict:
-        return {k: printable(v) for k, v in value.items()}
-    if kind is list:
-        return [printable(v) for v in value]
-    return value
+def _is_none(value: Any) -> bool:
+    return is_null(value)
 
 
 def _is_true(value: Any) -> bool:
@@ -153,22 +99,10 @@ def _is_integer(value: Any) -> bool:
     return isinstance(value, int) and not _is_boolean(value)
 
 
-def _plain(value: Any) -> Any:
-    """`value` with BakeBools as the booleans they stand for (for tojson)."""
-    kind = type(value)
-    if kind is BakeBool:
-        return bool(value)
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
-        return [_plain(v) for v in value]
-    return value
-
-
 def _dumps(value: Any, **options: Any) -> str:
     import json
 
-    return json.dumps(_plain(value), **options)
+    return json.dumps(plain(value), **options)
 
 
 class _Substitution(NamedTuple):
@@ -323,7 +257,9 @@ def render_string(text: str, scope: Mapping[str, Any]) -> str:
         compiled = _compiled(text)
         _start_rendering()
         return compiled.render(scope)
-    except TemplateProblem:
+    except TemplateProblem as exc:
+        if str(exc) == NULL_IN_TEXT:
+            raise TemplateProblem(f"template {text!r}: {exc}", hint=exc.hint) from None
         raise
     except Exception as exc:
         raise _problem_of(text, exc, scope) from None
@@ -339,6 +275,9 @@ class StringTemplate(NamedTuple):
     # impure filters): a template whose names hold the same values in two scopes renders
     # the same in both.
     reads: frozenset[str] | None
+    # The expression's source when the template is one whole `{{ expression }}`: its
+    # value is the expression's own (`value`), not its printed text.
+    whole: str | None = None
 
     def render(self, scope: Mapping[str, Any]) -> str:
         """`render_string(self.text, scope)`, without looking at the text again."""
@@ -349,14 +288,71 @@ class StringTemplate(NamedTuple):
                 pass  # an undefined name or a failing value: render_string says which
         return render_string(self.text, scope)
 
+    def value(self, scope: Mapping[str, Any]) -> Any:
+        """`template_value(self.text, scope)`, without looking at the text again."""
+        if self.whole is None:
+            return self.render(scope)
+        if self.pattern is not None:  # `{{ name }}`: the name's value itself
+            found = scope.get(self.pattern[1:-1], _MISSING)
+            if found is not _MISSING:
+                return native(found)
+        return expression_value(self.whole, scope, self.text)
+
 
 @lru_cache(maxsize=8192)
 def compile_string(text: str) -> StringTemplate:
     """`text` (a template: `is_template(text)`) ready to render in many scopes."""
     template = _substitution(text)
+    whole = whole_expression(text)
     if template is None:
-        return StringTemplate(text, None, None)
-    return StringTemplate(text, template.pattern, _names_of(template))
+        return StringTemplate(text, None, None, whole)
+    return StringTemplate(text, template.pattern, _names_of(template), whole)
+
+
+# `{{ expression }}` and nothing else; whitespace control (`{{-`) makes it text.
+_WHOLE_EXPRESSION = re.compile(r"\{\{(?![-+])(.*?)(?<![-+])\}\}", re.DOTALL)
+
+
+@lru_cache(maxsize=8192)
+def whole_expression(text: str) -> str | None:
+    """The expression's source when `text` is one whole `{{ expression }}` (a value, not
+    text: `platforms = "{{ PLATFORMS }}"` is a list, `"{{ none }}"` unsets), else None."""
+    if not (text.startswith("{{") and text.endswith("}}")):
+        return None
+    match = _WHOLE_EXPRESSION.fullmatch(text)
+    if match is None:
+        return None
+    source = match.group(1)
+    if "{{" in source or "}}" in source or not source.strip():
+        return None  # two expressions (`{{ a }}{{ b }}`), or none
+    return source
+
+
+def template_value(text: str, scope: Mapping[str, Any]) -> Any:
+    """The value of a string: a whole `{{ expression }}`'s own value (a list, a table, a
+    boolean, a number, None), any other text rendered as text."""
+    if "{" not in text:
+        return text
+    source = whole_expression(text)
+    if source is None:
+        return render_string(text, scope)
+    return expression_value(source, scope, text)
+
+
+def expression_value(source: str, scope: Mapping[str, Any], text: str | None = None) -> Any:
+    """The value of the expression `source` in `scope`, as plain data (`native`); `text`
+    is the template it came from, for errors."""
+    text = "{{" + source + "}}" if text is None else text
+    expression = _expression(source)
+    if expression is None:
+        return render_string(text, scope)  # which says what is wrong with it
+    try:
+        _start_rendering()
+        return native(expression.evaluate(**scope))
+    except TemplateProblem:
+        raise
+    except Exception as exc:
+        raise _problem_of(text, exc, scope) from None
 
 
 def _names_of(template: _Substitution) -> frozenset[str] | None:

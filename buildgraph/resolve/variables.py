@@ -182,16 +182,19 @@ def _render_defaults(doc: Document, values: dict[str, Any], names: list[str]) ->
     variable's default may read another), each once the variables it reads are: a
     default reading one still pending waits for it, and what never resolves is a cycle.
     Values from the environment or --var are never templates."""
-    from buildgraph.resolve.templates import TemplateProblem, printable, render_string
+    from buildgraph.resolve.template_values import TemplateProblem, printable
+    from buildgraph.resolve.templates import template_value
 
     pending = list(names)
     failures: dict[str, TemplateProblem] = {}
     while pending:
-        scope = {n: printable(v) for n, v in values.items() if n not in pending}
+        scope = with_functions(
+            doc, {n: printable(v) for n, v in values.items() if n not in pending}
+        )
         progressed = []
         for name in pending:
             try:
-                values[name] = render_string(values[name], scope)
+                values[name] = template_value(values[name], scope)
             except TemplateProblem as exc:
                 failures[name] = exc
                 continue
@@ -242,23 +245,38 @@ def _type_hint(kind: str) -> str:
     }.get(kind, "")
 
 
+_UNEVALUATED = object()
+
+
+def with_functions(doc: Document, scope: dict[str, Any]) -> dict[str, Any]:
+    """`scope` with the document's functions, which see it (`resolve/functions.py`)."""
+    declared = doc.data.get("functions")
+    if not declared:
+        return scope
+    from buildgraph.resolve.functions import bound_functions
+    from buildgraph.resolve.templates import template_value
+
+    return {**scope, **bound_functions(declared, scope, template_value)}
+
+
 def validation_problems(
     doc: Document, declared: Mapping[str, Any], values: Mapping[str, Any]
 ) -> list[Problem]:
     """Each variable's `validation` whose condition (a template expression over every
     variable) is not true, with its message; checked before anything is planned."""
-    from buildgraph.resolve.templates import TemplateProblem, printable, render_string
+    from buildgraph.resolve.template_values import TemplateProblem, printable
+    from buildgraph.resolve.templates import expression_value
 
-    scope = {name: printable(value) for name, value in values.items()}
+    scope = with_functions(doc, {name: printable(value) for name, value in values.items()})
     problems = []
     for name, spec in declared.items():
         rules = spec.get("validation", []) if isinstance(spec, dict) else []
         for number, rule in enumerate(rules, start=1):
             condition, message = rule["condition"], rule["message"]
             try:
-                verdict = render_string("{{ (" + condition + ") }}", scope)
+                verdict: Any = expression_value(f"({condition})", scope)
             except TemplateProblem as exc:
-                verdict = None
+                verdict = _UNEVALUATED
                 problems.append(
                     Problem(
                         f"variable {name}: validation {number}'s condition cannot be "
@@ -269,7 +287,7 @@ def validation_problems(
                         hint="a condition is an expression, e.g. TAG != '' or PORT > 0",
                     )
                 )
-            if verdict is not None and verdict.strip() != "true":
+            if verdict is not _UNEVALUATED and verdict is not True:
                 problems.append(
                     Problem(
                         f"variable {name}: {message}",

@@ -4,14 +4,19 @@
 # ruff: noqa
 # mypy: ignore-errors
 from decimal import Decimal
+import re
 from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
 
+
+REGEX_PATTERNS = {
+    '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$': re.compile('^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}\\Z')
+}
 
 NoneType = type(None)
 
 def validate(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'definitions': {'variable': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean', 'array', 'object'], 'description': 'The value when nothing overrides it.'}, 'type': {'enum': ['string', 'number', 'bool', 'list', 'map'], 'description': "How a value from the environment or --var is read (default: the default's type)."}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'validation': {'type': 'array', 'description': 'Conditions the value must meet, checked first.', 'items': {'type': 'object', 'properties': {'condition': {'type': 'string'}, 'message': {'type': 'string'}}, 'required': ['condition', 'message'], 'additionalProperties': False}}}, 'additionalProperties': False}]}, 'target': {'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, 'group': {'type': 'object', 'properties': {'targets': {'type': 'array', 'items': {'type': 'string'}}, 'description': {'type': 'string'}}, 'required': ['targets'], 'additionalProperties': False}}, 'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'definitions': {'variable': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean', 'array', 'object'], 'description': 'The value when nothing overrides it.'}, 'type': {'enum': ['string', 'number', 'bool', 'list', 'map'], 'description': "How a value from the environment or --var is read (default: the default's type)."}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'validation': {'type': 'array', 'description': 'Conditions the value must meet, checked first.', 'items': {'type': 'object', 'properties': {'condition': {'type': 'string'}, 'message': {'type': 'string'}}, 'required': ['condition', 'message'], 'additionalProperties': False}}}, 'additionalProperties': False}]}, 'function': {'type': 'object', 'description': "A function every template can call, as bake's function blocks.", 'properties': {'params': {'type': 'array', 'items': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'uniqueItems': True, 'description': 'Its parameters, in order.'}, 'variadic': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'description': 'The list of any further arguments.'}, 'result': {'type': 'string', 'description': 'A template of the parameters, the variables and the other functions; one whole {{ expression }} gives its value.'}, 'description': {'type': 'string'}}, 'required': ['result'], 'additionalProperties': False}, 'target': {'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Build arguments.'}, 'labels': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Image labels.'}, 'annotations': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'OCI annotations.'}, 'tags': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Image names and tags.'}, 'platforms': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'External cache sources.'}, 'cache-to': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Cache export destinations.'}, 'output': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'boolean'}, 'description': 'Always pull referenced images.'}, 'no-cache': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'boolean'}, 'description': 'Do not use the cache.'}, 'no-cache-filter': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Ulimit options.'}, 'entitlements': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Build policies.'}, 'resources': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object'}, 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, 'group': {'type': 'object', 'properties': {'targets': {'type': 'array', 'items': {'type': 'string'}}, 'description': {'type': 'string'}}, 'required': ['targets'], 'additionalProperties': False}}, 'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Build arguments.'}, 'labels': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Image labels.'}, 'annotations': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'OCI annotations.'}, 'tags': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Image names and tags.'}, 'platforms': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'External cache sources.'}, 'cache-to': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Cache export destinations.'}, 'output': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'boolean'}, 'description': 'Always pull referenced images.'}, 'no-cache': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'boolean'}, 'description': 'Do not use the cache.'}, 'no-cache-filter': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Ulimit options.'}, 'entitlements': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Build policies.'}, 'resources': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object'}, 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -28,16 +33,26 @@ def validate(data, custom_formats={}, name_prefix=None):
         if "contexts" in data_keys:
             data_keys.remove("contexts")
             data__contexts = data["contexts"]
-            if not isinstance(data__contexts, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".contexts must be object", value=data__contexts, name="" + (name_prefix or "data") + ".contexts", definition={'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, rule='type')
-            data__contexts_is_dict = isinstance(data__contexts, dict)
-            if data__contexts_is_dict:
-                data__contexts_keys = set(data__contexts.keys())
-                for data__contexts_key in data__contexts_keys:
-                    if data__contexts_key not in []:
-                        data__contexts_value = data__contexts.get(data__contexts_key)
-                        if not isinstance(data__contexts_value, (str)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".contexts.{data__contexts_key}".format(**locals()) + " must be string", value=data__contexts_value, name="" + (name_prefix or "data") + ".contexts.{data__contexts_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__contexts, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".contexts must be string", value=data__contexts, name="" + (name_prefix or "data") + ".contexts", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__contexts, (dict)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".contexts must be object", value=data__contexts, name="" + (name_prefix or "data") + ".contexts", definition={'type': 'object', 'additionalProperties': {'type': 'string'}}, rule='type')
+                data__contexts_is_dict = isinstance(data__contexts, dict)
+                if data__contexts_is_dict:
+                    data__contexts_keys = set(data__contexts.keys())
+                    for data__contexts_key in data__contexts_keys:
+                        if data__contexts_key not in []:
+                            data__contexts_value = data__contexts.get(data__contexts_key)
+                            if not isinstance(data__contexts_value, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".contexts.{data__contexts_key}".format(**locals()) + " must be string", value=data__contexts_value, name="" + (name_prefix or "data") + ".contexts.{data__contexts_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__contexts, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".contexts must be string", value=data__contexts, name="" + (name_prefix or "data") + ".contexts", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__contexts, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__contexts):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".contexts must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__contexts, name="" + (name_prefix or "data") + ".contexts", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "dockerfile" in data_keys:
             data_keys.remove("dockerfile")
             data__dockerfile = data["dockerfile"]
@@ -56,275 +71,415 @@ def validate(data, custom_formats={}, name_prefix=None):
         if "args" in data_keys:
             data_keys.remove("args")
             data__args = data["args"]
-            if not isinstance(data__args, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".args must be object", value=data__args, name="" + (name_prefix or "data") + ".args", definition={'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, rule='type')
-            data__args_is_dict = isinstance(data__args, dict)
-            if data__args_is_dict:
-                data__args_keys = set(data__args.keys())
-                for data__args_key in data__args_keys:
-                    if data__args_key not in []:
-                        data__args_value = data__args.get(data__args_key)
-                        if not isinstance(data__args_value, (str)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".args.{data__args_key}".format(**locals()) + " must be string", value=data__args_value, name="" + (name_prefix or "data") + ".args.{data__args_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__args, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".args must be string", value=data__args, name="" + (name_prefix or "data") + ".args", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__args, (dict)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".args must be object", value=data__args, name="" + (name_prefix or "data") + ".args", definition={'type': 'object', 'additionalProperties': {'type': 'string'}}, rule='type')
+                data__args_is_dict = isinstance(data__args, dict)
+                if data__args_is_dict:
+                    data__args_keys = set(data__args.keys())
+                    for data__args_key in data__args_keys:
+                        if data__args_key not in []:
+                            data__args_value = data__args.get(data__args_key)
+                            if not isinstance(data__args_value, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".args.{data__args_key}".format(**locals()) + " must be string", value=data__args_value, name="" + (name_prefix or "data") + ".args.{data__args_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__args, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".args must be string", value=data__args, name="" + (name_prefix or "data") + ".args", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__args, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__args):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".args must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__args, name="" + (name_prefix or "data") + ".args", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "labels" in data_keys:
             data_keys.remove("labels")
             data__labels = data["labels"]
-            if not isinstance(data__labels, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".labels must be object", value=data__labels, name="" + (name_prefix or "data") + ".labels", definition={'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, rule='type')
-            data__labels_is_dict = isinstance(data__labels, dict)
-            if data__labels_is_dict:
-                data__labels_keys = set(data__labels.keys())
-                for data__labels_key in data__labels_keys:
-                    if data__labels_key not in []:
-                        data__labels_value = data__labels.get(data__labels_key)
-                        if not isinstance(data__labels_value, (str)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".labels.{data__labels_key}".format(**locals()) + " must be string", value=data__labels_value, name="" + (name_prefix or "data") + ".labels.{data__labels_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__labels, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".labels must be string", value=data__labels, name="" + (name_prefix or "data") + ".labels", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__labels, (dict)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".labels must be object", value=data__labels, name="" + (name_prefix or "data") + ".labels", definition={'type': 'object', 'additionalProperties': {'type': 'string'}}, rule='type')
+                data__labels_is_dict = isinstance(data__labels, dict)
+                if data__labels_is_dict:
+                    data__labels_keys = set(data__labels.keys())
+                    for data__labels_key in data__labels_keys:
+                        if data__labels_key not in []:
+                            data__labels_value = data__labels.get(data__labels_key)
+                            if not isinstance(data__labels_value, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".labels.{data__labels_key}".format(**locals()) + " must be string", value=data__labels_value, name="" + (name_prefix or "data") + ".labels.{data__labels_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__labels, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".labels must be string", value=data__labels, name="" + (name_prefix or "data") + ".labels", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__labels, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__labels):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".labels must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__labels, name="" + (name_prefix or "data") + ".labels", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "annotations" in data_keys:
             data_keys.remove("annotations")
             data__annotations = data["annotations"]
-            if not isinstance(data__annotations, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".annotations must be array", value=data__annotations, name="" + (name_prefix or "data") + ".annotations", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, rule='type')
-            data__annotations_is_list = isinstance(data__annotations, (list, tuple))
-            if data__annotations_is_list:
-                data__annotations_len = len(data__annotations)
-                for data__annotations_x, data__annotations_item in enumerate(data__annotations):
-                    if not isinstance(data__annotations_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".annotations[{data__annotations_x}]".format(**locals()) + " must be string", value=data__annotations_item, name="" + (name_prefix or "data") + ".annotations[{data__annotations_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__annotations, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".annotations must be string", value=data__annotations, name="" + (name_prefix or "data") + ".annotations", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__annotations, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".annotations must be array", value=data__annotations, name="" + (name_prefix or "data") + ".annotations", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
+                data__annotations_is_list = isinstance(data__annotations, (list, tuple))
+                if data__annotations_is_list:
+                    data__annotations_len = len(data__annotations)
+                    for data__annotations_x, data__annotations_item in enumerate(data__annotations):
+                        if not isinstance(data__annotations_item, (str)):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".annotations[{data__annotations_x}]".format(**locals()) + " must be string", value=data__annotations_item, name="" + (name_prefix or "data") + ".annotations[{data__annotations_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__annotations, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".annotations must be string", value=data__annotations, name="" + (name_prefix or "data") + ".annotations", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__annotations, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__annotations):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".annotations must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__annotations, name="" + (name_prefix or "data") + ".annotations", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "tags" in data_keys:
             data_keys.remove("tags")
             data__tags = data["tags"]
-            if not isinstance(data__tags, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags must be array", value=data__tags, name="" + (name_prefix or "data") + ".tags", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, rule='type')
-            data__tags_is_list = isinstance(data__tags, (list, tuple))
-            if data__tags_is_list:
-                data__tags_len = len(data__tags)
-                for data__tags_x, data__tags_item in enumerate(data__tags):
-                    if not isinstance(data__tags_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags[{data__tags_x}]".format(**locals()) + " must be string", value=data__tags_item, name="" + (name_prefix or "data") + ".tags[{data__tags_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__tags, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags must be string", value=data__tags, name="" + (name_prefix or "data") + ".tags", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__tags, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags must be array", value=data__tags, name="" + (name_prefix or "data") + ".tags", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
+                data__tags_is_list = isinstance(data__tags, (list, tuple))
+                if data__tags_is_list:
+                    data__tags_len = len(data__tags)
+                    for data__tags_x, data__tags_item in enumerate(data__tags):
+                        if not isinstance(data__tags_item, (str)):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags[{data__tags_x}]".format(**locals()) + " must be string", value=data__tags_item, name="" + (name_prefix or "data") + ".tags[{data__tags_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__tags, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags must be string", value=data__tags, name="" + (name_prefix or "data") + ".tags", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__tags, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__tags):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__tags, name="" + (name_prefix or "data") + ".tags", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "platforms" in data_keys:
             data_keys.remove("platforms")
             data__platforms = data["platforms"]
-            if not isinstance(data__platforms, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".platforms must be array", value=data__platforms, name="" + (name_prefix or "data") + ".platforms", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, rule='type')
-            data__platforms_is_list = isinstance(data__platforms, (list, tuple))
-            if data__platforms_is_list:
-                data__platforms_len = len(data__platforms)
-                for data__platforms_x, data__platforms_item in enumerate(data__platforms):
-                    if not isinstance(data__platforms_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".platforms[{data__platforms_x}]".format(**locals()) + " must be string", value=data__platforms_item, name="" + (name_prefix or "data") + ".platforms[{data__platforms_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__platforms, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".platforms must be string", value=data__platforms, name="" + (name_prefix or "data") + ".platforms", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__platforms, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".platforms must be array", value=data__platforms, name="" + (name_prefix or "data") + ".platforms", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
+                data__platforms_is_list = isinstance(data__platforms, (list, tuple))
+                if data__platforms_is_list:
+                    data__platforms_len = len(data__platforms)
+                    for data__platforms_x, data__platforms_item in enumerate(data__platforms):
+                        if not isinstance(data__platforms_item, (str)):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".platforms[{data__platforms_x}]".format(**locals()) + " must be string", value=data__platforms_item, name="" + (name_prefix or "data") + ".platforms[{data__platforms_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__platforms, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".platforms must be string", value=data__platforms, name="" + (name_prefix or "data") + ".platforms", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__platforms, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__platforms):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".platforms must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__platforms, name="" + (name_prefix or "data") + ".platforms", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "cache-from" in data_keys:
             data_keys.remove("cache-from")
             data__cachefrom = data["cache-from"]
-            if not isinstance(data__cachefrom, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from must be array", value=data__cachefrom, name="" + (name_prefix or "data") + ".cache-from", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, rule='type')
-            data__cachefrom_is_list = isinstance(data__cachefrom, (list, tuple))
-            if data__cachefrom_is_list:
-                data__cachefrom_len = len(data__cachefrom)
-                for data__cachefrom_x, data__cachefrom_item in enumerate(data__cachefrom):
-                    data__cachefrom_item_any_of_count1 = 0
-                    if not data__cachefrom_item_any_of_count1:
-                        try:
-                            if not isinstance(data__cachefrom_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + " must be string", value=data__cachefrom_item, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                            data__cachefrom_item_any_of_count1 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__cachefrom_item_any_of_count1:
-                        try:
-                            if not isinstance(data__cachefrom_item, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + " must be object", value=data__cachefrom_item, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
-                            data__cachefrom_item_is_dict = isinstance(data__cachefrom_item, dict)
-                            if data__cachefrom_item_is_dict:
-                                data__cachefrom_item_keys = set(data__cachefrom_item.keys())
-                                for data__cachefrom_item_key in data__cachefrom_item_keys:
-                                    if data__cachefrom_item_key not in []:
-                                        data__cachefrom_item_value = data__cachefrom_item.get(data__cachefrom_item_key)
-                                        if not isinstance(data__cachefrom_item_value, (str, bool, int, float, Decimal)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}].{data__cachefrom_item_key}".format(**locals()) + " must be string or boolean or number", value=data__cachefrom_item_value, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}].{data__cachefrom_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
-                            data__cachefrom_item_any_of_count1 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__cachefrom_item_any_of_count1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + " cannot be validated by any definition", value=data__cachefrom_item, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            try:
+                if not isinstance(data__cachefrom, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from must be string", value=data__cachefrom, name="" + (name_prefix or "data") + ".cache-from", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__cachefrom, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from must be array", value=data__cachefrom, name="" + (name_prefix or "data") + ".cache-from", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, rule='type')
+                data__cachefrom_is_list = isinstance(data__cachefrom, (list, tuple))
+                if data__cachefrom_is_list:
+                    data__cachefrom_len = len(data__cachefrom)
+                    for data__cachefrom_x, data__cachefrom_item in enumerate(data__cachefrom):
+                        data__cachefrom_item_any_of_count1 = 0
+                        if not data__cachefrom_item_any_of_count1:
+                            try:
+                                if not isinstance(data__cachefrom_item, (str)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + " must be string", value=data__cachefrom_item, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                                data__cachefrom_item_any_of_count1 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__cachefrom_item_any_of_count1:
+                            try:
+                                if not isinstance(data__cachefrom_item, (dict)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + " must be object", value=data__cachefrom_item, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
+                                data__cachefrom_item_is_dict = isinstance(data__cachefrom_item, dict)
+                                if data__cachefrom_item_is_dict:
+                                    data__cachefrom_item_keys = set(data__cachefrom_item.keys())
+                                    for data__cachefrom_item_key in data__cachefrom_item_keys:
+                                        if data__cachefrom_item_key not in []:
+                                            data__cachefrom_item_value = data__cachefrom_item.get(data__cachefrom_item_key)
+                                            if not isinstance(data__cachefrom_item_value, (str, bool, int, float, Decimal)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}].{data__cachefrom_item_key}".format(**locals()) + " must be string or boolean or number", value=data__cachefrom_item_value, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}].{data__cachefrom_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
+                                data__cachefrom_item_any_of_count1 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__cachefrom_item_any_of_count1:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + " cannot be validated by any definition", value=data__cachefrom_item, name="" + (name_prefix or "data") + ".cache-from[{data__cachefrom_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            else:
+                if not isinstance(data__cachefrom, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from must be string", value=data__cachefrom, name="" + (name_prefix or "data") + ".cache-from", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__cachefrom, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__cachefrom):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-from must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__cachefrom, name="" + (name_prefix or "data") + ".cache-from", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "cache-to" in data_keys:
             data_keys.remove("cache-to")
             data__cacheto = data["cache-to"]
-            if not isinstance(data__cacheto, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to must be array", value=data__cacheto, name="" + (name_prefix or "data") + ".cache-to", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, rule='type')
-            data__cacheto_is_list = isinstance(data__cacheto, (list, tuple))
-            if data__cacheto_is_list:
-                data__cacheto_len = len(data__cacheto)
-                for data__cacheto_x, data__cacheto_item in enumerate(data__cacheto):
-                    data__cacheto_item_any_of_count2 = 0
-                    if not data__cacheto_item_any_of_count2:
-                        try:
-                            if not isinstance(data__cacheto_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + " must be string", value=data__cacheto_item, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                            data__cacheto_item_any_of_count2 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__cacheto_item_any_of_count2:
-                        try:
-                            if not isinstance(data__cacheto_item, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + " must be object", value=data__cacheto_item, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
-                            data__cacheto_item_is_dict = isinstance(data__cacheto_item, dict)
-                            if data__cacheto_item_is_dict:
-                                data__cacheto_item_keys = set(data__cacheto_item.keys())
-                                for data__cacheto_item_key in data__cacheto_item_keys:
-                                    if data__cacheto_item_key not in []:
-                                        data__cacheto_item_value = data__cacheto_item.get(data__cacheto_item_key)
-                                        if not isinstance(data__cacheto_item_value, (str, bool, int, float, Decimal)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}].{data__cacheto_item_key}".format(**locals()) + " must be string or boolean or number", value=data__cacheto_item_value, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}].{data__cacheto_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
-                            data__cacheto_item_any_of_count2 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__cacheto_item_any_of_count2:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + " cannot be validated by any definition", value=data__cacheto_item, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            try:
+                if not isinstance(data__cacheto, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to must be string", value=data__cacheto, name="" + (name_prefix or "data") + ".cache-to", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__cacheto, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to must be array", value=data__cacheto, name="" + (name_prefix or "data") + ".cache-to", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, rule='type')
+                data__cacheto_is_list = isinstance(data__cacheto, (list, tuple))
+                if data__cacheto_is_list:
+                    data__cacheto_len = len(data__cacheto)
+                    for data__cacheto_x, data__cacheto_item in enumerate(data__cacheto):
+                        data__cacheto_item_any_of_count2 = 0
+                        if not data__cacheto_item_any_of_count2:
+                            try:
+                                if not isinstance(data__cacheto_item, (str)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + " must be string", value=data__cacheto_item, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                                data__cacheto_item_any_of_count2 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__cacheto_item_any_of_count2:
+                            try:
+                                if not isinstance(data__cacheto_item, (dict)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + " must be object", value=data__cacheto_item, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
+                                data__cacheto_item_is_dict = isinstance(data__cacheto_item, dict)
+                                if data__cacheto_item_is_dict:
+                                    data__cacheto_item_keys = set(data__cacheto_item.keys())
+                                    for data__cacheto_item_key in data__cacheto_item_keys:
+                                        if data__cacheto_item_key not in []:
+                                            data__cacheto_item_value = data__cacheto_item.get(data__cacheto_item_key)
+                                            if not isinstance(data__cacheto_item_value, (str, bool, int, float, Decimal)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}].{data__cacheto_item_key}".format(**locals()) + " must be string or boolean or number", value=data__cacheto_item_value, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}].{data__cacheto_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
+                                data__cacheto_item_any_of_count2 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__cacheto_item_any_of_count2:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + " cannot be validated by any definition", value=data__cacheto_item, name="" + (name_prefix or "data") + ".cache-to[{data__cacheto_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            else:
+                if not isinstance(data__cacheto, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to must be string", value=data__cacheto, name="" + (name_prefix or "data") + ".cache-to", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__cacheto, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__cacheto):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cache-to must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__cacheto, name="" + (name_prefix or "data") + ".cache-to", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "output" in data_keys:
             data_keys.remove("output")
             data__output = data["output"]
-            if not isinstance(data__output, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".output must be array", value=data__output, name="" + (name_prefix or "data") + ".output", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, rule='type')
-            data__output_is_list = isinstance(data__output, (list, tuple))
-            if data__output_is_list:
-                data__output_len = len(data__output)
-                for data__output_x, data__output_item in enumerate(data__output):
-                    data__output_item_any_of_count3 = 0
-                    if not data__output_item_any_of_count3:
-                        try:
-                            if not isinstance(data__output_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + " must be string", value=data__output_item, name="" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                            data__output_item_any_of_count3 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__output_item_any_of_count3:
-                        try:
-                            if not isinstance(data__output_item, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + " must be object", value=data__output_item, name="" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
-                            data__output_item_is_dict = isinstance(data__output_item, dict)
-                            if data__output_item_is_dict:
-                                data__output_item_keys = set(data__output_item.keys())
-                                for data__output_item_key in data__output_item_keys:
-                                    if data__output_item_key not in []:
-                                        data__output_item_value = data__output_item.get(data__output_item_key)
-                                        if not isinstance(data__output_item_value, (str, bool, int, float, Decimal)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}].{data__output_item_key}".format(**locals()) + " must be string or boolean or number", value=data__output_item_value, name="" + (name_prefix or "data") + ".output[{data__output_x}].{data__output_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
-                            data__output_item_any_of_count3 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__output_item_any_of_count3:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + " cannot be validated by any definition", value=data__output_item, name="" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            try:
+                if not isinstance(data__output, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".output must be string", value=data__output, name="" + (name_prefix or "data") + ".output", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__output, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".output must be array", value=data__output, name="" + (name_prefix or "data") + ".output", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, rule='type')
+                data__output_is_list = isinstance(data__output, (list, tuple))
+                if data__output_is_list:
+                    data__output_len = len(data__output)
+                    for data__output_x, data__output_item in enumerate(data__output):
+                        data__output_item_any_of_count3 = 0
+                        if not data__output_item_any_of_count3:
+                            try:
+                                if not isinstance(data__output_item, (str)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + " must be string", value=data__output_item, name="" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                                data__output_item_any_of_count3 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__output_item_any_of_count3:
+                            try:
+                                if not isinstance(data__output_item, (dict)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + " must be object", value=data__output_item, name="" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
+                                data__output_item_is_dict = isinstance(data__output_item, dict)
+                                if data__output_item_is_dict:
+                                    data__output_item_keys = set(data__output_item.keys())
+                                    for data__output_item_key in data__output_item_keys:
+                                        if data__output_item_key not in []:
+                                            data__output_item_value = data__output_item.get(data__output_item_key)
+                                            if not isinstance(data__output_item_value, (str, bool, int, float, Decimal)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}].{data__output_item_key}".format(**locals()) + " must be string or boolean or number", value=data__output_item_value, name="" + (name_prefix or "data") + ".output[{data__output_x}].{data__output_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
+                                data__output_item_any_of_count3 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__output_item_any_of_count3:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + " cannot be validated by any definition", value=data__output_item, name="" + (name_prefix or "data") + ".output[{data__output_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            else:
+                if not isinstance(data__output, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".output must be string", value=data__output, name="" + (name_prefix or "data") + ".output", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__output, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__output):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".output must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__output, name="" + (name_prefix or "data") + ".output", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "secret" in data_keys:
             data_keys.remove("secret")
             data__secret = data["secret"]
-            if not isinstance(data__secret, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret must be array", value=data__secret, name="" + (name_prefix or "data") + ".secret", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, rule='type')
-            data__secret_is_list = isinstance(data__secret, (list, tuple))
-            if data__secret_is_list:
-                data__secret_len = len(data__secret)
-                for data__secret_x, data__secret_item in enumerate(data__secret):
-                    data__secret_item_any_of_count4 = 0
-                    if not data__secret_item_any_of_count4:
-                        try:
-                            if not isinstance(data__secret_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + " must be string", value=data__secret_item, name="" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                            data__secret_item_any_of_count4 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__secret_item_any_of_count4:
-                        try:
-                            if not isinstance(data__secret_item, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + " must be object", value=data__secret_item, name="" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
-                            data__secret_item_is_dict = isinstance(data__secret_item, dict)
-                            if data__secret_item_is_dict:
-                                data__secret_item_keys = set(data__secret_item.keys())
-                                for data__secret_item_key in data__secret_item_keys:
-                                    if data__secret_item_key not in []:
-                                        data__secret_item_value = data__secret_item.get(data__secret_item_key)
-                                        if not isinstance(data__secret_item_value, (str, bool, int, float, Decimal)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}].{data__secret_item_key}".format(**locals()) + " must be string or boolean or number", value=data__secret_item_value, name="" + (name_prefix or "data") + ".secret[{data__secret_x}].{data__secret_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
-                            data__secret_item_any_of_count4 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__secret_item_any_of_count4:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + " cannot be validated by any definition", value=data__secret_item, name="" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            try:
+                if not isinstance(data__secret, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret must be string", value=data__secret, name="" + (name_prefix or "data") + ".secret", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__secret, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret must be array", value=data__secret, name="" + (name_prefix or "data") + ".secret", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, rule='type')
+                data__secret_is_list = isinstance(data__secret, (list, tuple))
+                if data__secret_is_list:
+                    data__secret_len = len(data__secret)
+                    for data__secret_x, data__secret_item in enumerate(data__secret):
+                        data__secret_item_any_of_count4 = 0
+                        if not data__secret_item_any_of_count4:
+                            try:
+                                if not isinstance(data__secret_item, (str)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + " must be string", value=data__secret_item, name="" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                                data__secret_item_any_of_count4 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__secret_item_any_of_count4:
+                            try:
+                                if not isinstance(data__secret_item, (dict)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + " must be object", value=data__secret_item, name="" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
+                                data__secret_item_is_dict = isinstance(data__secret_item, dict)
+                                if data__secret_item_is_dict:
+                                    data__secret_item_keys = set(data__secret_item.keys())
+                                    for data__secret_item_key in data__secret_item_keys:
+                                        if data__secret_item_key not in []:
+                                            data__secret_item_value = data__secret_item.get(data__secret_item_key)
+                                            if not isinstance(data__secret_item_value, (str, bool, int, float, Decimal)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}].{data__secret_item_key}".format(**locals()) + " must be string or boolean or number", value=data__secret_item_value, name="" + (name_prefix or "data") + ".secret[{data__secret_x}].{data__secret_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
+                                data__secret_item_any_of_count4 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__secret_item_any_of_count4:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + " cannot be validated by any definition", value=data__secret_item, name="" + (name_prefix or "data") + ".secret[{data__secret_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            else:
+                if not isinstance(data__secret, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret must be string", value=data__secret, name="" + (name_prefix or "data") + ".secret", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__secret, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__secret):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".secret must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__secret, name="" + (name_prefix or "data") + ".secret", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "ssh" in data_keys:
             data_keys.remove("ssh")
             data__ssh = data["ssh"]
-            if not isinstance(data__ssh, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh must be array", value=data__ssh, name="" + (name_prefix or "data") + ".ssh", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, rule='type')
-            data__ssh_is_list = isinstance(data__ssh, (list, tuple))
-            if data__ssh_is_list:
-                data__ssh_len = len(data__ssh)
-                for data__ssh_x, data__ssh_item in enumerate(data__ssh):
-                    data__ssh_item_any_of_count5 = 0
-                    if not data__ssh_item_any_of_count5:
-                        try:
-                            if not isinstance(data__ssh_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + " must be string", value=data__ssh_item, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                            data__ssh_item_any_of_count5 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__ssh_item_any_of_count5:
-                        try:
-                            if not isinstance(data__ssh_item, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + " must be object", value=data__ssh_item, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
-                            data__ssh_item_is_dict = isinstance(data__ssh_item, dict)
-                            if data__ssh_item_is_dict:
-                                data__ssh_item_keys = set(data__ssh_item.keys())
-                                for data__ssh_item_key in data__ssh_item_keys:
-                                    if data__ssh_item_key not in []:
-                                        data__ssh_item_value = data__ssh_item.get(data__ssh_item_key)
-                                        if not isinstance(data__ssh_item_value, (str, bool, int, float, Decimal)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}].{data__ssh_item_key}".format(**locals()) + " must be string or boolean or number", value=data__ssh_item_value, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}].{data__ssh_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
-                            data__ssh_item_any_of_count5 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__ssh_item_any_of_count5:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + " cannot be validated by any definition", value=data__ssh_item, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            try:
+                if not isinstance(data__ssh, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh must be string", value=data__ssh, name="" + (name_prefix or "data") + ".ssh", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__ssh, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh must be array", value=data__ssh, name="" + (name_prefix or "data") + ".ssh", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, rule='type')
+                data__ssh_is_list = isinstance(data__ssh, (list, tuple))
+                if data__ssh_is_list:
+                    data__ssh_len = len(data__ssh)
+                    for data__ssh_x, data__ssh_item in enumerate(data__ssh):
+                        data__ssh_item_any_of_count5 = 0
+                        if not data__ssh_item_any_of_count5:
+                            try:
+                                if not isinstance(data__ssh_item, (str)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + " must be string", value=data__ssh_item, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                                data__ssh_item_any_of_count5 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__ssh_item_any_of_count5:
+                            try:
+                                if not isinstance(data__ssh_item, (dict)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + " must be object", value=data__ssh_item, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
+                                data__ssh_item_is_dict = isinstance(data__ssh_item, dict)
+                                if data__ssh_item_is_dict:
+                                    data__ssh_item_keys = set(data__ssh_item.keys())
+                                    for data__ssh_item_key in data__ssh_item_keys:
+                                        if data__ssh_item_key not in []:
+                                            data__ssh_item_value = data__ssh_item.get(data__ssh_item_key)
+                                            if not isinstance(data__ssh_item_value, (str, bool, int, float, Decimal)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}].{data__ssh_item_key}".format(**locals()) + " must be string or boolean or number", value=data__ssh_item_value, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}].{data__ssh_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
+                                data__ssh_item_any_of_count5 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__ssh_item_any_of_count5:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + " cannot be validated by any definition", value=data__ssh_item, name="" + (name_prefix or "data") + ".ssh[{data__ssh_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            else:
+                if not isinstance(data__ssh, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh must be string", value=data__ssh, name="" + (name_prefix or "data") + ".ssh", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__ssh, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__ssh):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".ssh must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__ssh, name="" + (name_prefix or "data") + ".ssh", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "attest" in data_keys:
             data_keys.remove("attest")
             data__attest = data["attest"]
-            if not isinstance(data__attest, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest must be array", value=data__attest, name="" + (name_prefix or "data") + ".attest", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, rule='type')
-            data__attest_is_list = isinstance(data__attest, (list, tuple))
-            if data__attest_is_list:
-                data__attest_len = len(data__attest)
-                for data__attest_x, data__attest_item in enumerate(data__attest):
-                    data__attest_item_any_of_count6 = 0
-                    if not data__attest_item_any_of_count6:
-                        try:
-                            if not isinstance(data__attest_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + " must be string", value=data__attest_item, name="" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                            data__attest_item_any_of_count6 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__attest_item_any_of_count6:
-                        try:
-                            if not isinstance(data__attest_item, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + " must be object", value=data__attest_item, name="" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
-                            data__attest_item_is_dict = isinstance(data__attest_item, dict)
-                            if data__attest_item_is_dict:
-                                data__attest_item_keys = set(data__attest_item.keys())
-                                for data__attest_item_key in data__attest_item_keys:
-                                    if data__attest_item_key not in []:
-                                        data__attest_item_value = data__attest_item.get(data__attest_item_key)
-                                        if not isinstance(data__attest_item_value, (str, bool, int, float, Decimal)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}].{data__attest_item_key}".format(**locals()) + " must be string or boolean or number", value=data__attest_item_value, name="" + (name_prefix or "data") + ".attest[{data__attest_x}].{data__attest_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
-                            data__attest_item_any_of_count6 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__attest_item_any_of_count6:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + " cannot be validated by any definition", value=data__attest_item, name="" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            try:
+                if not isinstance(data__attest, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest must be string", value=data__attest, name="" + (name_prefix or "data") + ".attest", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__attest, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest must be array", value=data__attest, name="" + (name_prefix or "data") + ".attest", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, rule='type')
+                data__attest_is_list = isinstance(data__attest, (list, tuple))
+                if data__attest_is_list:
+                    data__attest_len = len(data__attest)
+                    for data__attest_x, data__attest_item in enumerate(data__attest):
+                        data__attest_item_any_of_count6 = 0
+                        if not data__attest_item_any_of_count6:
+                            try:
+                                if not isinstance(data__attest_item, (str)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + " must be string", value=data__attest_item, name="" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                                data__attest_item_any_of_count6 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__attest_item_any_of_count6:
+                            try:
+                                if not isinstance(data__attest_item, (dict)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + " must be object", value=data__attest_item, name="" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
+                                data__attest_item_is_dict = isinstance(data__attest_item, dict)
+                                if data__attest_item_is_dict:
+                                    data__attest_item_keys = set(data__attest_item.keys())
+                                    for data__attest_item_key in data__attest_item_keys:
+                                        if data__attest_item_key not in []:
+                                            data__attest_item_value = data__attest_item.get(data__attest_item_key)
+                                            if not isinstance(data__attest_item_value, (str, bool, int, float, Decimal)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}].{data__attest_item_key}".format(**locals()) + " must be string or boolean or number", value=data__attest_item_value, name="" + (name_prefix or "data") + ".attest[{data__attest_x}].{data__attest_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
+                                data__attest_item_any_of_count6 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__attest_item_any_of_count6:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + " cannot be validated by any definition", value=data__attest_item, name="" + (name_prefix or "data") + ".attest[{data__attest_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            else:
+                if not isinstance(data__attest, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest must be string", value=data__attest, name="" + (name_prefix or "data") + ".attest", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__attest, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__attest):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".attest must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__attest, name="" + (name_prefix or "data") + ".attest", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "pull" in data_keys:
             data_keys.remove("pull")
             data__pull = data["pull"]
-            if not isinstance(data__pull, (bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pull must be boolean", value=data__pull, name="" + (name_prefix or "data") + ".pull", definition={'type': 'boolean', 'description': 'Always pull referenced images.'}, rule='type')
+            try:
+                if not isinstance(data__pull, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".pull must be string", value=data__pull, name="" + (name_prefix or "data") + ".pull", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__pull, (bool)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".pull must be boolean", value=data__pull, name="" + (name_prefix or "data") + ".pull", definition={'type': 'boolean'}, rule='type')
+            else:
+                if not isinstance(data__pull, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".pull must be string", value=data__pull, name="" + (name_prefix or "data") + ".pull", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__pull, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__pull):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".pull must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__pull, name="" + (name_prefix or "data") + ".pull", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "no-cache" in data_keys:
             data_keys.remove("no-cache")
             data__nocache = data["no-cache"]
-            if not isinstance(data__nocache, (bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache must be boolean", value=data__nocache, name="" + (name_prefix or "data") + ".no-cache", definition={'type': 'boolean', 'description': 'Do not use the cache.'}, rule='type')
+            try:
+                if not isinstance(data__nocache, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache must be string", value=data__nocache, name="" + (name_prefix or "data") + ".no-cache", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__nocache, (bool)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache must be boolean", value=data__nocache, name="" + (name_prefix or "data") + ".no-cache", definition={'type': 'boolean'}, rule='type')
+            else:
+                if not isinstance(data__nocache, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache must be string", value=data__nocache, name="" + (name_prefix or "data") + ".no-cache", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__nocache, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__nocache):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__nocache, name="" + (name_prefix or "data") + ".no-cache", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "no-cache-filter" in data_keys:
             data_keys.remove("no-cache-filter")
             data__nocachefilter = data["no-cache-filter"]
-            if not isinstance(data__nocachefilter, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache-filter must be array", value=data__nocachefilter, name="" + (name_prefix or "data") + ".no-cache-filter", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, rule='type')
-            data__nocachefilter_is_list = isinstance(data__nocachefilter, (list, tuple))
-            if data__nocachefilter_is_list:
-                data__nocachefilter_len = len(data__nocachefilter)
-                for data__nocachefilter_x, data__nocachefilter_item in enumerate(data__nocachefilter):
-                    if not isinstance(data__nocachefilter_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache-filter[{data__nocachefilter_x}]".format(**locals()) + " must be string", value=data__nocachefilter_item, name="" + (name_prefix or "data") + ".no-cache-filter[{data__nocachefilter_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__nocachefilter, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache-filter must be string", value=data__nocachefilter, name="" + (name_prefix or "data") + ".no-cache-filter", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__nocachefilter, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache-filter must be array", value=data__nocachefilter, name="" + (name_prefix or "data") + ".no-cache-filter", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
+                data__nocachefilter_is_list = isinstance(data__nocachefilter, (list, tuple))
+                if data__nocachefilter_is_list:
+                    data__nocachefilter_len = len(data__nocachefilter)
+                    for data__nocachefilter_x, data__nocachefilter_item in enumerate(data__nocachefilter):
+                        if not isinstance(data__nocachefilter_item, (str)):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache-filter[{data__nocachefilter_x}]".format(**locals()) + " must be string", value=data__nocachefilter_item, name="" + (name_prefix or "data") + ".no-cache-filter[{data__nocachefilter_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__nocachefilter, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache-filter must be string", value=data__nocachefilter, name="" + (name_prefix or "data") + ".no-cache-filter", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__nocachefilter, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__nocachefilter):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".no-cache-filter must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__nocachefilter, name="" + (name_prefix or "data") + ".no-cache-filter", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "network" in data_keys:
             data_keys.remove("network")
             data__network = data["network"]
@@ -338,25 +493,45 @@ def validate(data, custom_formats={}, name_prefix=None):
         if "ulimits" in data_keys:
             data_keys.remove("ulimits")
             data__ulimits = data["ulimits"]
-            if not isinstance(data__ulimits, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".ulimits must be array", value=data__ulimits, name="" + (name_prefix or "data") + ".ulimits", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, rule='type')
-            data__ulimits_is_list = isinstance(data__ulimits, (list, tuple))
-            if data__ulimits_is_list:
-                data__ulimits_len = len(data__ulimits)
-                for data__ulimits_x, data__ulimits_item in enumerate(data__ulimits):
-                    if not isinstance(data__ulimits_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".ulimits[{data__ulimits_x}]".format(**locals()) + " must be string", value=data__ulimits_item, name="" + (name_prefix or "data") + ".ulimits[{data__ulimits_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__ulimits, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".ulimits must be string", value=data__ulimits, name="" + (name_prefix or "data") + ".ulimits", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__ulimits, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".ulimits must be array", value=data__ulimits, name="" + (name_prefix or "data") + ".ulimits", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
+                data__ulimits_is_list = isinstance(data__ulimits, (list, tuple))
+                if data__ulimits_is_list:
+                    data__ulimits_len = len(data__ulimits)
+                    for data__ulimits_x, data__ulimits_item in enumerate(data__ulimits):
+                        if not isinstance(data__ulimits_item, (str)):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".ulimits[{data__ulimits_x}]".format(**locals()) + " must be string", value=data__ulimits_item, name="" + (name_prefix or "data") + ".ulimits[{data__ulimits_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__ulimits, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".ulimits must be string", value=data__ulimits, name="" + (name_prefix or "data") + ".ulimits", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__ulimits, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__ulimits):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".ulimits must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__ulimits, name="" + (name_prefix or "data") + ".ulimits", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "entitlements" in data_keys:
             data_keys.remove("entitlements")
             data__entitlements = data["entitlements"]
-            if not isinstance(data__entitlements, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".entitlements must be array", value=data__entitlements, name="" + (name_prefix or "data") + ".entitlements", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, rule='type')
-            data__entitlements_is_list = isinstance(data__entitlements, (list, tuple))
-            if data__entitlements_is_list:
-                data__entitlements_len = len(data__entitlements)
-                for data__entitlements_x, data__entitlements_item in enumerate(data__entitlements):
-                    if not isinstance(data__entitlements_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".entitlements[{data__entitlements_x}]".format(**locals()) + " must be string", value=data__entitlements_item, name="" + (name_prefix or "data") + ".entitlements[{data__entitlements_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__entitlements, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".entitlements must be string", value=data__entitlements, name="" + (name_prefix or "data") + ".entitlements", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__entitlements, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".entitlements must be array", value=data__entitlements, name="" + (name_prefix or "data") + ".entitlements", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
+                data__entitlements_is_list = isinstance(data__entitlements, (list, tuple))
+                if data__entitlements_is_list:
+                    data__entitlements_len = len(data__entitlements)
+                    for data__entitlements_x, data__entitlements_item in enumerate(data__entitlements):
+                        if not isinstance(data__entitlements_item, (str)):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".entitlements[{data__entitlements_x}]".format(**locals()) + " must be string", value=data__entitlements_item, name="" + (name_prefix or "data") + ".entitlements[{data__entitlements_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__entitlements, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".entitlements must be string", value=data__entitlements, name="" + (name_prefix or "data") + ".entitlements", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__entitlements, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__entitlements):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".entitlements must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__entitlements, name="" + (name_prefix or "data") + ".entitlements", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "call" in data_keys:
             data_keys.remove("call")
             data__call = data["call"]
@@ -365,53 +540,83 @@ def validate(data, custom_formats={}, name_prefix=None):
         if "extra-hosts" in data_keys:
             data_keys.remove("extra-hosts")
             data__extrahosts = data["extra-hosts"]
-            if not isinstance(data__extrahosts, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".extra-hosts must be object", value=data__extrahosts, name="" + (name_prefix or "data") + ".extra-hosts", definition={'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, rule='type')
-            data__extrahosts_is_dict = isinstance(data__extrahosts, dict)
-            if data__extrahosts_is_dict:
-                data__extrahosts_keys = set(data__extrahosts.keys())
-                for data__extrahosts_key in data__extrahosts_keys:
-                    if data__extrahosts_key not in []:
-                        data__extrahosts_value = data__extrahosts.get(data__extrahosts_key)
-                        if not isinstance(data__extrahosts_value, (str)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".extra-hosts.{data__extrahosts_key}".format(**locals()) + " must be string", value=data__extrahosts_value, name="" + (name_prefix or "data") + ".extra-hosts.{data__extrahosts_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__extrahosts, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".extra-hosts must be string", value=data__extrahosts, name="" + (name_prefix or "data") + ".extra-hosts", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__extrahosts, (dict)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".extra-hosts must be object", value=data__extrahosts, name="" + (name_prefix or "data") + ".extra-hosts", definition={'type': 'object', 'additionalProperties': {'type': 'string'}}, rule='type')
+                data__extrahosts_is_dict = isinstance(data__extrahosts, dict)
+                if data__extrahosts_is_dict:
+                    data__extrahosts_keys = set(data__extrahosts.keys())
+                    for data__extrahosts_key in data__extrahosts_keys:
+                        if data__extrahosts_key not in []:
+                            data__extrahosts_value = data__extrahosts.get(data__extrahosts_key)
+                            if not isinstance(data__extrahosts_value, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".extra-hosts.{data__extrahosts_key}".format(**locals()) + " must be string", value=data__extrahosts_value, name="" + (name_prefix or "data") + ".extra-hosts.{data__extrahosts_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__extrahosts, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".extra-hosts must be string", value=data__extrahosts, name="" + (name_prefix or "data") + ".extra-hosts", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__extrahosts, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__extrahosts):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".extra-hosts must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__extrahosts, name="" + (name_prefix or "data") + ".extra-hosts", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "policy" in data_keys:
             data_keys.remove("policy")
             data__policy = data["policy"]
-            if not isinstance(data__policy, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy must be array", value=data__policy, name="" + (name_prefix or "data") + ".policy", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, rule='type')
-            data__policy_is_list = isinstance(data__policy, (list, tuple))
-            if data__policy_is_list:
-                data__policy_len = len(data__policy)
-                for data__policy_x, data__policy_item in enumerate(data__policy):
-                    data__policy_item_any_of_count7 = 0
-                    if not data__policy_item_any_of_count7:
-                        try:
-                            if not isinstance(data__policy_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + " must be string", value=data__policy_item, name="" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                            data__policy_item_any_of_count7 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__policy_item_any_of_count7:
-                        try:
-                            if not isinstance(data__policy_item, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + " must be object", value=data__policy_item, name="" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
-                            data__policy_item_is_dict = isinstance(data__policy_item, dict)
-                            if data__policy_item_is_dict:
-                                data__policy_item_keys = set(data__policy_item.keys())
-                                for data__policy_item_key in data__policy_item_keys:
-                                    if data__policy_item_key not in []:
-                                        data__policy_item_value = data__policy_item.get(data__policy_item_key)
-                                        if not isinstance(data__policy_item_value, (str, bool, int, float, Decimal)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}].{data__policy_item_key}".format(**locals()) + " must be string or boolean or number", value=data__policy_item_value, name="" + (name_prefix or "data") + ".policy[{data__policy_x}].{data__policy_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
-                            data__policy_item_any_of_count7 += 1
-                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
-                    if not data__policy_item_any_of_count7:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + " cannot be validated by any definition", value=data__policy_item, name="" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            try:
+                if not isinstance(data__policy, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy must be string", value=data__policy, name="" + (name_prefix or "data") + ".policy", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__policy, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy must be array", value=data__policy, name="" + (name_prefix or "data") + ".policy", definition={'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, rule='type')
+                data__policy_is_list = isinstance(data__policy, (list, tuple))
+                if data__policy_is_list:
+                    data__policy_len = len(data__policy)
+                    for data__policy_x, data__policy_item in enumerate(data__policy):
+                        data__policy_item_any_of_count7 = 0
+                        if not data__policy_item_any_of_count7:
+                            try:
+                                if not isinstance(data__policy_item, (str)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + " must be string", value=data__policy_item, name="" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                                data__policy_item_any_of_count7 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__policy_item_any_of_count7:
+                            try:
+                                if not isinstance(data__policy_item, (dict)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + " must be object", value=data__policy_item, name="" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + "", definition={'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}, rule='type')
+                                data__policy_item_is_dict = isinstance(data__policy_item, dict)
+                                if data__policy_item_is_dict:
+                                    data__policy_item_keys = set(data__policy_item.keys())
+                                    for data__policy_item_key in data__policy_item_keys:
+                                        if data__policy_item_key not in []:
+                                            data__policy_item_value = data__policy_item.get(data__policy_item_key)
+                                            if not isinstance(data__policy_item_value, (str, bool, int, float, Decimal)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}].{data__policy_item_key}".format(**locals()) + " must be string or boolean or number", value=data__policy_item_value, name="" + (name_prefix or "data") + ".policy[{data__policy_x}].{data__policy_item_key}".format(**locals()) + "", definition={'type': ['string', 'boolean', 'number']}, rule='type')
+                                data__policy_item_any_of_count7 += 1
+                            except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                        if not data__policy_item_any_of_count7:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + " cannot be validated by any definition", value=data__policy_item, name="" + (name_prefix or "data") + ".policy[{data__policy_x}]".format(**locals()) + "", definition={'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, rule='anyOf')
+            else:
+                if not isinstance(data__policy, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy must be string", value=data__policy, name="" + (name_prefix or "data") + ".policy", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__policy, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__policy):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__policy, name="" + (name_prefix or "data") + ".policy", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "resources" in data_keys:
             data_keys.remove("resources")
             data__resources = data["resources"]
-            if not isinstance(data__resources, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".resources must be object", value=data__resources, name="" + (name_prefix or "data") + ".resources", definition={'type': 'object', 'description': 'Resource limits.'}, rule='type')
+            try:
+                if not isinstance(data__resources, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".resources must be string", value=data__resources, name="" + (name_prefix or "data") + ".resources", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__resources, (dict)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".resources must be object", value=data__resources, name="" + (name_prefix or "data") + ".resources", definition={'type': 'object'}, rule='type')
+            else:
+                if not isinstance(data__resources, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".resources must be string", value=data__resources, name="" + (name_prefix or "data") + ".resources", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__resources, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__resources):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".resources must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__resources, name="" + (name_prefix or "data") + ".resources", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "inherits" in data_keys:
             data_keys.remove("inherits")
             data__inherits = data["inherits"]
@@ -426,14 +631,24 @@ def validate(data, custom_formats={}, name_prefix=None):
         if "depends_on" in data_keys:
             data_keys.remove("depends_on")
             data__dependson = data["depends_on"]
-            if not isinstance(data__dependson, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".depends_on must be array", value=data__dependson, name="" + (name_prefix or "data") + ".depends_on", definition={'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, rule='type')
-            data__dependson_is_list = isinstance(data__dependson, (list, tuple))
-            if data__dependson_is_list:
-                data__dependson_len = len(data__dependson)
-                for data__dependson_x, data__dependson_item in enumerate(data__dependson):
-                    if not isinstance(data__dependson_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".depends_on[{data__dependson_x}]".format(**locals()) + " must be string", value=data__dependson_item, name="" + (name_prefix or "data") + ".depends_on[{data__dependson_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            try:
+                if not isinstance(data__dependson, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".depends_on must be string", value=data__dependson, name="" + (name_prefix or "data") + ".depends_on", definition={'type': 'string'}, rule='type')
+            except (JsonSchemaValueException, JsonSchemaValuesException):
+                if not isinstance(data__dependson, (list, tuple)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".depends_on must be array", value=data__dependson, name="" + (name_prefix or "data") + ".depends_on", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
+                data__dependson_is_list = isinstance(data__dependson, (list, tuple))
+                if data__dependson_is_list:
+                    data__dependson_len = len(data__dependson)
+                    for data__dependson_x, data__dependson_item in enumerate(data__dependson):
+                        if not isinstance(data__dependson_item, (str)):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".depends_on[{data__dependson_x}]".format(**locals()) + " must be string", value=data__dependson_item, name="" + (name_prefix or "data") + ".depends_on[{data__dependson_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+            else:
+                if not isinstance(data__dependson, (str)):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".depends_on must be string", value=data__dependson, name="" + (name_prefix or "data") + ".depends_on", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='type')
+                if isinstance(data__dependson, str):
+                    if not REGEX_PATTERNS['^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$'].search(data__dependson):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".depends_on must match pattern ^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$", value=data__dependson, name="" + (name_prefix or "data") + ".depends_on", definition={'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, rule='pattern')
         if "matrix" in data_keys:
             data_keys.remove("matrix")
             data__matrix = data["matrix"]
@@ -555,5 +770,5 @@ def validate(data, custom_formats={}, name_prefix=None):
                 if data__watch_keys:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".watch must not contain "+str(data__watch_keys)+" properties", value=data__watch, name="" + (name_prefix or "data") + ".watch", definition={'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}, rule='additionalProperties')
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'definitions': {'variable': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean', 'array', 'object'], 'description': 'The value when nothing overrides it.'}, 'type': {'enum': ['string', 'number', 'bool', 'list', 'map'], 'description': "How a value from the environment or --var is read (default: the default's type)."}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'validation': {'type': 'array', 'description': 'Conditions the value must meet, checked first.', 'items': {'type': 'object', 'properties': {'condition': {'type': 'string'}, 'message': {'type': 'string'}}, 'required': ['condition', 'message'], 'additionalProperties': False}}}, 'additionalProperties': False}]}, 'target': {'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, 'group': {'type': 'object', 'properties': {'targets': {'type': 'array', 'items': {'type': 'string'}}, 'description': {'type': 'string'}}, 'required': ['targets'], 'additionalProperties': False}}, 'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Build arguments.'}, 'labels': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Image labels.'}, 'annotations': {'type': 'array', 'items': {'type': 'string'}, 'description': 'OCI annotations.'}, 'tags': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Image names and tags.'}, 'platforms': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'External cache sources.'}, 'cache-to': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Cache export destinations.'}, 'output': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'type': 'boolean', 'description': 'Always pull referenced images.'}, 'no-cache': {'type': 'boolean', 'description': 'Do not use the cache.'}, 'no-cache-filter': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Ulimit options.'}, 'entitlements': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'type': 'object', 'additionalProperties': {'type': 'string'}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}, 'description': 'Build policies.'}, 'resources': {'type': 'object', 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'definitions': {'variable': {'anyOf': [{'type': ['string', 'integer', 'number', 'boolean']}, {'type': 'object', 'properties': {'default': {'type': ['string', 'integer', 'number', 'boolean', 'array', 'object'], 'description': 'The value when nothing overrides it.'}, 'type': {'enum': ['string', 'number', 'bool', 'list', 'map'], 'description': "How a value from the environment or --var is read (default: the default's type)."}, 'description': {'type': 'string'}, 'env': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'validation': {'type': 'array', 'description': 'Conditions the value must meet, checked first.', 'items': {'type': 'object', 'properties': {'condition': {'type': 'string'}, 'message': {'type': 'string'}}, 'required': ['condition', 'message'], 'additionalProperties': False}}}, 'additionalProperties': False}]}, 'function': {'type': 'object', 'description': "A function every template can call, as bake's function blocks.", 'properties': {'params': {'type': 'array', 'items': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$'}, 'uniqueItems': True, 'description': 'Its parameters, in order.'}, 'variadic': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'description': 'The list of any further arguments.'}, 'result': {'type': 'string', 'description': 'A template of the parameters, the variables and the other functions; one whole {{ expression }} gives its value.'}, 'description': {'type': 'string'}}, 'required': ['result'], 'additionalProperties': False}, 'target': {'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Build arguments.'}, 'labels': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Image labels.'}, 'annotations': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'OCI annotations.'}, 'tags': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Image names and tags.'}, 'platforms': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'External cache sources.'}, 'cache-to': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Cache export destinations.'}, 'output': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'boolean'}, 'description': 'Always pull referenced images.'}, 'no-cache': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'boolean'}, 'description': 'Do not use the cache.'}, 'no-cache-filter': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Ulimit options.'}, 'entitlements': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Build policies.'}, 'resources': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object'}, 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, 'group': {'type': 'object', 'properties': {'targets': {'type': 'array', 'items': {'type': 'string'}}, 'description': {'type': 'string'}}, 'required': ['targets'], 'additionalProperties': False}}, 'type': 'object', 'properties': {'description': {'type': 'string', 'description': 'Human description of the target.'}, 'context': {'type': 'string', 'description': 'Build context: a directory, URL or git repo.'}, 'contexts': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Named contexts: name -> path, image or target:<name>.'}, 'dockerfile': {'type': 'string', 'description': 'Dockerfile path, relative to the context.'}, 'dockerfile-inline': {'type': 'string', 'description': 'Inline Dockerfile text.'}, 'target': {'type': 'string', 'description': 'Dockerfile stage to build.'}, 'args': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Build arguments.'}, 'labels': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Image labels.'}, 'annotations': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'OCI annotations.'}, 'tags': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Image names and tags.'}, 'platforms': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Target platforms, e.g. linux/arm64.'}, 'cache-from': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'External cache sources.'}, 'cache-to': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Cache export destinations.'}, 'output': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Outputs, e.g. type=registry.'}, 'secret': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Secrets exposed to the build.'}, 'ssh': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'SSH agent sockets or keys.'}, 'attest': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Attestations (sbom, provenance).'}, 'pull': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'boolean'}, 'description': 'Always pull referenced images.'}, 'no-cache': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'boolean'}, 'description': 'Do not use the cache.'}, 'no-cache-filter': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Stages not to cache.'}, 'network': {'type': 'string', 'description': 'Network mode for RUN.'}, 'shm-size': {'type': 'string', 'description': 'Size of /dev/shm.'}, 'ulimits': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Ulimit options.'}, 'entitlements': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Extra privileges.'}, 'call': {'type': 'string', 'description': 'Frontend method: build, check, outline, targets.'}, 'extra-hosts': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object', 'additionalProperties': {'type': 'string'}}, 'description': 'Extra /etc/hosts entries.'}, 'policy': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'anyOf': [{'type': 'string'}, {'type': 'object', 'additionalProperties': {'type': ['string', 'boolean', 'number']}}]}}, 'description': 'Build policies.'}, 'resources': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'object'}, 'description': 'Resource limits.'}, 'inherits': {'type': 'array', 'items': {'type': 'string'}, 'description': 'Targets whose attributes this one starts from, in order.'}, 'depends_on': {'if': {'type': 'string'}, 'then': {'type': 'string', 'pattern': '^\\{\\{(?![-+])((?!\\{\\{|\\}\\})[\\s\\S])+(?<![-+])\\}\\}$', 'description': 'One whole {{ expression }} yielding the value (or none, which unsets it).'}, 'else': {'type': 'array', 'items': {'type': 'string'}}, 'description': 'Targets or groups that must be built first.'}, 'matrix': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}, 'minItems': 1}, 'description': 'Axis -> values; one target per combination.'}, 'matrix-include': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations added to the matrix product.'}, 'matrix-exclude': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean', 'object'], 'additionalProperties': {'type': ['string', 'integer', 'number', 'boolean']}}}, 'description': 'Combinations removed from the matrix product.'}, 'name': {'type': 'string', 'description': 'Template naming each matrix combination.'}, 'watch': {'type': 'object', 'properties': {'paths': {'type': 'array', 'items': {'type': 'string'}}, 'ignore': {'type': 'array', 'items': {'type': 'string'}}}, 'additionalProperties': False, 'description': 'Extra inputs of this target and globs to ignore in watch mode.'}}, 'additionalProperties': False}, rule='additionalProperties')
     return data

@@ -364,7 +364,8 @@ def test_substitution_of_any_braces_agrees_with_jinja(text: str) -> None:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from buildgraph.resolve.templates import TemplateProblem, render_string
+    from buildgraph.resolve.template_values import TemplateProblem
+    from buildgraph.resolve.templates import render_string
 
     scope = {"a": "1", "ab": "2", "b": "3"}
     try:

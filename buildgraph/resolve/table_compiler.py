@@ -218,6 +218,19 @@ class _ValueSlot(_Slot):
         return tuple(dict.fromkeys(rendered)) if self.key in DEDUPLICATED else rendered
 
 
+class _FailedSlot(_Slot):
+    """A value that failed when compiled: each target reports it, as rendering would."""
+
+    __slots__ = ("problem",)
+
+    def __init__(self, key: str, problem: TemplateProblem) -> None:
+        super().__init__(key)
+        self.problem = problem
+
+    def render(self, scope: Mapping[str, Any]) -> Any:
+        raise self.problem
+
+
 class _MixedListSlot(_Slot):
     """A list of entries (strings and tables) some of whose strings are whole
     expressions: those spliced in, every other item rendered as a value."""
@@ -309,7 +322,10 @@ class TableCompiler:
         for key, value in table.items():
             if key not in RENDERED_KEYS:
                 continue
-            compiled = self._cached_value(key, value, varying)
+            try:
+                compiled = self._cached_value(key, value, varying)
+            except TemplateProblem as exc:  # a value every target has, of the wrong shape
+                compiled = _FailedSlot(key, exc)
             if isinstance(compiled, _Slot):
                 constants[key] = None
                 slots.append(compiled)

@@ -13,6 +13,7 @@ from buildgraph.errors import ConfigError
 from buildgraph.model.project import Project
 from buildgraph.projectfile.document import parse_document
 from buildgraph.resolve.project import resolve_project
+from buildgraph.resolve.template_values import TemplateProblem
 
 FILE = Path("/project/buildgraph.toml")
 
@@ -148,3 +149,46 @@ args = { DEBUG = "{{ debug }}" }
     assert list(project.targets) == ["app-true-1", "app-true-2", "app-false-1", "app-false-2"]
     assert project.targets["app-false-2"].args["DEBUG"] == "false"
     assert project.targets["app-true-1"].matrix_values["debug"] is True  # kept as written
+
+
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        ("{{ X }}", " X "),
+        ("{{ [a] + b }}", " [a] + b "),
+        ("{{ a }}{{ b }}", None),
+        ("x{{ a }}", None),
+        ("{{ a }} ", None),
+        ("{{- a }}", None),
+        ("{{ a -}}", None),
+        ("{{}}", None),
+        ("{% if a %}{{ a }}{% endif %}", None),
+    ],
+)
+def test_a_whole_expression_is_one_expression_and_nothing_else(
+    text: str, source: str | None
+) -> None:
+    from buildgraph.resolve.templates import whole_expression
+
+    assert whole_expression(text) == source
+
+
+def test_a_whole_expression_is_its_value_and_other_text_is_text() -> None:
+    from buildgraph.resolve.template_values import printable
+    from buildgraph.resolve.templates import template_value
+
+    scope = {"P": ["a", "b"], "N": printable(None), "B": printable(True)}
+    assert template_value("{{ P }}", scope) == ["a", "b"]
+    assert template_value("{{ P | map('upper') }}", scope) == ["A", "B"]
+    assert template_value("{{ N }}", scope) is None
+    assert template_value("{{ B }}", scope) is True and template_value("{{ B }}!", scope) == "true!"
+    assert template_value("{{ N is none }}-{{ N == none }}", scope) == "true-true"
+
+
+@pytest.mark.parametrize("text", ["a{{ N }}", "{{ N }}{{ N }}", "{% if 1 %}{{ N }}{% endif %}"])
+def test_a_null_never_prints_into_text(text: str) -> None:
+    from buildgraph.resolve.template_values import printable
+    from buildgraph.resolve.templates import render_string
+
+    with pytest.raises(TemplateProblem, match="null value cannot be printed into text"):
+        render_string(text, {"N": printable(None)})

@@ -1,0 +1,163 @@
+"""A whole {{ expression }} is a value: null unsets, lists splice, tables and booleans
+come from expressions, and inheritance merges them as written values merge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from buildgraph.errors import ConfigError
+from buildgraph.plan.load import load
+from buildgraph.resolve.attribute_values import UNSET, attribute_value, spliced
+from buildgraph.resolve.template_values import TemplateProblem
+
+HEAD = """
+[variables]
+PLATFORMS = { type = "list", default = ["linux/amd64", "linux/arm64"] }
+NOTHING = "{{ none }}"
+EXTRA = { type = "list", default = ["r/app:extra"] }
+BASE = { type = "map", default = { A = "1", B = "2" } }
+PULL = false
+"""
+
+
+def attrs(tmp_path: Path, toml: str, name: str = "app", **environ: str) -> dict[str, Any]:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "buildgraph.toml").write_text(HEAD + toml)
+    loaded = load(tmp_path / "buildgraph.toml", {}, environ=environ)
+    return dict(loaded.project.targets[name].attrs)
+
+
+def test_a_list_attribute_may_be_one_expression_yielding_a_list(tmp_path: Path) -> None:
+    got = attrs(tmp_path, '[target.app]\nplatforms = "{{ PLATFORMS }}"\n')
+    assert got["platforms"] == ("linux/amd64", "linux/arm64")
+
+
+def test_a_list_item_yielding_a_list_is_spliced_and_none_is_dropped(tmp_path: Path) -> None:
+    got = attrs(tmp_path, '[target.app]\ntags = ["r/app:1", "{{ EXTRA }}", "{{ NOTHING }}"]\n')
+    assert got["tags"] == ("r/app:1", "r/app:extra")
+
+
+def test_null_unsets_a_scalar_and_drops_a_table_entry(tmp_path: Path) -> None:
+    got = attrs(
+        tmp_path,
+        '[target.app]\ntarget = "{{ NOTHING }}"\nargs = { A = "{{ NOTHING }}", B = "b" }\n',
+    )
+    assert "target" not in got and dict(got["args"]) == {"B": "b"}
+
+
+def test_a_variable_set_from_outside_is_no_longer_null(tmp_path: Path) -> None:
+    got = attrs(tmp_path, '[target.app]\ntarget = "{{ NOTHING }}"\n', NOTHING="final")
+    assert got["target"] == "final"
+
+
+def test_a_null_printed_into_text_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        attrs(tmp_path, '[target.app]\ntarget = "stage-{{ NOTHING }}"\n')
+    assert "null value cannot be printed into text" in str(caught.value)
+    assert "key 'target'" in str(caught.value)
+
+
+def test_a_table_attribute_may_be_an_expression_and_children_merge_over_it(
+    tmp_path: Path,
+) -> None:
+    toml = """
+[target._base]
+args = "{{ BASE }}"
+[target.app]
+inherits = ["_base"]
+args = { B = "own", C = "{{ 3 }}" }
+[target.other]
+inherits = ["app"]
+args = "{{ {'C': 'last'} }}"
+"""
+    assert dict(attrs(tmp_path, toml)["args"]) == {"A": "1", "B": "own", "C": "3"}
+    assert dict(attrs(tmp_path, toml, "other")["args"]) == {"A": "1", "B": "own", "C": "last"}
+
+
+def test_appended_lists_keep_a_parents_expression_first(tmp_path: Path) -> None:
+    toml = """
+[target._base]
+cache-from = "{{ ['type=registry,ref=r/cache'] }}"
+[target.app]
+inherits = ["_base"]
+cache-from = ["type=gha", "{{ NOTHING }}"]
+"""
+    assert attrs(tmp_path, toml)["cache-from"] == ("type=registry,ref=r/cache", "type=gha")
+
+
+def test_booleans_and_entry_tables_from_expressions(tmp_path: Path) -> None:
+    toml = """
+[target.app]
+pull = "{{ PULL }}"
+cache-to = "{{ [{'type': 'inline'}] if not PULL else [] }}"
+"""
+    got = attrs(tmp_path, toml)
+    assert got["pull"] is False and [dict(e) for e in got["cache-to"]] == [{"type": "inline"}]
+    assert attrs(tmp_path, toml, PULL="true")["cache-to"] == ()
+
+
+def test_an_expression_per_matrix_combination(tmp_path: Path) -> None:
+    toml = """
+[target.app]
+matrix = { arch = ["amd64", "arm64"] }
+name = "app-{{ arch }}"
+platforms = "{{ ['linux/' ~ arch] }}"
+tags = ["r/app:{{ arch }}", "{{ ['r/app:latest'] if arch == 'amd64' else none }}"]
+"""
+    assert attrs(tmp_path, toml, "app-amd64")["tags"] == ("r/app:amd64", "r/app:latest")
+    got = attrs(tmp_path, toml, "app-arm64")
+    assert got["tags"] == ("r/app:arm64",) and got["platforms"] == ("linux/arm64",)
+
+
+def test_a_value_of_the_wrong_shape_names_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        attrs(tmp_path, '[target.app]\nplatforms = "{{ BASE }}"\n')
+    assert "key 'platforms'" in str(caught.value) and "a table" in str(caught.value)
+
+
+def test_text_where_a_list_belongs_must_be_one_whole_expression(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        attrs(tmp_path, '[target.app]\ntags = "{{ EXTRA }} "\n')
+    assert "one whole {{ expression }}" in str(caught.value) and ":" in str(caught.value)
+
+
+def test_duplicates_are_dropped_after_splicing(tmp_path: Path) -> None:
+    got = attrs(tmp_path, '[target.app]\ntags = ["r/app:extra", "{{ EXTRA }}"]\n')
+    assert got["tags"] == ("r/app:extra",)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("target", None, UNSET),
+        ("target", 3, "3"),
+        ("target", True, "true"),
+        ("pull", "true", True),
+        ("tags", "one", ("one",)),
+        ("tags", ["a", None, 2], ("a", "2")),
+        ("args", {"A": None, "B": 1.5}, {"B": "1.5"}),
+    ],
+)
+def test_attribute_value_shapes(key: str, value: Any, expected: Any) -> None:
+    got = attribute_value(key, value)
+    assert (dict(got) if key == "args" else got) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("tags", [["nested"]]), ("args", ["a"]), ("pull", 1), ("target", [])]
+)
+def test_attribute_value_refuses_other_shapes(key: str, value: Any) -> None:
+    with pytest.raises(TemplateProblem, match=repr(key)):
+        attribute_value(key, value)
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=5), st.integers())))
+def test_splicing_keeps_order_and_drops_only_nones(items: list[Any]) -> None:
+    assert spliced("tags", items) == [
+        i if isinstance(i, str) else str(i) for i in items if i is not None
+    ]

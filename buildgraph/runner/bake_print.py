@@ -3,15 +3,29 @@
 bake is the reference for its own files: its HCL with every function, its variables, its
 Compose reader, its overrides of one file by the next. buildgraph reads what bake prints,
 so a definition means to buildgraph exactly what it means to bake.
+
+One print serves a command: the names asked for and every target (`'*'`, buildx 0.26+).
+bake prints the file's own `default` group only when it is the one name asked for: asked
+for with others (and `'*'` is all of them), it prints a `default` group of every name
+asked, the file's members among them (buildx's ReadTargets). So a file of ours is read
+with the definition, a group that names the file's default group's members by reference
+(`group.default.targets`, evaluated by bake's HCL like any other reference); bake prints
+it as it prints any other group. A default group no HCL or JSON file declares is a
+Compose file's (every service that builds: with Compose files alone, every target), a
+matrix target's or a target's named `default`: in the last cases, when it is needed, it is
+printed alone, a second print.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from buildgraph.errors import ConfigError, EnvironmentProblem
 from buildgraph.runner.process import Captured, run_captured
@@ -19,8 +33,24 @@ from buildgraph.runner.process import Captured, run_captured
 PRINT_TIMEOUT = 120  # seconds: a remote definition (a git context) may be fetched
 
 
+class Run(Protocol):
+    """How a print is run: `run_captured`, or a test's fake."""
+
+    def __call__(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        timeout: float | None,
+        env: Mapping[str, str] | None = None,
+    ) -> Captured: ...
+
+
 def bake_print_argv(
-    docker: str, files: Sequence[Path], names: Sequence[str], overrides: Sequence[str] = ()
+    docker: str,
+    files: Sequence[Path],
+    names: Sequence[str],
+    overrides: Sequence[str] = (),
 ) -> list[str]:
     """`docker buildx bake --print` of `names` (none: bake's default group) from `files`,
     with bake's `--set` `overrides` (each one argument: `--set=...`)."""
@@ -32,7 +62,18 @@ def bake_print_argv(
     ]  # fmt: skip
 
 
-EVERY_TARGET = "*"  # a pattern bake matches target names with (buildx 0.13 has none)
+EVERY_TARGET = "*"  # a pattern bake matches target and group names with (buildx 0.26+)
+PATTERNS_SINCE = (0, 26, 0)  # the first buildx whose bake matches names with patterns
+DEFAULT_GROUP = "default"
+# The group our file adds, and what its description says of the file's default group.
+DEFAULT_COPY = "buildgraph-default-of-the-files"
+DECLARED, UNDECLARED = "declared", "undeclared"
+DEFAULT_COPY_HCL = f"""\
+group "{DEFAULT_COPY}" {{
+  description = can(group.{DEFAULT_GROUP}.targets) ? "{DECLARED}" : "{UNDECLARED}"
+  targets = try(group.{DEFAULT_GROUP}.targets, [])
+}}
+"""
 
 
 def print_definitions(
@@ -42,17 +83,19 @@ def print_definitions(
     folder: Path,
     environ: Mapping[str, str],
     overrides: Sequence[str] = (),
+    *,
+    run: Run = run_captured,
 ) -> tuple[dict[str, Any], bool]:
-    """What bake prints of `files`, run in `folder`: every target, and the groups `names`
-    (none: bake's default group) name, as they are; and whether every target is there (a
-    buildx that matches no pattern prints only those `names` build).
+    """What bake prints of `files`, run in `folder`: every target, and the groups, the
+    file's default group as it declares it; and whether every target is there (a buildx
+    that matches no pattern prints only those `names`, none: the default group, build).
 
     Every target is wanted for the targets bake would not build for `names` but whose
     images the requested ones may use (`FROM` another target's tag): buildgraph builds
-    those first, where bake would pull a stale one. One print does it, but for the default
-    group: bake prints its members only when it is the one name asked for, so that one is
-    printed beside a print of every target, both at once. Variables (`--var`) reach bake
-    as environment variables, which every buildx reads, over the environment's."""
+    those first, where bake would pull a stale one. Variables (`--var`) reach bake as
+    environment variables, which every buildx reads, over the environment's. A buildx
+    known to match no pattern (an earlier probe or print of the same docker setup found
+    it) is asked for the names alone: one print there too."""
     docker = shutil.which("docker", path=environ.get("PATH"))
     if docker is None:
         raise EnvironmentProblem(
@@ -60,39 +103,143 @@ def print_definitions(
         )
     env = {**environ, **variables}
 
-    def print_of(names: Sequence[str]) -> Captured:
-        argv = bake_print_argv(docker, files, names, overrides)
-        return run_captured(argv, cwd=folder, timeout=PRINT_TIMEOUT, env=env)
+    def print_of(names: Sequence[str], extra: Sequence[Path] = ()) -> Captured:
+        argv = bake_print_argv(docker, [*files, *extra], names, overrides)
+        return run(argv, cwd=folder, timeout=PRINT_TIMEOUT, env=env)
 
-    if names and DEFAULT_GROUP not in names:
-        both = print_of([*names, EVERY_TARGET])
-        if both.code == 0:
-            return _without_default(_checked(both, files)), True
+    if matches_no_pattern(environ):
+        return _checked(print_of(names), files), False
+    with default_copy_file() as copy:
+        every = print_of([*names, EVERY_TARGET], [copy])
+    if every.code != 0:
         # A buildx that matches no pattern, or a definition some other target or group
         # of which bake cannot build (a group naming a missing target: `*` matches groups
         # too): what was asked for alone, then.
+        if NO_PATTERN_ERROR in every.stderr:
+            remember_matching_no_pattern(environ)
         return _checked(print_of(names), files), False
-    from concurrent.futures import ThreadPoolExecutor
+    printed = _checked(every, files)
+    groups = _table(printed.get("group"))
+    declared = _declared_default(groups.pop(DEFAULT_COPY, None))
+    printed_default = groups.pop(DEFAULT_GROUP, None)
+    if declared is not None:
+        groups[DEFAULT_GROUP] = _group(declared, printed_default)
+    elif all(_is_compose(path) for path in files) and isinstance(printed_default, dict):
+        # Compose files alone: the default group is every service that builds, each a
+        # target; bake's printed default is every name asked, those and ours.
+        members = [m for m in _members(printed_default) if m != DEFAULT_COPY]
+        groups[DEFAULT_GROUP] = _group(members, printed_default)
+    elif DEFAULT_GROUP in names_reached(groups, names or [DEFAULT_GROUP]):
+        printed["group"] = groups
+        return _merged(_checked(print_of([DEFAULT_GROUP]), files), printed), True
+    printed["group"] = groups
+    return printed, True
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        every = pool.submit(print_of, [EVERY_TARGET])
-        requested = _checked(print_of(names), files)
-        everything = every.result()
-    printed = _parsed(everything.stdout) if everything.code == 0 else None
-    if printed is None:
-        return requested, False
-    return _merged(requested, _without_default(printed)), True
+
+# What a buildx that matches no pattern says of `*` (it looks for a target of that name);
+# a newer one always matches our group.
+NO_PATTERN_ERROR = f"failed to find target {EVERY_TARGET}"
+MEMO_FOLDER = "bake-patterns"
 
 
-DEFAULT_GROUP = "default"
+def matches_no_pattern(environ: Mapping[str, str]) -> bool:
+    """Whether the buildx `environ` runs is known to match no pattern, without asking it:
+    from the version an earlier probe found, or from an earlier print's error, while the
+    docker setup (the docker CLI, its plugins, its configuration) is unchanged."""
+    from buildgraph.runner.probe import kept_facts, setup_signature
+
+    facts = kept_facts(None, environ)
+    if facts is not None and facts.buildx_version not in (None, "unknown"):
+        return not matches_patterns(facts.buildx_version)
+    signature = setup_signature(None, environ)
+    if signature is None:
+        return False
+    from buildgraph.locations import cache_entry, read_private
+
+    data = read_private(cache_entry(MEMO_FOLDER, signature, ".json"))
+    try:
+        memo = json.loads(data) if data is not None else None
+    except ValueError:
+        return False
+    return memo == {"signature": signature, "matches_patterns": False}
 
 
-def _without_default(printed: dict[str, Any]) -> dict[str, Any]:
-    """A print of several names without the `default` group bake makes of them."""
-    groups = printed.get("group")
-    if isinstance(groups, dict):
-        groups.pop(DEFAULT_GROUP, None)
-    return printed
+def remember_matching_no_pattern(environ: Mapping[str, str]) -> None:
+    """Keep, in the user's cache, that the buildx of this docker setup matches no pattern:
+    the next read of a definition prints once."""
+    from buildgraph.locations import cache_entry, prune_entries, write_private_entry
+    from buildgraph.runner.probe import setup_signature
+
+    signature = setup_signature(None, environ)
+    if signature is None:
+        return
+    record = json.dumps({"signature": signature, "matches_patterns": False}).encode()
+    if write_private_entry(cache_entry(MEMO_FOLDER, signature, ".json"), record):
+        prune_entries(MEMO_FOLDER)
+
+
+def matches_patterns(version: str | None) -> bool:
+    """Whether the buildx of `version` matches names with patterns: unknown, it may."""
+    found = re.match(r"v?(\d+)\.(\d+)\.(\d+)", version or "")
+    if found is None:
+        return True
+    major, minor, patch = (int(part) for part in found.groups())
+    return (major, minor, patch) >= PATTERNS_SINCE
+
+
+@contextmanager
+def default_copy_file() -> Iterator[Path]:
+    """Our file naming the default group's members, outside the project (a watch must not
+    see it), for the time of one print."""
+    with tempfile.TemporaryDirectory(prefix="buildgraph-bake-") as folder:
+        path = Path(folder) / "default-of-the-files.hcl"  # .hcl: read as HCL, never Compose
+        path.write_text(DEFAULT_COPY_HCL, encoding="utf-8")
+        yield path
+
+
+def names_reached(groups: Mapping[str, Any], names: Sequence[str]) -> set[str]:
+    """`names` and every name the groups among them name, at any depth."""
+    reached: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name not in reached:
+            reached.add(name)
+            group = groups.get(name)
+            pending.extend(_members(group) if isinstance(group, dict) else ())
+    return reached
+
+
+def _declared_default(copy: Any) -> list[str] | None:
+    """The members of the default group an HCL or JSON file declares, as our group copied
+    them, or None when none declares one."""
+    if not isinstance(copy, dict) or copy.get("description") != DECLARED:
+        return None
+    return _members(copy)
+
+
+def _group(members: Sequence[str], printed: Any) -> dict[str, Any]:
+    """The default group as bake prints it alone: its members once each, sorted (buildx
+    0.20+), with the description the file gives it."""
+    group: dict[str, Any] = {"targets": sorted(dict.fromkeys(members))}
+    if isinstance(printed, dict) and isinstance(printed.get("description"), str):
+        group["description"] = printed["description"]
+    return group
+
+
+def _members(group: Mapping[str, Any]) -> list[str]:
+    members = group.get("targets")
+    return [m for m in members if isinstance(m, str)] if isinstance(members, list) else []
+
+
+def _is_compose(path: Path) -> bool:
+    """Whether bake reads `path` as a Compose file whatever it holds (buildx 0.26+ decides
+    by the extension first)."""
+    return path.name.lower().endswith((".yml", ".yaml"))
+
+
+def _table(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:

@@ -128,7 +128,10 @@ def bake_printed(value: str | int | float | bool) -> str:
 
 
 def literal_text(expr: Expr) -> str | None:
-    """The text of a template without interpolations or directives, else None."""
+    """The text of a template without interpolations or directives (or of a bare name
+    as an object's key), else None."""
+    if isinstance(expr, Literal) and isinstance(expr.value, str):
+        return expr.value
     if isinstance(expr, Template) and all(isinstance(p, Text) for p in expr.parts):
         return "".join(p.text for p in expr.parts if isinstance(p, Text))
     return None
@@ -157,6 +160,15 @@ def names_read(expr: Expr | Part) -> Iterator[str]:
     else:
         for child in _children(expr):
             yield from names_read(child)
+
+
+def traversal(expr: Expr) -> list[str]:
+    """`a.b.c` as its names; empty when the root is not a name."""
+    names: list[str] = []
+    while isinstance(expr, GetAttr):
+        names.insert(0, expr.name)
+        expr = expr.obj
+    return [expr.name, *names] if isinstance(expr, Name) else []
 
 
 def _children(expr: Expr) -> tuple[Expr, ...]:
@@ -201,10 +213,11 @@ class _Translator:
         if isinstance(expr, Paren):
             return self.expr(expr.expr)
         if isinstance(expr, GetAttr):
-            if isinstance(expr.obj, Name) and expr.obj.name == "target":
+            path = traversal(expr)
+            if path and path[0] == "target" and "target" not in self.scope.names:
                 raise Untranslatable(
                     expr.line,
-                    f"target.{expr.name}",
+                    ".".join(path),
                     "a reference to another target's attribute; buildgraph's templates "
                     "cannot read targets",
                 )
@@ -397,27 +410,27 @@ class _Translator:
     # Templates ---------------------------------------------------------------------
 
     def template_text(self, parts: tuple[Part, ...]) -> str:
-        out = []
+        pieces: list[tuple[bool, str]] = []  # (is literal text, what is written)
         for part in parts:
             if isinstance(part, Text):
-                out.append(jinja_text(part.text))
+                pieces.append((True, part.text))
             elif isinstance(part, Interpolation):
                 inner = part.expr
                 if isinstance(inner, Literal) and inner.value is not None:
-                    out.append(jinja_text(bake_printed(inner.value)))
+                    pieces.append((True, bake_printed(inner.value)))
                 else:
-                    out.append("{{ " + self.expr(inner) + " }}")
+                    pieces.append((False, "{{ " + self.expr(inner) + " }}"))
             elif isinstance(part, IfDirective):
                 s = part.strips
-                out.append(_tag(f"if {self.expr(part.condition)}", s[0], s[1]))
-                out.append(self.template_text(part.then))
+                pieces.append((False, _tag(f"if {self.expr(part.condition)}", s[0], s[1])))
+                pieces.append((False, self.template_text(part.then)))
                 if part.otherwise or s[2] or s[3]:
-                    out.append(_tag("else", s[2], s[3]))
-                    out.append(self.template_text(part.otherwise))
-                out.append(_tag("endif", s[4], s[5]))
+                    pieces.append((False, _tag("else", s[2], s[3])))
+                    pieces.append((False, self.template_text(part.otherwise)))
+                pieces.append((False, _tag("endif", s[4], s[5])))
             else:
-                out.append(self.for_directive(part))
-        return "".join(out)
+                pieces.append((False, self.for_directive(part)))
+        return _joined(pieces)
 
     def for_directive(self, part: ForDirective) -> str:
         s = part.strips
@@ -428,6 +441,26 @@ class _Translator:
             # A list's index; bake iterates a map by key, which this does not say.
             body = "{% set " + part.key + " = loop.index0 %}" + body
         return _tag(head, s[0], s[1]) + body + _tag("endfor", s[2], s[3])
+
+
+def _joined(pieces: list[tuple[bool, str]]) -> str:
+    """Literal text and Jinja tags as one template: adjacent text merged, then escaped,
+    a `{` just before a tag too (`{` then `{{ x }}` would read as `{{{`)."""
+    out = []
+    text = ""
+    for is_text, written in pieces:
+        if is_text:
+            text += written
+            continue
+        if text:
+            escaped = jinja_text(text)
+            if escaped.endswith("{") and written.startswith("{"):
+                escaped = escaped[:-1] + "{{ '{' }}"
+            out.append(escaped)
+            text = ""
+        out.append(written)
+    out.append(jinja_text(text))
+    return "".join(out)
 
 
 def _tag(inside: str, strip_before: bool, strip_after: bool) -> str:

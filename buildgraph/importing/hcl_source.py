@@ -313,7 +313,7 @@ class _TreeReader:
         for piece in flat:
             kind = getattr(piece, "data", None)
             if kind is None:
-                current.append(Text(self.literal_text(piece)))
+                current.extend(self.literal_parts(piece))
             elif kind == "interpolation":
                 current.append(Interpolation(self.expr(_trees(piece)[0])))
             elif kind in ("template_if_start", "template_for_start"):
@@ -355,11 +355,19 @@ class _TreeReader:
         key, value = (names[0], names[1]) if len(names) == 2 else (None, names[0])
         return ForDirective(line, key, value, self.expr(inner[-1]), merge_text(body), strips)
 
-    def literal_text(self, token: Any) -> str:
+    def literal_parts(self, token: Any) -> list[Part]:
+        """A run of literal text; an escape `$${` or `%%{` is the text `${` or `%{`. The
+        grammar takes an escape's token up to the next `}`: what follows the escape in it
+        is read again as template, since it may hold an interpolation of its own."""
         text = str(token)
-        if token.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
-            return unescape(text[1:])  # $${x} is the text ${x}; %%{x} is %{x}
-        return unescape(text)
+        if token.type not in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
+            return [Text(unescape(text))]
+        rest = text[3:]
+        if not rest:
+            return [Text(text[1:3])]
+        again = parse_expression(self.path, '"' + rest + '"', self.line(token))
+        more = list(again.parts) if isinstance(again, Template) else []
+        return [Text(text[1:3]), *more]
 
     def heredoc(self, node: Any, trim: bool) -> Template:
         token = node.children[0]
@@ -494,7 +502,9 @@ def json_expr(path: Path, value: Any, line: int) -> Expr:
     if isinstance(value, str):
         if "${" not in value and "%{" not in value:
             return Template(line, (Text(value),) if value else ())
-        return parse_expression(path, json.dumps(value, ensure_ascii=False), line)
+        # The decoded string is the template: its text is quoted as a heredoc's is,
+        # its interpolations kept as written (their quotes are HCL's, not JSON's).
+        return Template(line, heredoc_parts(path, value, line))
     if isinstance(value, list):
         return TupleExpr(line, tuple(json_expr(path, v, line) for v in value))
     if isinstance(value, dict):

@@ -225,10 +225,10 @@ class _Translator:
         if isinstance(expr, Index):
             return f"{self.expr(expr.obj)}[{self.expr(expr.key)}]"
         if isinstance(expr, Splat):
-            path = ".".join(expr.path)
-            if not path:
+            dotted = ".".join(expr.path)
+            if not dotted:
                 return f"({self.expr(expr.obj)} | list)"
-            return f"({self.expr(expr.obj)} | map(attribute={string_literal(path)}) | list)"
+            return f"({self.expr(expr.obj)} | map(attribute={string_literal(dotted)}) | list)"
         if isinstance(expr, Call):
             return self.call(expr)
         if isinstance(expr, TupleExpr):

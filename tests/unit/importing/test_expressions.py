@@ -76,14 +76,22 @@ def bool_ops(children: st.SearchStrategy[Gen]) -> st.SearchStrategy[Gen]:
 
     return st.one_of(
         st.builds(logic, st.sampled_from(["&&", "||"]), children, children),
-        st.builds(lambda a: (f"!{a[0]}" if a[0][0] in "(tfBF" else f"!({a[0]})", not a[1]),
-                  children),  # fmt: skip
+        st.builds(
+            lambda a: (f"!{a[0]}" if a[0][0] in "(tfBF" else f"!({a[0]})", not a[1]), children
+        ),
         st.builds(compare, st.sampled_from(["==", "!=", "<", ">="]), int_exprs, int_exprs),
         st.builds(same, st.sampled_from(["==", "!="]), texts, texts),
-        st.builds(lambda f, a, b: (f"{f}({a[0]}, {b[0]})", (a[1] and b[1]) if f == "and"
-                  else (a[1] or b[1])), st.sampled_from(["and", "or"]), children, children),
+        st.builds(
+            lambda f, a, b: (
+                f"{f}({a[0]}, {b[0]})",
+                (a[1] and b[1]) if f == "and" else (a[1] or b[1]),
+            ),
+            st.sampled_from(["and", "or"]),
+            children,
+            children,
+        ),
         st.builds(lambda a: (f"not({a[0]})", not a[1]), children),
-    )  # fmt: skip
+    )
 
 
 bool_exprs = st.recursive(bools, bool_ops, max_leaves=6)

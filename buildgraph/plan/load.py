@@ -76,18 +76,18 @@ def load_bake(
 
 
 def requested_targets(project: Project, names: Sequence[str]) -> set[str]:
-    """The targets bake builds for `names`: through groups, and `target:` links."""
+    """The targets bake builds for `names`: through groups, and `target:` links. A group
+    reached again is taken for a target of its name, as bake takes it (the default group
+    of a file with a target `default` alone is `["default"]`)."""
     found: set[str] = set()
     pending = list(names)
-    seen: set[str] = set()
+    expanded: set[str] = set()
     while pending:
         name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in project.groups:
+        if name in project.groups and name not in expanded:
+            expanded.add(name)
             pending.extend(project.groups[name].targets)
-        elif name in project.targets:
+        elif name in project.targets and name not in found:
             found.add(name)
             pending.extend(project.targets[name].linked_targets())
     return found

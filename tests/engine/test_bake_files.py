@@ -6,6 +6,7 @@ image reference between targets) and tests/fixtures/compose_files."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -149,3 +150,164 @@ def test_a_group_bake_cannot_build_does_not_stop_other_names(tmp_path: Path, eng
     assert set(targets_of(result.stdout)) == {"app"}
     broken = buildgraph("plan", "broken", cwd=tmp_path)
     assert broken.returncode == 2 and "missing" in broken.stderr
+
+
+def test_a_default_group_bake_cannot_build_is_refused_only_when_selected(
+    tmp_path: Path, engine: str
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "docker-bake.hcl").write_text(
+        'group "default" {\n  targets = ["a", "missing"]\n}\ntarget "a" {}\n'
+    )
+    refused = buildgraph("plan", cwd=tmp_path)
+    assert refused.returncode == 2 and "missing" in refused.stderr
+    named = buildgraph("plan", "a", "--format", "json", cwd=tmp_path)
+    assert named.returncode == 0, named.stderr
+    assert set(targets_of(named.stdout)) == {"a"}
+
+
+# Definitions whose default group bake evaluates: (files, or a fixture folder, whether an
+# HCL or JSON file or Compose files alone declare it, so that one print says it on a buildx
+# matching patterns).
+DEFAULT_GROUPS: dict[str, tuple[dict[str, str] | Path, bool]] = {
+    "fixture bake_files": (FIXTURES / "bake_files", True),
+    "fixture compose_files": (FIXTURES / "compose_files", True),
+    "nested groups, a function, a variable, a group naming default": (
+        {"docker-bake.hcl": """\
+variable "LIST" {
+  default = "x,y"
+}
+group "default" {
+  targets = concat(["g1"], split(",", LIST))
+}
+group "g1" {
+  targets = ["a", "g2"]
+}
+group "g2" {
+  targets = ["b", "b"]
+}
+group "other" {
+  targets = ["default", "c"]
+}
+target "a" {}
+target "b" {}
+target "c" {}
+target "x" {}
+target "y" {}
+target "z" {}
+"""},
+        True,
+    ),
+    "an override file's default group": (
+        {
+            "docker-bake.hcl": 'group "default" {\n  targets = ["a"]\n}\n'
+            'target "a" {}\ntarget "b" {}\ntarget "c" {}\n',
+            "docker-bake.override.hcl": 'group "default" {\n  targets = ["c", "b"]\n}\n',
+        },
+        True,
+    ),
+    "JSON with a variable": (
+        {"docker-bake.json": json.dumps({
+            "variable": {"WHICH": {"default": "b"}},
+            "group": {"default": {"targets": ["a", "${WHICH}"]}},
+            "target": {"a": {}, "b": {}, "c": {}},
+        })},
+        True,
+    ),
+    "Compose with an HCL default group": (
+        {
+            "compose.yaml": "services:\n  web: {build: {context: .}}\n"
+            "  worker: {build: {context: .}}\n  db: {image: postgres}\n",
+            "docker-bake.hcl": 'group "default" {\n  targets = ["web", "extra"]\n}\n'
+            'target "extra" {}\n',
+        },
+        True,
+    ),
+    "Compose files alone": (
+        {
+            "compose.yaml": "services:\n  web: {build: {context: .}}\n  db: {image: postgres}\n",
+            "compose.override.yaml": "services:\n  worker: {build: {context: .}}\n",
+        },
+        True,
+    ),
+    "Compose with an HCL file adding a target": (
+        {
+            "compose.yaml": "services:\n  web: {build: {context: .}}\n",
+            "docker-bake.hcl": 'target "web" {\n  args = { X = "1" }\n}\ntarget "extra" {}\n',
+        },
+        False,
+    ),
+    "a target named default": ({"docker-bake.hcl": 'target "default" {}\ntarget "b" {}\n'}, False),
+}  # fmt: skip
+
+
+def definition_of(case: str, folder: Path) -> list[Path]:
+    """The files of `case` written in `folder` (a Dockerfile beside them)."""
+    files = DEFAULT_GROUPS[case][0]
+    if isinstance(files, Path):
+        shutil.copytree(files, folder, dirs_exist_ok=True)
+        return sorted(p for p in folder.iterdir() if p.suffix in (".hcl", ".json", ".yaml"))
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return [folder / name for name in files]
+
+
+@pytest.mark.parametrize("case", list(DEFAULT_GROUPS))
+def test_the_default_group_is_what_bake_builds_in_one_print(
+    case: str, tmp_path: Path, buildx: str, buildx_version: tuple[int, int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from buildgraph.plan.load import load, requested_targets
+
+    paths = definition_of(case, tmp_path)
+    declared = DEFAULT_GROUPS[case][1]
+    theirs = subprocess.run(
+        [buildx, "buildx", "bake", *(f for p in paths for f in ("-f", str(p))), "--print"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert theirs.returncode == 0, theirs.stderr
+    bake_printed = json.loads(theirs.stdout)
+    # Each bake process counted by a docker of ours in front of the real one; what is
+    # remembered of the buildx goes to a cache of this test's.
+    shim, log = tmp_path / "bin" / "docker", tmp_path / "bake-runs"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\n[ "$2" = bake ] && echo "$*" >> {log}\nexec {buildx} "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    environ = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def bake_runs() -> int:
+        runs = len(log.read_text().splitlines()) if log.exists() else 0
+        log.unlink(missing_ok=True)
+        return runs
+
+    for _ in range(2):  # the second read: an old buildx is known by then
+        project = load(paths, {}, cwd=tmp_path, environ=environ).project
+        assert requested_targets(project, ["default"]) == set(bake_printed["target"])
+        # buildx 0.13 prints no default group of a target named default alone.
+        printed_default = bake_printed.get("group", {}).get("default")
+        group = project.groups.get("default")
+        assert (group and sorted(group.targets)) == (
+            printed_default and sorted(printed_default["targets"])
+        )
+        runs = bake_runs()
+        if buildx_version >= (0, 26, 0):
+            assert runs == (1 if declared else 2)
+            assert set(project.targets) >= set(bake_printed["target"])  # and every other
+        else:
+            assert runs <= 2
+    assert runs == 1 or buildx_version >= (0, 26, 0)
+
+
+def test_a_group_naming_the_default_group_builds_its_members(tmp_path: Path, buildx: str) -> None:
+    """`other` names `default`: bake builds the default group's members for it."""
+    paths = definition_of("nested groups, a function, a variable, a group naming default", tmp_path)
+    result = buildgraph("plan", "other", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    theirs = subprocess.run(
+        [buildx, "buildx", "bake", "-f", str(paths[0]), "--print", "other"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert set(targets_of(result.stdout)) == set(json.loads(theirs.stdout)["target"])
+    assert set(targets_of(result.stdout)) == {"a", "b", "c", "x", "y"}

@@ -10,10 +10,12 @@ for with others (and `'*'` is all of them), it prints a `default` group of every
 asked, the file's members among them (buildx's ReadTargets). So a file of ours is read
 with the definition, a group that names the file's default group's members by reference
 (`group.default.targets`, evaluated by bake's HCL like any other reference); bake prints
-it as it prints any other group. A default group no HCL or JSON file declares is a
-Compose file's (every service that builds: with Compose files alone, every target), a
-matrix target's or a target's named `default`: in the last cases, when it is needed, it is
-printed alone, a second print.
+it as it prints any other group. A default group no HCL or JSON file declares is
+Compose's (every service that builds), a matrix target's or a target's named `default`.
+With Compose files alone it is every target; otherwise, when the names reach it, it is
+printed alone: a second print. A buildx before 0.26 matches no pattern and prints the
+names alone; once that is known (the version an earlier probe found, or an earlier
+print's error, kept per docker setup), that is the one print.
 """
 
 from __future__ import annotations

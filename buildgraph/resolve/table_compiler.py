@@ -20,7 +20,9 @@ from typing import Any, NamedTuple
 from buildgraph.model.project import freeze
 from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME, BAKE_ATTRIBUTES, DEDUPLICATED
 from buildgraph.resolve.attribute_values import (
+    SHAPES,
     UNSET,
+    Shape,
     attribute_value,
     list_value,
     spliced,
@@ -79,30 +81,42 @@ class _Slot:
 
 
 class _StringSlot(_Slot):
-    __slots__ = ("template",)
+    __slots__ = ("template", "text")
 
     def __init__(self, key: str, template: StringTemplate) -> None:
         super().__init__(key)
         self.template = template
+        self.text = SHAPES.get(key) is Shape.TEXT  # where text is what a value must be
 
     def render(self, scope: Mapping[str, Any]) -> Any:
-        if self.template.whole is not None:
-            return attribute_value(self.key, self.template.value(scope))
-        return self.template.render(scope)
+        if self.template.whole is None:
+            return self.template.render(scope)
+        value = self.template.value(scope)
+        return value if type(value) is str and self.text else attribute_value(self.key, value)
+
+
+def _patterned(template: StringTemplate) -> bool:
+    """Whether `template` renders by its pattern: every expression a bare name, and, when
+    it is one whole `{{ name }}`, only while that name holds text (`_text_names`)."""
+    return template.pattern is not None and (
+        template.whole is None or template.pattern == "{" + template.whole.strip() + "}"
+    )
+
+
+def _text_names(templates: Iterable[StringTemplate]) -> tuple[str, ...]:
+    """The names of the whole `{{ name }}`s: their pattern is right while they hold text."""
+    return tuple(t.whole.strip() for t in templates if t.whole is not None)
 
 
 def _list_slot(key: str, items: tuple[_Item, ...]) -> _Slot:
-    patterns = [
-        item.pattern if isinstance(item, StringTemplate) and item.whole is None else None
-        for item in items
-    ]
-    if all(isinstance(item, StringTemplate) for item in items) and None not in patterns:
-        return _PatternListSlot(key, items, tuple(p for p in patterns if p is not None))
+    if all(type(item) is StringTemplate and _patterned(item) for item in items):
+        templates: tuple[StringTemplate, ...] = items  # type: ignore[assignment]
+        return _PatternListSlot(key, items, tuple(t.pattern for t in templates))  # type: ignore[misc]
     return _ListSlot(key, items)
 
 
 def _map_slot(key: str, entries: dict[str, Any], templated: dict[str, StringTemplate]) -> _Slot:
-    if all(t.pattern is not None and t.whole is None for t in templated.values()):
+    if all(_patterned(t) for t in templated.values()):
         return _PatternMapSlot(key, entries, templated)
     return _MapSlot(key, entries, templated)
 
@@ -139,13 +153,17 @@ class _ListSlot(_Slot):
 class _PatternListSlot(_ListSlot):
     """A list of strings all of which are templates of bare names (`{{ registry }}/x`)."""
 
-    __slots__ = ("patterns",)
+    __slots__ = ("patterns", "text_names")
 
     def __init__(self, key: str, items: tuple[_Item, ...], patterns: tuple[str, ...]) -> None:
         super().__init__(key, items)
         self.patterns = patterns
+        self.text_names = _text_names(items)  # type: ignore[arg-type]
 
     def render(self, scope: Mapping[str, Any]) -> Any:
+        for name in self.text_names:
+            if type(scope.get(name)) is not str:
+                return super().render(scope)  # a list to splice, none to drop, ...
         try:
             rendered = [pattern.format_map(scope) for pattern in self.patterns]
         except Exception:
@@ -188,13 +206,17 @@ class _MapSlot(_Slot):
 class _PatternMapSlot(_MapSlot):
     """A `_MapSlot` whose templates are all of bare names."""
 
-    __slots__ = ("patterns",)
+    __slots__ = ("patterns", "text_names")
 
     def __init__(self, key: str, entries: dict[str, Any], templated: dict[str, StringTemplate]):
         super().__init__(key, entries, templated)
         self.patterns = tuple((name, t.pattern) for name, t in templated.items())
+        self.text_names = _text_names(templated.values())
 
     def render(self, scope: Mapping[str, Any]) -> Any:
+        for name in self.text_names:
+            if type(scope.get(name)) is not str:
+                return super().render(scope)  # none to drop, a number to print, ...
         entries = self.entries.copy()
         try:
             for name, pattern in self.patterns:
@@ -342,11 +364,13 @@ class TableCompiler:
             return template
         if text not in self._in_scope:
             try:
-                self._in_scope[text] = (
+                value = (
                     render_string(text, self.scope)
                     if template.whole is None
-                    else _Native(template.value(self.scope))
+                    else template.value(self.scope)
                 )
+                # Text is the same whether printed or not; only other values are _Native.
+                self._in_scope[text] = value if type(value) is str else _Native(value)
             except Exception:  # rendered per target, each then failing as it always did
                 self._in_scope[text] = _UNSET
         rendered = self._in_scope[text]

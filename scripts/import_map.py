@@ -25,7 +25,7 @@ from pathlib import Path
 PACKAGE = "buildgraph"
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = f"{PACKAGE}.__main__"
-MAX_LEVELS = 9
+MAX_LEVELS = 10
 
 
 @dataclass

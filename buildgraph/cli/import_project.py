@@ -43,7 +43,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from buildgraph.atomic_write import write_atomic
-    from buildgraph.importing.importer import bake_files_here, import_definition
+    from buildgraph.importing.importer import (
+        bake_files_here,
+        import_definition,
+        refuse_existing_output,
+    )
     from buildgraph.importing.report import REPORT_NAME, report_json, report_text, summary
     from buildgraph.projectfile.locate import working_directory
     from buildgraph.render.ownership import output_error
@@ -51,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     cwd = working_directory()
     sources = tuple(cwd / s for s in args.sources) or bake_files_here(cwd)
     output = cwd / args.output
-    check_not_there(output, args.force)
+    refuse_existing_output(output, args.force)
     result = import_definition(sources, output, cwd)
     write = not result.partial or args.allow_partial
     report_file = output.parent / REPORT_NAME
@@ -78,12 +82,3 @@ def run(args: argparse.Namespace) -> int:
         print("  hint: --allow-partial writes it without what is listed", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK
-
-
-def check_not_there(output: Path, force: bool) -> None:
-    from buildgraph.errors import ConfigError
-
-    if (output.exists() or output.is_symlink()) and not force:
-        raise ConfigError.one(
-            "the file exists", file=output, hint="--force replaces it, or -o names another"
-        )

@@ -65,3 +65,13 @@ def bake_files_here(cwd: Path) -> tuple[Path, ...]:
             hint="name the files: buildgraph import docker-bake.hcl [docker-bake.override.hcl]",
         )
     return found
+
+
+def refuse_existing_output(output: Path, force: bool) -> None:
+    """Nothing a user wrote is replaced unless asked (`--force`)."""
+    from buildgraph.errors import ConfigError
+
+    if (output.exists() or output.is_symlink()) and not force:
+        raise ConfigError.one(
+            "the file exists", file=output, hint="--force replaces it, or -o names another"
+        )

@@ -150,6 +150,8 @@ def native(value: Any) -> Any:
         return bool(value)
     if kind is BakeFloat:
         return float(value)
+    if isinstance(value, int | float):  # bake's own numbers (bake_functions.BakeNumber)
+        return value
     from jinja2 import Undefined
 
     if isinstance(value, Undefined):

@@ -16,6 +16,7 @@ from buildgraph.resolve.template_values import (
     is_null,
     native,
     plain,
+    printable,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +44,24 @@ def _environment() -> Any:
         true=_is_true, false=_is_false, boolean=_is_boolean, integer=_is_integer, none=_is_none
     )
     environment.policies["json.dumps_function"] = _dumps
+    environment.globals.update(_bake_functions())
     return environment
+
+
+def _bake_functions() -> dict[str, Any]:
+    """bake's standard library (`bake_functions`) as globals of every template, taking
+    plain values and giving the scope's (booleans and numbers print as bake prints them;
+    a null argument is None). The project's variables and functions hide them."""
+    from buildgraph.resolve.bake_functions import BAKE_FUNCTIONS
+
+    def scoped(function: Any) -> Any:
+        def call(*args: Any) -> Any:
+            return printable(function(*[native(arg) for arg in args]))
+
+        call.__name__ = call.__qualname__ = function.__name__
+        return call
+
+    return {name: scoped(function) for name, function in BAKE_FUNCTIONS.items()}
 
 
 def _start_rendering() -> None:

@@ -21,11 +21,26 @@ from buildgraph.errors import ConfigError, EnvironmentProblem
 from tests.conftest import EXAMPLES
 
 MONOREPO_FILE = EXAMPLES / "monorepo" / "buildgraph.toml"
-COMMANDS = ("plan", "render", "validate", "build", "watch", "doctor", "affected", "graph", "schema")
+COMMANDS = (
+    "plan",
+    "render",
+    "validate",
+    "build",
+    "watch",
+    "doctor",
+    "affected",
+    "graph",
+    "schema",
+    "import",
+)
+
+
+# A command whose name Python keeps for itself lives in a module of another name.
+MODULE_OF = {"import": "import_project"}
 
 
 def command_module(name: str) -> ModuleType:
-    return importlib.import_module(f"buildgraph.cli.{name}")
+    return importlib.import_module(f"buildgraph.cli.{MODULE_OF.get(name, name)}")
 
 
 def public_callables(module: ModuleType) -> set[str]:

@@ -69,10 +69,10 @@ def bool_ops(children: st.SearchStrategy[Gen]) -> st.SearchStrategy[Gen]:
 
     def compare(op: str, a: Gen, b: Gen) -> Gen:
         ops = {"==": a[1] == b[1], "!=": a[1] != b[1], "<": a[1] < b[1], ">=": a[1] >= b[1]}
-        return f"{a[0]} {op} {b[0]}", ops[op]
+        return f"({a[0]} {op} {b[0]})", ops[op]
 
     def same(op: str, a: Gen, b: Gen) -> Gen:
-        return f"{a[0]} {op} {b[0]}", (a[1] == b[1]) if op == "==" else (a[1] != b[1])
+        return f"({a[0]} {op} {b[0]})", (a[1] == b[1]) if op == "==" else (a[1] != b[1])
 
     return st.one_of(
         st.builds(logic, st.sampled_from(["&&", "||"]), children, children),

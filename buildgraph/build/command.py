@@ -114,11 +114,14 @@ def plan_for(
     cached = uptodate.lookup(key, environ)
     if cached is not None:
         return cached
-    started = time.time_ns()
+    from buildgraph.resolve.template_values import IMPURE_CALLS
+
+    started, impure = time.time_ns(), IMPURE_CALLS.count
     made, loaded = _new_plan(definition, variables, request, environ, mode)
-    uptodate.record(
-        key, made, uptodate.paths_read(loaded.project), loaded.env_names, environ, started
-    )
+    if IMPURE_CALLS.count == impure:  # timestamp(), uuidv4(): another plan next time
+        uptodate.record(
+            key, made, uptodate.paths_read(loaded.project), loaded.env_names, environ, started
+        )
     return made
 
 

@@ -171,3 +171,16 @@ def native(value: Any) -> Any:
 
 def _is_iterator(value: Any) -> bool:
     return isinstance(value, Iterator)
+
+
+class _ImpureCalls:
+    """How many calls of functions whose result is not a function of their arguments
+    (`timestamp()`, `uuidv4()`) templates have made: a plan made with one is not reused."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+IMPURE_CALLS = _ImpureCalls()

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from buildgraph.resolve.template_values import (
+    IMPURE_CALLS,
     NULL_IN_TEXT,
     BakeBool,
     TemplateProblem,
@@ -54,14 +55,23 @@ def _bake_functions() -> dict[str, Any]:
     a null argument is None). The project's variables and functions hide them."""
     from buildgraph.resolve.bake_functions import BAKE_FUNCTIONS
 
-    def scoped(function: Any) -> Any:
+    def scoped(function: Any, impure: bool) -> Any:
         def call(*args: Any) -> Any:
+            if impure:
+                IMPURE_CALLS.count += 1
             return printable(function(*[native(arg) for arg in args]))
 
         call.__name__ = call.__qualname__ = function.__name__
         return call
 
-    return {name: scoped(function) for name, function in BAKE_FUNCTIONS.items()}
+    return {
+        name: scoped(function, name in _IMPURE_FUNCTIONS)
+        for name, function in BAKE_FUNCTIONS.items()
+    }
+
+
+# bake's functions whose result is not a function of their arguments.
+_IMPURE_FUNCTIONS = frozenset({"timestamp", "uuidv4"})
 
 
 def _start_rendering() -> None:

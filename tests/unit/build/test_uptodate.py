@@ -87,6 +87,18 @@ def test_an_unchanged_project_reuses_its_plan(project: Path, loads: list[Path]) 
     assert second.dockerfiles == first.dockerfiles
 
 
+@pytest.mark.parametrize("call", ["timestamp()", "uuidv4()"])
+def test_a_plan_that_called_an_impure_function_is_made_again(
+    make_project: Callable[..., Path], loads: list[Path], call: str
+) -> None:
+    project = make_project(
+        TOML.replace('"r/app:{{ TAG }}"', f'"r/app:{{{{ md5({call}) }}}}"'), FILES
+    )
+    first, second = plan(project), plan(project)
+    assert not first.reused and not second.reused and loads == [project, project]
+    assert tags(first)["app"] != tags(second)["app"] or call == "timestamp()"
+
+
 def test_editing_the_project_file_makes_a_new_plan(project: Path, loads: list[Path]) -> None:
     plan(project)
     project.write_text(TOML.replace("r/app:", "r/application:"))

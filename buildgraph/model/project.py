@@ -19,10 +19,16 @@ _NO_ENTRIES: Mapping[str, Any] = MappingProxyType({})  # read-only, so one serve
 
 def freeze(value: Any) -> Any:
     """A deep read-only copy of a TOML value."""
-    if isinstance(value, dict):
+    # Concrete type checks: a bake file's thousands of printed targets pass through here,
+    # and isinstance against a union is several times slower (TOML and JSON values are
+    # plain dicts and lists).
+    kind = type(value)
+    if kind is str or kind is bool or kind is int:
+        return value
+    if kind is dict or (kind is not list and kind is not tuple and isinstance(value, dict)):
         return MappingProxyType({k: freeze(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(freeze(v) for v in value)
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
+        return tuple([freeze(v) for v in value])
     return value
 
 

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from buildgraph.render.escaping import hcl_string
 from buildgraph.resolve import template_limits
 from buildgraph.resolve.bake_functions import BAKE_FUNCTIONS
 
@@ -55,24 +56,6 @@ def hcl(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{hcl_string(k)} = {hcl(v)}" for k, v in value.items()) + "}"
     raise TypeError(value)
-
-
-def hcl_string(text: str) -> str:
-    out = []
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out).replace("${", "$${").replace("%{", "%%{") + '"'
 
 
 def evaluate(value: Any) -> Any:

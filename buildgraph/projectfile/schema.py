@@ -110,8 +110,7 @@ def _target_schema() -> dict[str, Any]:
     properties.update(
         {
             "inherits": {
-                "type": "array",
-                "items": {"type": "string"},
+                **or_expression({"type": "array", "items": {"type": "string"}}),
                 "description": "Targets whose attributes this one starts from, in order.",
             },
             "depends_on": {
@@ -202,7 +201,7 @@ def project_schema() -> dict[str, Any]:
             "group": {
                 "type": "object",
                 "properties": {
-                    "targets": {"type": "array", "items": {"type": "string"}},
+                    "targets": or_expression({"type": "array", "items": {"type": "string"}}),
                     "description": {"type": "string"},
                 },
                 "required": ["targets"],

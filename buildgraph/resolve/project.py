@@ -17,6 +17,7 @@ from buildgraph.errors import ConfigError, Problem, did_you_mean
 from buildgraph.model.entries import ENTRY_KEYS, without_empty_entries
 from buildgraph.model.names import TARGET_NAME_RULE, is_target_name
 from buildgraph.model.project import TARGET_LINK, Group, Project, Target, freeze
+from buildgraph.resolve.attribute_values import spliced
 from buildgraph.resolve.functions import function_problems
 from buildgraph.resolve.inheritance import Inheritance, InheritProblem
 from buildgraph.resolve.matrix import MatrixProblem, expand_matrix
@@ -27,6 +28,7 @@ from buildgraph.resolve.templates import (
     compile_string,
     is_template,
     render_value,
+    template_value,
 )
 from buildgraph.resolve.variables import (
     variable_values,
@@ -364,16 +366,16 @@ class _Resolver:
         rendered: dict[str, dict[str, Any]] = {}
         for name, table in self.tables.items():
             parents = table.get("inherits")
-            if not isinstance(parents, list) or not any(
-                isinstance(p, str) and is_template(p) for p in parents
-            ):
+            if isinstance(parents, str):
+                parents = [parents]
+            if not isinstance(parents, list) or not any(is_template(p) for p in parents):
                 continue
             try:
-                names = [render_value(p, scope) if is_template(p) else p for p in parents]
+                names = rendered_names(parents, scope, "inherits")
             except TemplateProblem as exc:
                 self.problem(str(exc), target=name, key="inherits", hint=exc.hint)
                 continue
-            rendered[name] = {**table, "inherits": [n for n in names if n != ""]}
+            rendered[name] = {**table, "inherits": names}
         if rendered:
             self.tables = {**self.tables, **rendered}
             self.inheritance = Inheritance(self.tables)
@@ -393,16 +395,14 @@ class _Resolver:
                     hint="rename the group or the target",
                 )
                 continue
-            try:  # members may be templates of the project scope; one rendered empty is none
-                members = [
-                    render_value(m, scope) if is_template(m) else m for m in table["targets"]
-                ]
+            members = table["targets"]
+            try:  # members may be templates of the project scope
+                if isinstance(members, str) or any(is_template(m) for m in members):
+                    members = rendered_names(members, scope, "targets")
             except TemplateProblem as exc:
                 self.problem(str(exc), keys=["group", name, "targets"], hint=exc.hint)
                 continue
-            groups[name] = Group(
-                name, tuple(m for m in members if m != ""), table.get("description")
-            )
+            groups[name] = Group(name, tuple(members), table.get("description"))
         groups.update(matrix_groups)
         return groups
 
@@ -450,6 +450,17 @@ class _Resolver:
                             key="contexts",
                             hint=did_you_mean(linked, targets),
                         )
+
+
+def rendered_names(names: str | list[str], scope: Mapping[str, Any], key: str) -> list[str]:
+    """A list of names (`inherits`, a group's `targets`) rendered: each a template, a whole
+    expression yielding a list spliced in, and an empty or none name naming nothing."""
+    items = [names] if isinstance(names, str) else names
+    rendered: list[str] = []
+    for item in items:
+        value = template_value(item, scope) if is_template(item) else item
+        rendered.extend(n for n in spliced(key, value) if n != "")
+    return rendered
 
 
 def _mentions(raw: Any, name: str) -> bool:

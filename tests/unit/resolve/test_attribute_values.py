@@ -161,3 +161,31 @@ def test_splicing_keeps_order_and_drops_only_nones(items: list[Any]) -> None:
     assert spliced("tags", items) == [
         i if isinstance(i, str) else str(i) for i in items if i is not None
     ]
+
+
+def test_inherits_and_group_targets_may_be_expressions_yielding_lists(tmp_path: Path) -> None:
+    toml = """
+[variables]
+NOTHING = "{{ none }}"
+PARENTS = { type = "list", default = ["_a", "_b"] }
+MEMBERS = { type = "list", default = ["app", "other"] }
+[target._a]
+args = { A = "a" }
+[target._b]
+args = { B = "b" }
+[target.app]
+inherits = "{{ PARENTS }}"
+[target.other]
+inherits = ["_a", "{{ none }}"]
+[group.all]
+targets = "{{ MEMBERS }}"
+[group.some]
+targets = ["{{ MEMBERS[:1] }}", "{{ NOTHING }}"]
+"""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "buildgraph.toml").write_text(toml)
+    project = load(tmp_path / "buildgraph.toml", {}, environ={}).project
+    assert dict(project.targets["app"].args) == {"A": "a", "B": "b"}
+    assert dict(project.targets["other"].args) == {"A": "a"}
+    assert project.groups["all"].targets == ("app", "other")
+    assert project.groups["some"].targets == ("app",)

@@ -306,12 +306,30 @@ def variables_from_outside(
     """Each variable whose value comes from outside the file (the environment or --var),
     with where it comes from: such a value may be a secret, so errors name the variable,
     never its value."""
+    declared: dict[str, Any] = doc.data.get("variables", {})
     outside: dict[str, str] = {}
-    for name, spec in doc.data.get("variables", {}).items():
+    for name, spec in declared.items():
         env_name = variable_env_name(name, spec)
         for given in (env_name, f"{env_name}_JSON"):
             if given in environ:
                 outside[name] = f"the environment variable {given}"
     for name in overrides:
         outside[name] = "--var"
+    # A default made from such a value holds it too (`URL = "https://{{ TOKEN }}@..."`).
+    defaults = {
+        name: spec.get("default") if isinstance(spec, dict) else spec
+        for name, spec in declared.items()
+        if name not in outside
+    }
+    templated = {n: d for n, d in defaults.items() if isinstance(d, str) and is_template(d)}
+    grew = True
+    while grew:
+        grew = False
+        for name, default in templated.items():
+            if name in outside:
+                continue
+            read = next((o for o in outside if re.search(rf"\b{re.escape(o)}\b", default)), None)
+            if read is not None:
+                outside[name] = f"a default made from {read} ({outside[read]})"
+                grew = True
     return outside

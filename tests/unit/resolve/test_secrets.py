@@ -56,3 +56,12 @@ def test_the_message_says_which_variable_and_where_it_comes_from() -> None:
 def test_a_value_written_in_the_file_is_shown() -> None:
     toml = '[variables]\nT = "not a platform"\n[target.app]\nplatforms = ["{{ T }}"]\n'
     assert "malformed platform 'not a platform'" in problems(toml, {})
+
+
+def test_a_default_made_from_a_secret_is_not_shown_either() -> None:
+    toml = (
+        '[variables]\nTOKEN = "x"\nURL = "https://{{ TOKEN }}@git.example/repo"\n'
+        'REF = "{{ URL }}#main"\n[target.app]\nplatforms = ["{{ REF }}"]\n'
+    )
+    text = problems(toml, {"TOKEN": SECRET})
+    assert SECRET not in text and "REF from a default made from URL" in text

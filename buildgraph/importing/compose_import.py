@@ -700,7 +700,7 @@ class _ComposeTranslator:
                 op, message = required
                 table["validation"] = [
                     {
-                        "condition": name if op == ":?" else f"{name} is not none",
+                        "condition": f"({name} or '') != ''" if op == ":?" else f"{name} is not none",
                         "message": message or f"required variable {name} is missing a value",
                     }
                 ]

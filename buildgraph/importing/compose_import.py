@@ -448,9 +448,14 @@ def _joined_entry(key: str, value: Any, line: int) -> Located:
     return located(f"{key}={text}", value, line)
 
 
+def key_at(mapping: Any, key: str) -> Located:
+    """A mapping's key at its own line (and the mapping's file)."""
+    return located(key, mapping, getattr(mapping, "lines", {}).get(key, 0))
+
+
 def located(text: str, like: Any, line: int = 0) -> Located:
     """`text` at the file and line of `like` (a Located, or a mapping)."""
-    made = Located(text, getattr(like, "line", line))
+    made = Located(text, line or getattr(like, "line", 0))
     if hasattr(like, "file"):
         made.file = like.file  # type: ignore[attr-defined]
     return made
@@ -569,7 +574,11 @@ class _ComposeTranslator:
         for key in self.model:
             if key in ("include",):
                 self.decide(
-                    UNTRANSLATABLE, key, "compose's include is not followed", self.model, None
+                    UNTRANSLATABLE,
+                    key,
+                    "compose's include is not followed",
+                    key_at(self.model, key),
+                    None,
                 )
         self.dotenv = self.read_dotenv()
         services = self.model.get("services") or {}
@@ -700,7 +709,9 @@ class _ComposeTranslator:
                 op, message = required
                 table["validation"] = [
                     {
-                        "condition": f"({name} or '') != ''" if op == ":?" else f"{name} is not none",
+                        "condition": f"({name} or '') != ''"
+                        if op == ":?"
+                        else f"{name} is not none",
                         "message": message or f"required variable {name} is missing a value",
                     }
                 ]
@@ -722,7 +733,7 @@ class _ComposeTranslator:
                     UNTRANSLATABLE,
                     key,
                     "compose's extends is not followed",
-                    service,
+                    key_at(service, key),
                     f"service {name!r}",
                 )
         if build is None:
@@ -761,13 +772,21 @@ class _ComposeTranslator:
             handler = getattr(self, "build_" + key, None)
             if key.startswith("x-"):
                 if key != "x-bake":
-                    self.decide(APPROXIMATE, key, "an extension bake ignores: left out", build, at)
+                    self.decide(
+                        APPROXIMATE,
+                        key,
+                        "an extension bake ignores: left out",
+                        key_at(build, key),
+                        at,
+                    )
                 continue
             if key in _IGNORED_BUILD_KEYS:
-                self.decide(APPROXIMATE, key, "bake ignores it: left out", build, at)
+                self.decide(APPROXIMATE, key, "bake ignores it: left out", key_at(build, key), at)
                 continue
             if handler is None:
-                self.decide(UNTRANSLATABLE, key, "no translation of this build key", build, at)
+                self.decide(
+                    UNTRANSLATABLE, key, "no translation of this build key", key_at(build, key), at
+                )
                 continue
             handler(table, raw, service, at)
 
@@ -975,11 +994,19 @@ class _ComposeTranslator:
             return
         for key, value in raw.items():
             if key not in _XBAKE_KEYS:
-                self.decide(APPROXIMATE, f"x-bake {key}", "a key bake ignores: left out", raw, at)
+                self.decide(
+                    APPROXIMATE,
+                    f"x-bake {key}",
+                    "a key bake ignores: left out",
+                    key_at(raw, key),
+                    at,
+                )
                 continue
             if key in ("pull", "no-cache"):
                 if not isinstance(value, bool):
-                    self.decide(UNTRANSLATABLE, f"x-bake {key}", "only true or false", raw, at)
+                    self.decide(
+                        UNTRANSLATABLE, f"x-bake {key}", "only true or false", key_at(raw, key), at
+                    )
                 else:
                     table[key] = value
                 continue

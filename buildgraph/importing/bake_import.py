@@ -22,9 +22,11 @@ from buildgraph.importing.expressions import (
     Untranslatable,
     bake_printed,
     expression,
+    is_jinja_name,
     jinja_text,
     literal_text,
     names_read,
+    safe_name,
     template,
 )
 from buildgraph.importing.report import (
@@ -32,6 +34,7 @@ from buildgraph.importing.report import (
     DEFAULT,
     MERGED,
     REBASED,
+    RENAMED,
     UNTRANSLATABLE,
     Decision,
 )
@@ -121,15 +124,44 @@ def import_bake(
     result = imported or Imported()
     merged = _Blocks.of(files)
     names = frozenset(merged.variables) | frozenset(merged.attributes)
+    known = known_function_names() if stdlib is None else stdlib
     scope = Scope(
         names,
         frozenset(merged.functions),
-        known_function_names() if stdlib is None else stdlib,
+        known,
         BAKE_STDLIB,
+        tuple(renamed_variables(names, known).items()),
+        tuple(renamed_functions(frozenset(merged.functions), names, known).items()),
     )
     translator = _BakeTranslator(result, scope, merged, cwd, out_dir)
     translator.run()
     return result
+
+
+def renamed_variables(names: frozenset[str], stdlib: frozenset[str]) -> dict[str, str]:
+    """bake's variable names that are no Jinja names (`php-version`), each with the name
+    buildgraph writes for it."""
+    taken = set(names) | set(stdlib)
+    renamed = {}
+    for name in sorted(names):
+        if not is_jinja_name(name):
+            renamed[name] = safe_name(name, taken)
+            taken.add(renamed[name])
+    return renamed
+
+
+def renamed_functions(
+    functions: frozenset[str], names: frozenset[str], stdlib: frozenset[str]
+) -> dict[str, str]:
+    """bake's functions named as a variable (bake keeps the two apart; buildgraph's
+    templates have one namespace) or no Jinja name, each with its name as `fn_NAME`."""
+    taken = set(names) | set(functions) | set(stdlib)
+    renamed = {}
+    for name in sorted(functions):
+        if name in names or not is_jinja_name(name):
+            renamed[name] = safe_name("fn_" + name, taken)
+            taken.add(renamed[name])
+    return renamed
 
 
 @dataclass
@@ -192,6 +224,7 @@ class _BakeTranslator:
         self.cwd = cwd
         self.out_dir = out_dir
         self.rebase = os.path.relpath(cwd, out_dir) if cwd != out_dir else ""
+        self.namesakes: dict[str, str] = {}  # targets renamed, a group having their name
 
     def decide(
         self, kind: str, construct: str, detail: str, at: Attribute | Block | None = None,
@@ -221,6 +254,7 @@ class _BakeTranslator:
         self.default_contexts()
         for name, block in self.blocks.groups.items():
             self.group(name, block)
+        self.namesakes_renamed()
         if "default" not in self.result.groups and "default" not in self.result.targets:
             self.decide(
                 DEFAULT, "no default group",
@@ -266,14 +300,18 @@ class _BakeTranslator:
                     f"unknown block {other.type!r} in a variable",
                     file=other.file, line=other.line, hint="a variable holds validation blocks",
                 )  # fmt: skip
-        self.result.variables[name] = table
-        self.result.origins[("variables", name)] = self.origin(block)
+        written = self.scope.jinja_name(name)
+        self.result.variables[written] = table
+        self.result.origins[("variables", written)] = self.origin(block)
 
     def check_variable_name(self, name: str, at: Attribute | Block, where: str) -> None:
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        written = self.scope.jinja_name(name)
+        if written != name:
             self.decide(
-                UNTRANSLATABLE, name,
-                "buildgraph's variable names hold only letters, digits and '_'", at, where,
+                APPROXIMATE, name,
+                f"renamed {written}, a name templates can read (and the environment sets "
+                f"as {written}, where bake reads {name})",
+                at, where,
             )  # fmt: skip
 
     def variable_type(self, table: dict[str, Any], attribute: Attribute, where: str) -> bool:
@@ -342,8 +380,9 @@ class _BakeTranslator:
         except Untranslatable as error:
             self.untranslatable(error, attribute, where)
             return
-        self.result.variables[name] = {"default": value} if value is not OMIT else {}
-        self.result.origins[("variables", name)] = self.origin(attribute)
+        written = self.scope.jinja_name(name)
+        self.result.variables[written] = {"default": value} if value is not OMIT else {}
+        self.result.origins[("variables", written)] = self.origin(attribute)
         self.decide(
             APPROXIMATE, f"{name} = ...",
             f"a top-level attribute is a constant to bake; buildgraph's variable {name} may "
@@ -374,8 +413,16 @@ class _BakeTranslator:
         except Untranslatable as error:
             self.untranslatable(error, result_attribute, where)
             return
-        self.result.functions[name] = table
-        self.result.origins[("functions", name)] = self.origin(block)
+        written = self.scope.jinja_function(name)
+        if written != name:
+            self.decide(
+                RENAMED, f"function {name!r}",
+                f"renamed {written}, and so are its calls: bake keeps functions and "
+                "variables apart, buildgraph's templates have one set of names",
+                block, where,
+            )  # fmt: skip
+        self.result.functions[written] = table
+        self.result.origins[("functions", written)] = self.origin(block)
 
     # Targets -------------------------------------------------------------------------
 
@@ -420,8 +467,9 @@ class _BakeTranslator:
         if matrix_attribute is not None:
             matrix = self.matrix(matrix_attribute, where)
             if matrix is not None:
-                table["matrix"] = matrix
-                scope = scope.with_names(*matrix)
+                axes = self.renamed_axes(matrix, matrix_attribute, where)
+                table["matrix"] = {axes.get(axis, axis): v for axis, v in matrix.items()}
+                scope = scope.with_renamed(axes).with_names(*matrix)
         for attribute in block.attributes:
             key = attribute.name
             if key == "matrix":
@@ -531,6 +579,20 @@ class _BakeTranslator:
             )  # fmt: skip
         return {axis: escape_strings(values) for axis, values in value.items()}
 
+    def renamed_axes(self, matrix: dict[str, Any], at: Attribute, where: str) -> dict[str, str]:
+        """The axes whose names are no Jinja names, each with the name written for it."""
+        taken = set(self.scope.names) | set(self.scope.stdlib) | set(matrix)
+        axes = {}
+        for axis in matrix:
+            if not is_jinja_name(axis):
+                axes[axis] = safe_name(axis, taken)
+                taken.add(axes[axis])
+                self.decide(
+                    RENAMED, f"matrix axis {axis!r}",
+                    f"renamed {axes[axis]}, and so is every use of it in the target", at, where,
+                )  # fmt: skip
+        return axes
+
     # Paths ---------------------------------------------------------------------------
 
     def rebased(self, key: str, value: Any, at: Attribute, where: str) -> Any:
@@ -580,11 +642,7 @@ class _BakeTranslator:
 
     def group(self, name: str, block: Block) -> None:
         where = f"group {name!r}"
-        if name in self.result.targets:
-            self.decide(
-                UNTRANSLATABLE, name, "a group and a target of one name: buildgraph refuses it",
-                block, where,
-            )  # fmt: skip
+        if name in self.result.targets and self.namesake_group(name, block, where):
             return
         table: dict[str, Any] = {}
         targets = block.attribute("targets")
@@ -606,8 +664,75 @@ class _BakeTranslator:
         self.result.groups[name] = table
         self.result.origins[("group", name)] = self.origin(block)
 
+    def namesake_group(self, name: str, block: Block, where: str) -> bool:
+        """A group and a target of one name, which buildgraph refuses: whether the group
+        is left out. bake resolves the name to the group, a group's own name in its
+        targets to the target. A group of that target alone is the target; a group not
+        naming it leaves the target reachable only through `inherits`, so the target is
+        renamed there (done by `namesakes_renamed`)."""
+        targets = block.attribute("targets")
+        listed = plain_value(targets.expr) if targets is not None else []
+        if listed == [name]:
+            self.decide(
+                MERGED, f"group {name!r}",
+                f"holds only the target {name!r}, which bake builds for the name: left out, "
+                "the target stands for it",
+                block, where,
+            )  # fmt: skip
+            return True
+        if isinstance(listed, list) and name not in listed:
+            renamed = unused_name(f"_{name}", {*self.result.targets, *self.blocks.groups})
+            self.namesakes[name] = renamed
+            self.decide(
+                RENAMED, f"target {name!r}",
+                f"renamed {renamed!r}, abstract (in inherits too): bake resolves the name "
+                f"{name!r} to the group, so the target is only inherited",
+                self.blocks.targets[name][0], f"target {name!r}",
+            )  # fmt: skip
+            return False
+        self.decide(
+            UNTRANSLATABLE, name,
+            "a group and a target of one name, the group naming the target among others: "
+            "buildgraph refuses it", block, where,
+        )  # fmt: skip
+        return True
+
+    def namesakes_renamed(self) -> None:
+        """The targets `namesake_group` renamed, under their new names, and every
+        `inherits` naming them; a `target:` context naming one is left out, reported."""
+        if not self.namesakes:
+            return
+        targets = self.result.targets
+        for old, new in self.namesakes.items():
+            targets[new] = targets.pop(old)
+            self.result.origins[("target", new)] = self.result.origins.pop(("target", old))
+        for table in targets.values():
+            parents = table.get("inherits")
+            if isinstance(parents, list):
+                table["inherits"] = [self.namesakes.get(p, p) for p in parents]
+        for name, table in targets.items():
+            contexts = table.get("contexts")
+            if not isinstance(contexts, dict):
+                continue
+            for key, value in list(contexts.items()):
+                if isinstance(value, str) and value.removeprefix("target:") in self.namesakes:
+                    # bake prints a linked target under its own name: renamed, it differs.
+                    del contexts[key]
+                    self.decide(
+                        UNTRANSLATABLE, value,
+                        "a target: context naming a target of a group's name (renamed here)",
+                        where=f"target {name!r}, key 'contexts', {key!r}",
+                    )  # fmt: skip
+
     def origin(self, at: Attribute | Block) -> str:
         return f"{os.path.relpath(at.file, self.out_dir)}:{at.line}"
+
+
+def unused_name(name: str, taken: set[str]) -> str:
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}-{number}", number + 1
+    return candidate
 
 
 def has_context(name: str, targets: dict[str, dict[str, Any]], seen: set[str]) -> bool:

@@ -76,11 +76,45 @@ class Scope:
     functions: frozenset[str] = frozenset()
     stdlib: frozenset[str] = frozenset()
     bake_stdlib: frozenset[str] = frozenset()
+    # bake names written otherwise in Jinja (pairs: bake's name, buildgraph's): a variable
+    # named `php-version`, a function named as a variable (bake allows both, Jinja not).
+    renamed: tuple[tuple[str, str], ...] = ()
+    renamed_functions: tuple[tuple[str, str], ...] = ()
 
     def with_names(self, *names: str | None) -> Scope:
         return Scope(
-            self.names | {n for n in names if n}, self.functions, self.stdlib, self.bake_stdlib
-        )
+            self.names | {n for n in names if n}, self.functions, self.stdlib,
+            self.bake_stdlib, self.renamed, self.renamed_functions,
+        )  # fmt: skip
+
+    def with_renamed(self, renamed: dict[str, str]) -> Scope:
+        """This scope, where each of `renamed`'s names (now in scope) reads as its value."""
+        return Scope(
+            self.names | set(renamed), self.functions, self.stdlib, self.bake_stdlib,
+            (*self.renamed, *renamed.items()), self.renamed_functions,
+        )  # fmt: skip
+
+    def jinja_name(self, name: str) -> str:
+        return dict(self.renamed).get(name, name)
+
+    def jinja_function(self, name: str) -> str:
+        return dict(self.renamed_functions).get(name, name)
+
+
+def safe_name(name: str, taken: frozenset[str] | set[str]) -> str:
+    """A Jinja-safe name for a bake name that is none (`php-version` is `php_version`),
+    not one of `taken`."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    if not _PYTHON_NAME.match(base) or base in JINJA_KEYWORDS:
+        base = "v_" + base
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}_{number}", number + 1
+    return candidate
+
+
+def is_jinja_name(name: str) -> bool:
+    return bool(_PYTHON_NAME.match(name)) and name not in JINJA_KEYWORDS
 
 
 def expression(expr: Expr, scope: Scope) -> str:
@@ -263,11 +297,12 @@ class _Translator:
     def name(self, expr: Name) -> str:
         name = expr.name
         if name in self.scope.names:
-            if not _PYTHON_NAME.match(name) or name in JINJA_KEYWORDS:
+            written = self.scope.jinja_name(name)
+            if not is_jinja_name(written):
                 raise Untranslatable(
                     expr.line, name, "this name cannot be a Jinja name (rename it in bake)"
                 )
-            return name
+            return written
         if name in BAKE_BUILTINS:
             raise Untranslatable(
                 expr.line, name, "a variable bake sets itself; buildgraph has no such value"
@@ -319,7 +354,9 @@ class _Translator:
             return f"(not {args[0]})"
         if name == "can":
             return self.can(expr)
-        if name in self.scope.functions or name in self.scope.stdlib:
+        if name in self.scope.functions:
+            return f"{self.scope.jinja_function(name)}({', '.join(args)})"
+        if name in self.scope.stdlib:
             return f"{name}({', '.join(args)})"
         if name in self.scope.bake_stdlib:
             raise Untranslatable(

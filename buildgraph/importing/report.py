@@ -15,7 +15,8 @@ APPROXIMATE = "approximate"  # translated, but resolves otherwise in a case it n
 REBASED = "rebased"  # a path rewritten to hold from the output's folder
 DEFAULT = "default"  # something bake does by default, written out or kept
 MERGED = "merged"  # blocks of one name (in one file or several) merged as bake merges them
-KINDS = (UNTRANSLATABLE, APPROXIMATE, REBASED, DEFAULT, MERGED)
+RENAMED = "renamed"  # a name bake allows and buildgraph does not, written otherwise everywhere
+KINDS = (UNTRANSLATABLE, APPROXIMATE, REBASED, DEFAULT, MERGED, RENAMED)
 
 REPORT_NAME = ".buildgraph-import"
 

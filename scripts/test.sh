@@ -16,7 +16,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-# The layout's rules (no import cycle, no private import, at most 9 import levels):
+# The layout's rules (no import cycle, no private import, at most 10 import levels):
 # docs/architecture.md.
 .venv/bin/python scripts/import_map.py --check
 # Lint, format and types, as docs/contributing.md asks of every commit.

@@ -470,14 +470,29 @@ class _Translator:
         return _joined(pieces)
 
     def for_directive(self, part: ForDirective) -> str:
+        """`%{ for }` over a list or a map, whichever the collection is when it renders:
+        HCL walks a map in its keys' order (case counts: `dictsort(true)`), the key
+        (or a list's index) in `part.key`, the item in `part.value`."""
         s = part.strips
         inner = self.inner(part.key, part.value)
-        head = f"for {part.value} in {self.expr(part.collection)}"
+        items = self.expr(part.collection)
         body = inner.template_text(part.body)
-        if part.key is not None:
-            # A list's index; bake iterates a map by key, which this does not say.
-            body = "{% set " + part.key + " = loop.index0 %}" + body
-        return _tag(head, s[0], s[1]) + body + _tag("endfor", s[2], s[3])
+        sort = f"({items} | dictsort(true))"
+        if part.key is None:
+            values = f"(({sort} | map(attribute='1') | list) if {items} is mapping else {items})"
+            head = f"for {part.value} in {values}"
+            return _tag(head, s[0], s[1]) + body + _tag("endfor", s[2], s[3])
+        by_key = f"for {part.key}, {part.value} in {sort}"
+        by_index = f"for {part.value} in {items}"
+        index = f"set {part.key} = loop.index0"
+        return (
+            _tag(f"if {items} is mapping", s[0], False)
+            + _tag(by_key, False, s[1]) + body + _tag("endfor", s[2], False)
+            + _tag("else", False, False)
+            + _tag(by_index, False, False) + _tag(index, False, s[1])
+            + body + _tag("endfor", s[2], False)
+            + _tag("endif", False, s[3])
+        )  # fmt: skip
 
 
 def _joined(pieces: list[tuple[bool, str]]) -> str:

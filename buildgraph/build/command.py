@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 # start-up. Each step below imports what it uses.
 if TYPE_CHECKING:
     from buildgraph.build.uptodate import CachedPlan
+    from buildgraph.graph.shards import ShardSpec
     from buildgraph.plan.load import Loaded
     from buildgraph.plan.plan import OutputMode, Plan
     from buildgraph.preflight.facts import Facts
@@ -45,6 +46,8 @@ class BuildRequest:
     json_events: bool = False
     split_platforms: bool = False
     overrides: tuple[str, ...] = ()  # --set, as given
+    since: str | None = None  # --since: only what changed since this git ref
+    shard: ShardSpec | None = None  # --shard K/N
 
 
 def run_build(
@@ -106,7 +109,9 @@ def plan_for(
     mode = OutputMode.of(request.push, request.load)
     # `--set app.args.NAME` takes NAME from the environment: no recorded plan knows it.
     from_environment = any("=" not in o for o in request.overrides)
-    if definition.of_bake or from_environment:
+    # --since asks git, whose answer no recorded plan knows.
+    narrowed = request.since is not None or request.shard is not None
+    if definition.of_bake or from_environment or narrowed:
         return _new_plan(definition, variables, request, environ, mode)[0]
     key = uptodate.entry_key(
         definition.file, request.names, mode.value, variables, request.overrides
@@ -144,7 +149,7 @@ def _new_plan(
         names=request.names,
         overrides=request.overrides,
     )
-    the_plan = plan(loaded, request.names, mode)
+    the_plan = plan(loaded, request.names, mode, request.since, request.shard)
     dockerfiles = loaded.graph.dockerfiles
     made = CachedPlan(
         the_plan, {p.name: dockerfiles[p.name] for p in the_plan.targets if p.name in dockerfiles}

@@ -19,15 +19,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from buildgraph.changes.affected import affected_document, affected_targets
-    from buildgraph.changes.input_index import InputIndex
-    from buildgraph.plan.load import load, plan
-    from buildgraph.runner.git import changed_since
+    from buildgraph.changes.affected import affected_document
+    from buildgraph.plan.load import affected_since, load
 
     loaded = load(args.file, parse_vars(args.var), names=args.names, overrides=args.set)
-    result = plan(loaded, args.names or list(loaded.project.targets))  # default: every target
-    index = InputIndex.of(loaded.project, [p.name for p in result.targets])
-    found = affected_targets(result, index, changed_since(args.since, loaded.project.root))
+    found = affected_since(loaded, args.names, args.since)
     if args.format == "json":
         import json
 

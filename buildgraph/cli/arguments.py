@@ -7,8 +7,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from buildgraph.errors import ConfigError
+
+if TYPE_CHECKING:
+    from buildgraph.graph.shards import ShardSpec
 
 TEXT_OR_JSON = ("text", "json")
 
@@ -71,6 +75,31 @@ def add_builder_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=TEXT_OR_JSON, default="text", help="json: one event per line"
     )
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """`--since` and `--shard`, which narrow the targets `build`, `plan` and `render` take."""
+    parser.add_argument(
+        "--since",
+        metavar="REF",
+        help="only the targets whose inputs changed since this git ref, and their "
+        "dependents (as `affected` lists them), among the names",
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="only share K of N of the selected targets (for N parallel CI jobs): "
+        "dependent targets stay together, each is built by exactly one shard",
+    )
+
+
+def parse_shard_argument(text: str | None) -> ShardSpec | None:
+    """--shard's K/N, checked before anything is read (exit 2 with a hint)."""
+    if text is None:
+        return None
+    from buildgraph.graph.shards import parse_shard
+
+    return parse_shard(text)
 
 
 def parse_vars(pairs: Sequence[str]) -> dict[str, str]:

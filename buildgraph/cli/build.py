@@ -8,12 +8,19 @@ from __future__ import annotations
 # Stdlib and cli.arguments only; why: docs/architecture.md, "Imports inside functions".
 import argparse
 
-from buildgraph.cli.arguments import add_builder_options, add_project_options, parse_vars
+from buildgraph.cli.arguments import (
+    add_builder_options,
+    add_project_options,
+    add_selection_options,
+    parse_shard_argument,
+    parse_vars,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("build", help="build the plan with docker buildx")
     add_project_options(parser)
+    add_selection_options(parser)
     add_builder_options(parser)
     parser.add_argument(
         "--keep-going",
@@ -31,6 +38,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from buildgraph.build.command import BuildRequest, run_build
 
+    shard = parse_shard_argument(args.shard)
     request = BuildRequest(
         names=tuple(args.names),
         push=args.push,
@@ -43,5 +51,7 @@ def run(args: argparse.Namespace) -> int:
         json_events=args.format == "json",
         split_platforms=args.split_platforms,
         overrides=tuple(args.set),
+        since=args.since,
+        shard=shard,
     )
     return run_build(args.file, parse_vars(args.var), request)

@@ -6,32 +6,47 @@ from __future__ import annotations
 import argparse
 import sys
 
-from buildgraph.cli.arguments import TEXT_OR_JSON, add_project_options, parse_vars
+from buildgraph.cli.arguments import (
+    TEXT_OR_JSON,
+    add_project_options,
+    add_selection_options,
+    parse_shard_argument,
+    parse_vars,
+)
 from buildgraph.errors import EXIT_OK
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("plan", help="dry run: the build waves, what and why")
     add_project_options(parser)
+    add_selection_options(parser)
     parser.add_argument("--format", choices=TEXT_OR_JSON, default="text")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from buildgraph.plan.load import load, plan
+    from buildgraph.plan.load import load, selected_plan
     from buildgraph.report.style import Style
 
+    shard = parse_shard_argument(args.shard)
     loaded = load(args.file, parse_vars(args.var), names=args.names, overrides=args.set)
-    result = plan(loaded, args.names)
+    selected = selected_plan(loaded, args.names, since=args.since, shard=shard)
+    narrowed = args.since is not None or shard is not None
     if args.format == "json":
         from buildgraph.render.plan_json import render_plan_json
+        from buildgraph.render.selection_notes import render_selected_plan_json
 
-        sys.stdout.write(render_plan_json(result))
+        text = render_selected_plan_json(selected) if narrowed else render_plan_json(selected.plan)
+        sys.stdout.write(text)
     else:
         from buildgraph.projectfile.locate import working_directory
         from buildgraph.render.plan_text import render_plan_text
+        from buildgraph.render.selection_notes import selection_lines
 
         style = Style.for_stream(sys.stdout)
+        for line in selection_lines(selected):
+            sys.stdout.write(style(line, "bold") + "\n")
+        result = selected.plan
         text = render_plan_text(result, style, working_directory(), loaded.graph.dockerfiles)
         sys.stdout.write(text)
     return EXIT_OK

@@ -7,7 +7,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from buildgraph.cli.arguments import add_project_options, parse_vars
+from buildgraph.cli.arguments import (
+    add_project_options,
+    add_selection_options,
+    parse_shard_argument,
+    parse_vars,
+)
 from buildgraph.errors import EXIT_OK
 from buildgraph.render import FORMATS
 
@@ -15,6 +20,7 @@ from buildgraph.render import FORMATS
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("render", help="write a bake file or a shell script")
     add_project_options(parser)
+    add_selection_options(parser)
     parser.add_argument(
         "--format", choices=FORMATS, default="bake", help="bake (JSON, also 'json'), hcl, or sh"
     )
@@ -42,12 +48,12 @@ def run(args: argparse.Namespace) -> int:
         output_file,
     )
 
+    shard = parse_shard_argument(args.shard)
     output = output_file(args.output)
     if output is not None:
         check_may_overwrite(output, args.force)
-    result = plan(
-        load(args.file, parse_vars(args.var), names=args.names, overrides=args.set), args.names
-    )
+    loaded = load(args.file, parse_vars(args.var), names=args.names, overrides=args.set)
+    result = plan(loaded, args.names, since=args.since, shard=shard)
     cwd = working_directory()
     base = output.parent if output else cwd
     text, entitlements = render_file(result, args.format, base)

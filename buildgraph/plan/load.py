@@ -20,6 +20,8 @@ from buildgraph.resolve.project import resolve_project
 from buildgraph.resolve.variables import environment_read
 
 if TYPE_CHECKING:
+    from buildgraph.changes.affected import Affected
+    from buildgraph.graph.shards import Shard, ShardSpec
     from buildgraph.model.project import Project
 
 
@@ -115,8 +117,68 @@ def without_unbuildable(project: Project, requested: set[str]) -> Project:
     return replace(project, targets=MappingProxyType(targets), groups=MappingProxyType(groups))
 
 
-def plan(loaded: Loaded, names: Sequence[str], mode: OutputMode = OutputMode.DEFAULT) -> Plan:
-    return make_plan(loaded.graph, names, mode)
+def plan(
+    loaded: Loaded,
+    names: Sequence[str],
+    mode: OutputMode = OutputMode.DEFAULT,
+    since: str | None = None,
+    shard: ShardSpec | None = None,
+) -> Plan:
+    """The plan for `names`, narrowed by `since` and `shard` (see `selected_plan`)."""
+    return selected_plan(loaded, names, mode, since, shard).plan
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedPlan:
+    plan: Plan
+    since: str | None = None
+    affected: tuple[str, ...] | None = None  # with `since`: what it affected among the names
+    shard: Shard | None = None
+
+
+def selected_plan(
+    loaded: Loaded,
+    names: Sequence[str],
+    mode: OutputMode = OutputMode.DEFAULT,
+    since: str | None = None,
+    shard: ShardSpec | None = None,
+) -> SelectedPlan:
+    """The plan for `names` (none: the `default` group, else every target), or with
+    `since` for those of them it affects (as `affected` finds them), or with `shard` for
+    this shard's share of them. What the narrowed selection needs is planned as for any
+    selection: built for its dependents, exported nowhere."""
+    if since is None and shard is None:
+        return SelectedPlan(make_plan(loaded.graph, names, mode))
+    from buildgraph.graph.selection import default_names, expand_names
+
+    selected = expand_names(loaded.project, names or default_names(loaded.project))
+    affected = None
+    if since is not None:
+        affected = tuple(a.name for a in affected_since(loaded, names, since))
+        reached = set(affected)
+        selected = [name for name in selected if name in reached]
+    share = None
+    if shard is not None:
+        from buildgraph.graph.shards import shard_of
+
+        share = shard_of(loaded.graph, selected, shard)
+        selected = list(share.targets)
+    if not selected:  # make_plan would take no names for the default
+        return SelectedPlan(Plan(loaded.project, (), (), mode), since, affected, share)
+    return SelectedPlan(make_plan(loaded.graph, selected, mode), since, affected, share)
+
+
+def affected_since(loaded: Loaded, names: Sequence[str], since: str) -> list[Affected]:
+    """What `buildgraph affected --since` lists, in build order: the targets of `names`
+    (none: every target) and what they need, whose inputs changed since the git ref
+    `since`, and their dependents among them."""
+    from buildgraph.changes.affected import affected_targets
+    from buildgraph.changes.input_index import InputIndex
+    from buildgraph.runner.git import changed_since
+
+    every = make_plan(loaded.graph, names or list(loaded.project.targets))
+    index = InputIndex.of(loaded.project, [p.name for p in every.targets])
+    return affected_targets(every, index, changed_since(since, loaded.project.root))
 
 
 def validation_summary(loaded: Loaded) -> dict[str, object]:

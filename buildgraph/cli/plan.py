@@ -32,11 +32,19 @@ def run(args: argparse.Namespace) -> int:
     loaded = load(args.file, parse_vars(args.var), names=args.names, overrides=args.set)
     selected = selected_plan(loaded, args.names, since=args.since, shard=shard)
     narrowed = args.since is not None or shard is not None
+    from buildgraph.changes.fingerprints import target_fingerprints
+
+    # Always: an unchanged re-run costs an lstat per context file (benchmarks/README.md).
+    fingerprints = target_fingerprints(selected.plan)
     if args.format == "json":
         from buildgraph.render.plan_json import render_plan_json
         from buildgraph.render.selection_notes import render_selected_plan_json
 
-        text = render_selected_plan_json(selected) if narrowed else render_plan_json(selected.plan)
+        text = (
+            render_selected_plan_json(selected)
+            if narrowed
+            else render_plan_json(selected.plan, fingerprints)
+        )
         sys.stdout.write(text)
     else:
         from buildgraph.projectfile.locate import working_directory
@@ -47,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         for line in selection_lines(selected):
             sys.stdout.write(style(line, "bold") + "\n")
         result = selected.plan
-        text = render_plan_text(result, style, working_directory(), loaded.graph.dockerfiles)
+        text = render_plan_text(
+            result, style, working_directory(), loaded.graph.dockerfiles, fingerprints=fingerprints
+        )
         sys.stdout.write(text)
     return EXIT_OK

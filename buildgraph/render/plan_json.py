@@ -1,8 +1,14 @@
-"""The plan as JSON: the same facts `plan` shows a person, for programs."""
+"""The plan as JSON: the same facts `plan` shows a person, for programs.
+
+Each target's `fingerprint` (`changes.fingerprints`, full) is given by the caller, which
+reads the disk for it; null when it was not computed. Whether a registry holds an image
+of that fingerprint is for the build's registry look-up to add beside it.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from buildgraph.model.project import thaw
@@ -13,7 +19,9 @@ if TYPE_CHECKING:
     from buildgraph.plan.plan import Plan, PlannedTarget
 
 
-def planned_facts(planned: PlannedTarget, facts: Facts | None = None) -> dict[str, Any]:
+def planned_facts(
+    planned: PlannedTarget, facts: Facts | None = None, fingerprint: str | None = None
+) -> dict[str, Any]:
     target = planned.target
     facts = facts or Facts()
     return {
@@ -32,19 +40,23 @@ def planned_facts(planned: PlannedTarget, facts: Facts | None = None) -> dict[st
         "links": dict(planned.links),
         "declared_as": target.declared_as,
         "matrix": thaw(target.matrix_values),
+        "fingerprint": fingerprint,
     }
 
 
-def plan_document(plan: Plan) -> dict[str, Any]:
+def plan_document(plan: Plan, fingerprints: Mapping[str, str] | None = None) -> dict[str, Any]:
+    prints = fingerprints or {}
     return {
         "project": str(plan.project.file),
         "names": list(plan.names),
         "mode": plan.mode.value,
         "bake_runs": len(plan.bake_runs),
-        "waves": [[planned_facts(p) for p in wave] for wave in plan.waves],
+        "waves": [
+            [planned_facts(p, fingerprint=prints.get(p.name)) for p in wave] for wave in plan.waves
+        ],
         "notes": [read_back_note(name, by) for name, by in exported_unasked(plan).items()],
     }
 
 
-def render_plan_json(plan: Plan) -> str:
-    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"
+def render_plan_json(plan: Plan, fingerprints: Mapping[str, str] | None = None) -> str:
+    return json.dumps(plan_document(plan, fingerprints), indent=2, ensure_ascii=False) + "\n"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from buildgraph.changes.fingerprints import short_fingerprint
 from buildgraph.plan.plan import exported_unasked, read_back_note
 from buildgraph.preflight.doctor import emulation_lint
 from buildgraph.preflight.facts import Facts, is_native
@@ -40,8 +41,10 @@ def render_plan_text(
     cwd: Path,
     dockerfiles: Mapping[str, DockerfileInfo] | None = None,
     facts: Facts | None = None,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> str:
-    """`facts` default to this machine: its architecture says what is native."""
+    """`facts` default to this machine: its architecture says what is native.
+    `fingerprints` (`changes.fingerprints`), when given, are shown short, one line each."""
     facts = facts or Facts()
     emulated = {(e.target, e.platform): e for e in emulation_lint(plan, facts, dockerfiles or {})}
     waves = plan.waves
@@ -60,6 +63,8 @@ def render_plan_text(
             reason = style(planned.reason, "dim" if not planned.requested else "green")
             platforms = _platforms(planned, facts)
             lines.append(f"  {style(planned.name.ljust(width), 'bold')}  {platforms}  {reason}")
+            if fingerprints and planned.name in fingerprints:
+                lines.append(f"    fingerprint: {short_fingerprint(fingerprints[planned.name])}")
             if planned.target.tags:
                 lines.append(f"    tags:    {', '.join(planned.target.tags)}")
             if planned.output != common:

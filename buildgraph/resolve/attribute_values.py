@@ -102,9 +102,20 @@ def spliced(key: str, value: Any) -> list[Any]:
 
 
 def list_value(key: str, items: list[Any]) -> tuple[Any, ...]:
-    """The items of list `key`, frozen, duplicates dropped where bake drops them."""
+    """The items of list `key`, frozen, duplicates and empty text dropped where bake drops
+    them."""
     frozen = tuple(items) if SHAPES.get(key) is not Shape.ENTRIES else tuple(map(freeze, items))
-    return tuple(dict.fromkeys(frozen)) if key in DEDUPLICATED else frozen
+    return normalized(key, frozen)
+
+
+def normalized(key: str, items: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`items` of list `key` as bake's normalize leaves them: in the lists it deduplicates
+    (tags, platforms, ...), the first of each, and no empty text (`split(",", "")`)."""
+    if key not in DEDUPLICATED:
+        return items
+    if "" in items:
+        return tuple(dict.fromkeys(item for item in items if item != ""))
+    return tuple(dict.fromkeys(items))
 
 
 def table_value(key: str, entries: Iterable[tuple[Any, Any]]) -> MappingProxyType[str, str]:

@@ -345,6 +345,9 @@ class _Resolver:
         if not ENTRY_KEYS.isdisjoint(attrs):
             for key in ENTRY_KEYS.intersection(attrs):
                 attrs[key] = without_empty_entries(attrs[key])
+        contexts = attrs.get("contexts")
+        if contexts and "" in contexts.values():  # bake drops a named context set to ""
+            attrs["contexts"] = MappingProxyType({k: v for k, v in contexts.items() if v})
         depends_on = attrs.pop("depends_on", ())
         watch = attrs.pop("watch", _NO_WATCH)
         return Target(

@@ -18,13 +18,14 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from buildgraph.model.project import freeze
-from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME, BAKE_ATTRIBUTES, DEDUPLICATED
+from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME, BAKE_ATTRIBUTES
 from buildgraph.resolve.attribute_values import (
     SHAPES,
     UNSET,
     Shape,
     attribute_value,
     list_value,
+    normalized,
     spliced,
     table_value,
 )
@@ -139,12 +140,11 @@ def _list_items(key: str, items: Iterable[_Item], scope: Mapping[str, Any]) -> t
 class _ListSlot(_Slot):
     """A list of strings, some of them templates."""
 
-    __slots__ = ("deduplicate", "items")
+    __slots__ = ("items",)
 
     def __init__(self, key: str, items: tuple[_Item, ...]) -> None:
         super().__init__(key)
         self.items = items
-        self.deduplicate = key in DEDUPLICATED
 
     def render(self, scope: Mapping[str, Any]) -> Any:
         return _list_items(self.key, self.items, scope)
@@ -168,7 +168,7 @@ class _PatternListSlot(_ListSlot):
             rendered = [pattern.format_map(scope) for pattern in self.patterns]
         except Exception:
             return super().render(scope)  # which says what is wrong
-        return tuple(dict.fromkeys(rendered)) if self.deduplicate else tuple(rendered)
+        return normalized(self.key, tuple(rendered))
 
 
 class _MapSlot(_Slot):
@@ -237,7 +237,7 @@ class _ValueSlot(_Slot):
 
     def render(self, scope: Mapping[str, Any]) -> Any:
         rendered = render_frozen(self.value, scope)
-        return tuple(dict.fromkeys(rendered)) if self.key in DEDUPLICATED else rendered
+        return normalized(self.key, rendered) if type(rendered) is tuple else rendered
 
 
 class _FailedSlot(_Slot):
@@ -412,7 +412,7 @@ class TableCompiler:
                 return _list_slot(key, items)
             if any(type(item) is _Native for item in items):
                 return _list_items(key, items, self.scope)
-            return tuple(dict.fromkeys(items)) if key in DEDUPLICATED else items
+            return normalized(key, items)
         if kind is list and any(type(v) is str and whole_expression(v) for v in value):
             return _MixedListSlot(key, value)
         if kind is dict and all(type(v) is str and "{" not in k for k, v in value.items()):
@@ -432,7 +432,7 @@ class TableCompiler:
         if _has_brace(value):
             return _ValueSlot(key, value)
         frozen = freeze(value)
-        return tuple(dict.fromkeys(frozen)) if key in DEDUPLICATED else frozen
+        return normalized(key, frozen) if type(frozen) is tuple else frozen
 
 
 def _has_brace(value: Any) -> bool:

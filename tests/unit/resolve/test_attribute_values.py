@@ -189,3 +189,19 @@ targets = ["{{ MEMBERS[:1] }}", "{{ NOTHING }}"]
     assert dict(project.targets["other"].args) == {"A": "a"}
     assert project.groups["all"].targets == ("app", "other")
     assert project.groups["some"].targets == ("app",)
+
+
+def test_empty_text_is_dropped_where_bake_drops_it(tmp_path: Path) -> None:
+    toml = """
+[variables]
+NONE_GIVEN = ""
+[target.app]
+platforms = "{{ split(',', NONE_GIVEN) }}"
+tags = ["", "r/app:1", "{{ NONE_GIVEN }}"]
+contexts = { a = "", b = "{{ NONE_GIVEN }}", c = "docker-image://busybox" }
+args = { EMPTY = "" }
+"""
+    got = attrs(tmp_path, toml.replace("[variables]\n", ""), NONE_GIVEN="")
+    assert got["platforms"] == () and got["tags"] == ("r/app:1",)
+    assert dict(got["contexts"]) == {"c": "docker-image://busybox"}
+    assert dict(got["args"]) == {"EMPTY": ""}  # an empty arg is an arg, in bake too

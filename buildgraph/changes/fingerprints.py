@@ -69,7 +69,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from buildgraph.changes.hash_cache import FileHash, HashCache, Xattrs
-from buildgraph.dockerfiles.dockerignore import IgnoreRules
+from buildgraph.dockerfiles.dockerignore import IgnoreRules, included_files
 from buildgraph.model.entries import entry_fields
 from buildgraph.model.project import TARGET_LINK, Project, is_local_named_context, thaw
 
@@ -134,24 +134,25 @@ def _walk_order(entry: TreeEntry) -> list[bytes]:
     return os.fsencode(entry.path).split(b"/")
 
 
-def _field(data: bytes) -> bytes:
-    return b"%d:%s" % (len(data), data)  # length first: no two entries write the same bytes
-
-
 def entry_bytes(entry: TreeEntry) -> bytes:
-    """One entry, unambiguously."""
-    parts = [entry.kind.encode(), b"%o" % entry.mode, os.fsencode(entry.path)]
-    parts += [os.fsencode(entry.data), b"%d" % len(entry.xattrs)]
+    """One entry, unambiguously: fields end at NUL, which no path, link target, xattr
+    name or hex value holds, and the count of xattrs says how many fields follow."""
+    fields = [entry.kind, f"{entry.mode:o}", entry.path, entry.data, str(len(entry.xattrs))]
     for name, value in entry.xattrs:
-        parts += [os.fsencode(name), value.encode()]
-    return b"".join(map(_field, parts)) + b"\n"
+        fields += [name, value]
+    fields.append("")
+    return "\0".join(fields).encode("utf-8", "surrogateescape")  # os.fsencode's, inline
 
 
 def tree_digest(entries: Iterable[TreeEntry]) -> str:
     """The digest of a context's entries, whatever order they are given in."""
+    return digest_in_walk_order(sorted(entries, key=_walk_order))
+
+
+def digest_in_walk_order(entries: Iterable[TreeEntry]) -> str:
+    """`tree_digest` of entries already in fsutil's order (as `DiskReader` walks)."""
     digest = _sha256(b"buildgraph-tree-%d\n" % FINGERPRINT_FORMAT)
-    for entry in sorted(entries, key=_walk_order):
-        digest.update(entry_bytes(entry))
+    digest.update(b"".join(map(entry_bytes, entries)))
     return str(digest.hexdigest())
 
 
@@ -329,18 +330,29 @@ class DiskReader:
     def tree(self, root: Path, rules: IgnoreRules) -> str:
         if rules.error is not None:
             return refused_tree(rules.error)
+        try:
+            return digest_in_walk_order(self.entries(root, rules))
+        except (OSError, ValueError) as exc:  # a folder BuildKit must read, unreadable
+            return refused_tree(exc.__class__.__name__)
+
+    def entries(self, root: Path, rules: IgnoreRules) -> list[TreeEntry]:
+        """What BuildKit is sent of the folder `root`, in fsutil's walk order."""
         entries: list[TreeEntry] = []
+        sent: set[str] | None = None  # the files sent, when patterns exclude some
+        if rules.patterns:  # its walk hands each folder's verdicts down: cheaper than
+            sent = set(included_files(root, rules))  # asking `excludes` once per path
         # An excluded folder is walked only where an exception may re-include something
-        # in it (fsutil prunes the rest); `excludes` gives each entry's verdict exactly.
+        # in it (fsutil prunes the rest); `excludes` gives each folder's verdict exactly.
         walk_excluded = any(pattern.exception for pattern in rules.patterns)
-        self._walk(str(root), "", rules, walk_excluded, False, entries, {})
-        return tree_digest(entries)
+        self._walk(str(root), "", rules, sent, walk_excluded, False, entries, {})
+        return entries
 
     def _walk(
         self,
         folder: str,
         prefix: str,
         rules: IgnoreRules,
+        sent: set[str] | None,
         walk_excluded: bool,
         forgiven: bool,
         out: list[TreeEntry],
@@ -356,22 +368,23 @@ class DiskReader:
             return
         for entry in entries:
             relative = prefix + entry.name
-            excluded = bool(rules.patterns) and rules.excludes(relative)
             try:
                 info = entry.stat(follow_symlinks=False)
             except OSError:
-                if not excluded:
+                if sent is None or relative in sent:
                     out.append(TreeEntry(relative, UNREADABLE))
                 continue
             if stat.S_ISDIR(info.st_mode):
+                excluded = sent is not None and rules.excludes(relative)
                 if excluded and not walk_excluded:
                     continue
                 mark = len(out)
-                self._walk(entry.path, relative + "/", rules, walk_excluded, excluded, out, seen)
+                where = relative + "/"
+                self._walk(entry.path, where, rules, sent, walk_excluded, excluded, out, seen)
                 if not excluded or len(out) > mark:  # sent, or as the parent of what is
                     mode = stat.S_IMODE(info.st_mode)
                     out.insert(mark, TreeEntry(relative, DIRECTORY, mode, "", _xattrs(entry.path)))
-            elif not excluded:
+            elif sent is None or relative in sent:
                 out.append(self._entry(entry.path, relative, info, seen))
 
     def _entry(

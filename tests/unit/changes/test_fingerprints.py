@@ -249,9 +249,8 @@ def test_the_walk_sends_the_files_buildkit_sends(tmp_path: Path) -> None:
         (context / relative).write_text(relative)
     (context / "d").mkdir()
     rules = IgnoreRules.parse("a\n!a/x.md\nb\n!b/keep\nc\n")
-    entries: list[TreeEntry] = []
-    reader = DiskReader(HashCache("test"))
-    reader._walk(str(context), "", rules, True, False, entries, {})
+    entries = DiskReader(HashCache("test")).entries(context, rules)
+    assert entries == sorted(entries, key=lambda e: os.fsencode(e.path).split(b"/"))
     files = [e.path for e in entries if e.kind != DIRECTORY]
     assert sorted(files) == included_files(context, rules)
     directories = [e.path for e in entries if e.kind == DIRECTORY]

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         from buildgraph.render.selection_notes import render_selected_plan_json
 
         text = (
-            render_selected_plan_json(selected)
+            render_selected_plan_json(selected, fingerprints)
             if narrowed
             else render_plan_json(selected.plan, fingerprints)
         )

@@ -4,6 +4,7 @@ shard this is, what it holds, and what the ref affected."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from buildgraph.render.plan_json import plan_document
@@ -48,8 +49,10 @@ def selection_lines(selected: SelectedPlan) -> list[str]:
     return lines
 
 
-def render_selected_plan_json(selected: SelectedPlan) -> str:
+def render_selected_plan_json(
+    selected: SelectedPlan, fingerprints: Mapping[str, str] | None = None
+) -> str:
     """`plan --format json` with its `selection` member."""
-    document = plan_document(selected.plan)
+    document = plan_document(selected.plan, fingerprints)
     document["selection"] = selection_facts(selected)
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

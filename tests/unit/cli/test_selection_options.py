@@ -95,6 +95,8 @@ def test_since_plans_the_dependencies_of_what_it_selects(
     assert by_name["runtime"]["outputs"] == ["type=cacheonly"]  # built for worker only
     assert by_name["runtime"]["reason"] == "needed by worker"
     assert set(by_name) == {"base", "runtime", "worker"}
+    # a narrowed plan's targets carry their fingerprints as any plan's do
+    assert all(t["fingerprint"].startswith("sha256:") for t in by_name.values())
 
 
 def test_nothing_affected_plans_nothing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -118,8 +118,14 @@ def _target_schema() -> dict[str, Any]:
                 "description": "Targets or groups that must be built first.",
             },
             "matrix": {
-                "type": "object",
-                "additionalProperties": {"type": "array", "items": matrix_value, "minItems": 1},
+                **or_expression(
+                    {
+                        "type": "object",
+                        "additionalProperties": or_expression(
+                            {"type": "array", "items": matrix_value, "minItems": 1}
+                        ),
+                    }
+                ),
                 "description": "Axis -> values; one target per combination.",
             },
             "matrix-include": {

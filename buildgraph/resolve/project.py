@@ -142,6 +142,7 @@ class _Resolver:
         scope = self.project_scope(project_table, variables)
         self.raise_if_problems()
         self.render_inherits(scope)
+        self.render_matrices(scope)
         self.raise_if_problems()
         targets, matrix_groups = self.concrete_targets(scope)
         self.raise_if_problems()
@@ -383,6 +384,23 @@ class _Resolver:
             self.tables = {**self.tables, **rendered}
             self.inheritance = Inheritance(self.tables)
 
+    def render_matrices(self, scope: Mapping[str, Any]) -> None:
+        """Render the whole expressions of matrices with the project scope, as bake
+        evaluates a matrix from its variables: `matrix = { arch = "{{ ARCHS }}" }`, or the
+        whole table `matrix = "{{ {'py': PYTHONS} }}"`."""
+        rendered: dict[str, dict[str, Any]] = {}
+        for name, table in self.tables.items():
+            matrix = table.get("matrix")
+            if matrix is None or not _has_template(matrix):
+                continue
+            try:
+                rendered[name] = {**table, "matrix": rendered_matrix(matrix, scope)}
+            except TemplateProblem as exc:
+                self.problem(str(exc), target=name, key="matrix", hint=exc.hint)
+        if rendered:
+            self.tables = {**self.tables, **rendered}
+            self.inheritance = Inheritance(self.tables)
+
     def groups(
         self,
         targets: Mapping[str, Target],
@@ -453,6 +471,48 @@ class _Resolver:
                             key="contexts",
                             hint=did_you_mean(linked, targets),
                         )
+
+
+def _has_template(matrix: Any) -> bool:
+    if isinstance(matrix, str):
+        return True
+    return isinstance(matrix, dict) and any(isinstance(v, str) for v in matrix.values())
+
+
+_MATRIX_SCALARS = (str, int, float, bool)
+
+
+def rendered_matrix(matrix: str | dict[str, Any], scope: Mapping[str, Any]) -> dict[str, Any]:
+    """A matrix whose whole expressions are rendered: each axis a non-empty list of
+    values (text, numbers, booleans, or tables of them)."""
+    table = template_value(matrix, scope) if isinstance(matrix, str) else matrix
+    if not isinstance(table, dict):
+        raise TemplateProblem(
+            "the matrix expression yields no table",
+            hint="a matrix is a table of axes: \"{{ {'arch': ARCHS} }}\"",
+        )
+    axes = {}
+    for axis, values in table.items():
+        if isinstance(values, str):
+            values = template_value(values, scope)
+        if not isinstance(values, list) or not values:
+            raise TemplateProblem(
+                f"matrix axis {axis!r} yields no list of values",
+                hint="each axis is a non-empty list: \"{{ split(',', ARCHS) }}\"",
+            )
+        for value in values:
+            plain = isinstance(value, _MATRIX_SCALARS) or (
+                isinstance(value, dict)
+                and all(isinstance(v, _MATRIX_SCALARS) for v in value.values())
+            )
+            if not plain:
+                raise TemplateProblem(
+                    f"matrix axis {axis!r} holds a value that is not text, a number, a "
+                    "boolean or a table of them",
+                    hint="flatten the values the expression yields",
+                )
+        axes[str(axis)] = values
+    return axes
 
 
 def rendered_names(names: str | list[str], scope: Mapping[str, Any], key: str) -> list[str]:

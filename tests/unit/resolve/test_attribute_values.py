@@ -205,3 +205,42 @@ args = { EMPTY = "" }
     assert got["platforms"] == () and got["tags"] == ("r/app:1",)
     assert dict(got["contexts"]) == {"c": "docker-image://busybox"}
     assert dict(got["args"]) == {"EMPTY": ""}  # an empty arg is an arg, in bake too
+
+
+def test_a_matrix_axis_or_the_whole_matrix_may_be_an_expression(tmp_path: Path) -> None:
+    toml = """
+[variables]
+ARCHS = "amd64,arm64"
+[target.app]
+matrix = { arch = "{{ split(',', ARCHS) }}", mode = ["a"] }
+name = "app-{{ arch }}-{{ mode }}"
+platforms = ["linux/{{ arch }}"]
+[target.job]
+matrix = "{{ {'py': ['3.11', '3.12']} }}"
+name = "job-{{ py | replace('.', '') }}"
+"""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "buildgraph.toml").write_text(toml)
+    project = load(tmp_path / "buildgraph.toml", {}, environ={"ARCHS": "arm64"}).project
+    assert list(project.targets) == ["app-arm64-a", "job-311", "job-312"]
+    assert project.targets["app-arm64-a"].platforms == ("linux/arm64",)
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        ('"{{ [1] }}"', "the matrix expression yields no table"),
+        ('{ a = "{{ [] }}" }', "matrix axis 'a' yields no list of values"),
+        ('{ a = "{{ [[1]] }}" }', "matrix axis 'a' holds a value that is not text"),
+    ],
+)
+def test_a_matrix_expression_of_the_wrong_shape_is_an_error(
+    tmp_path: Path, matrix: str, message: str
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "buildgraph.toml").write_text(
+        f'[target.app]\nmatrix = {matrix}\nname = "a-{{{{ a }}}}"\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path / "buildgraph.toml", {}, environ={})
+    assert message in str(caught.value) and "key 'matrix'" in str(caught.value)

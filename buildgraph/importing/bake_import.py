@@ -560,24 +560,38 @@ class _BakeTranslator:
         return "{{ " + expression(expr, scope) + " }}"
 
     def matrix(self, attribute: Attribute, where: str) -> dict[str, Any] | None:
-        frozen: list[str] = []
-        value = static_value(attribute.expr, self.blocks, frozen)
-        if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        """The matrix: axes of plain lists kept as lists, any other axis as a whole
+        expression, which buildgraph evaluates with the variables as bake does."""
+        expr = attribute.expr
+        if isinstance(expr, Template) and len(expr.parts) == 1 and hasattr(expr.parts[0], "expr"):
+            expr = expr.parts[0].expr
+        if not isinstance(expr, ObjectExpr):
             self.decide(
                 UNTRANSLATABLE, "matrix",
-                "only a matrix of plain lists (or of variables with plain defaults) is kept: "
-                "buildgraph's matrices are not templates",
+                "only a matrix written as a table of axes is kept (an expression yielding "
+                "the whole table hides the axes' names from the translation)",
                 attribute, where,
             )  # fmt: skip
             return None
-        for name in dict.fromkeys(frozen):
-            self.decide(
-                APPROXIMATE, f"matrix reads {name}",
-                f"the matrix holds {name}'s default; setting {name} no longer changes it "
-                "(buildgraph's matrices are not templates)",
-                attribute, where,
-            )  # fmt: skip
-        return {axis: escape_strings(values) for axis, values in value.items()}
+        axes: dict[str, Any] = {}
+        for item in expr.items:
+            axis = literal_text(item.key)
+            if axis is None:
+                self.decide(
+                    UNTRANSLATABLE, "matrix axis", "an axis is named by a plain name",
+                    attribute, where,
+                )  # fmt: skip
+                return None
+            plain = plain_value(item.value)
+            if isinstance(plain, list):
+                axes[axis] = escape_strings(plain)
+                continue
+            try:
+                axes[axis] = "{{ " + expression(item.value, self.scope) + " }}"
+            except Untranslatable as error:
+                self.untranslatable(error, attribute, f"{where}, matrix axis {axis!r}")
+                return None
+        return axes
 
     def renamed_axes(self, matrix: dict[str, Any], at: Attribute, where: str) -> dict[str, str]:
         """The axes whose names are no Jinja names, each with the name written for it."""
@@ -808,39 +822,6 @@ def plain_value(expr: Expr) -> Any:
             table[key] = value
         return table
     return OMIT
-
-
-def static_value(expr: Expr, blocks: _Blocks, frozen: list[str], depth: int = 0) -> Any:
-    """Plain data, where a name stands for its variable's plain default (recorded in
-    `frozen`): what a matrix can hold."""
-    if depth > 20:
-        return OMIT
-    if isinstance(expr, Template) and len(expr.parts) == 1 and hasattr(expr.parts[0], "expr"):
-        return static_value(expr.parts[0].expr, blocks, frozen, depth + 1)
-    if isinstance(expr, Name):
-        source: Expr | None = None
-        if expr.name in blocks.attributes:
-            source = blocks.attributes[expr.name].expr
-        elif expr.name in blocks.variables:
-            default = blocks.variables[expr.name].attribute("default")
-            source = default.expr if default else None
-        if source is None:
-            return OMIT
-        frozen.append(expr.name)
-        return static_value(source, blocks, frozen, depth + 1)
-    if isinstance(expr, TupleExpr):
-        items = [static_value(i, blocks, frozen, depth + 1) for i in expr.items]
-        return OMIT if any(i is OMIT for i in items) else items
-    if isinstance(expr, ObjectExpr):
-        table = {}
-        for item in expr.items:
-            key = literal_text(item.key)
-            value = static_value(item.value, blocks, frozen, depth + 1)
-            if key is None or value is OMIT:
-                return OMIT
-            table[key] = value
-        return table
-    return plain_value(expr)
 
 
 def escape_strings(value: Any) -> Any:

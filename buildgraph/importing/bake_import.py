@@ -666,9 +666,7 @@ class _BakeTranslator:
             except Untranslatable as error:
                 self.untranslatable(error, targets, where)
                 return
-            if isinstance(value, str):
-                self.decide(UNTRANSLATABLE, "targets", "a group's targets are a list", targets)
-                return
+            # A whole expression (`concat(...)`, a variable) is one too in buildgraph.
             table["targets"] = [] if value is OMIT else value
         else:
             table["targets"] = []

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # Only what starts a build at module level: bake is started (runner.bake) before the
 # modules that plan, check and report are imported, so that their import overlaps its
@@ -48,6 +48,9 @@ class BuildRequest:
     overrides: tuple[str, ...] = ()  # --set, as given
     since: str | None = None  # --since: only what changed since this git ref
     shard: ShardSpec | None = None  # --shard K/N
+    # --rebuild: None builds everything, else these (and their dependents) whatever the
+    # registry holds; the default, (), reuses all it can.
+    rebuild: tuple[str, ...] | None = ()
 
 
 def run_build(
@@ -164,7 +167,7 @@ def build(
     from buildgraph import gc_policy
     from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK
     from buildgraph.preflight.gaps import check_builder
-    from buildgraph.report.events import Event, human_emitter, json_emitter
+    from buildgraph.report.events import SUCCEEDED, Event, human_emitter, json_emitter
     from buildgraph.runner.execute import run_plan
     from buildgraph.runner.options import BuildOptions, Interrupted
 
@@ -194,17 +197,154 @@ def build(
         facts.driver,
         facts.buildx_version,
     )
+    reuse = reuse_from_registry(the_plan, request, emit)
     try:
-        results = run_plan(the_plan, options, emit, early)
+        built = run_plan(reuse.plan, options, emit, early) if reuse.plan.targets else []
     except Interrupted as stop:
-        report(stop.results, request, emit)
+        report(reuse.merged(stop.results), request, emit)
         return EXIT_INTERRUPTED
+    reuse.mark_pushed(built, emit)
+    results = reuse.merged(built)
     report(results, request, emit)
-    if all(r.status == "done" for r in results):
+    if all(r.status in SUCCEEDED for r in results):
         return EXIT_OK
     raise_if_the_builder_went_away(request.builder)
     note_silent_registries(the_plan, results, emit)
     return EXIT_BUILD_FAILED
+
+
+def reuse_from_registry(the_plan: Plan, request: BuildRequest, emit: Emit) -> Reuse:
+    """Look each pushing target's fingerprint up in its registry and point the tags of
+    those found at what the registry holds (build/reuse.py says which and why); the
+    plan of what is left to build. A look-up or tag copy that fails builds the target."""
+    from buildgraph.build import reuse
+    from buildgraph.report.events import Event, TargetResult
+
+    rebuild = None if request.rebuild is None else frozenset(request.rebuild)
+    unknown = sorted((rebuild or frozenset()) - {p.name for p in the_plan.targets})
+    if unknown:
+        from buildgraph.errors import ConfigError
+
+        raise ConfigError.one(
+            f"--rebuild names {', '.join(unknown)}, which the plan does not build",
+            file=the_plan.project.file,
+            hint="name targets of this build (`buildgraph plan` lists them)",
+        )
+    if not any(reuse.pushed_refs(p) for p in the_plan.targets):
+        return Reuse(the_plan, the_plan, {}, [])
+    from buildgraph.changes.fingerprints import target_fingerprints
+    from buildgraph.runner import registry
+
+    fingerprints = target_fingerprints(the_plan)
+    forced = reuse.forced_builds(the_plan, rebuild)
+    wanted = reuse.lookups(the_plan, fingerprints, forced)
+    # A no-cache build is never reused, so its fingerprint tag is never written.
+    never = frozenset(p.name for p in the_plan.targets if reuse.no_cache(p))
+    marks = reuse.lookups(the_plan, fingerprints, never)
+    client = registry.Registries()
+    held = registry.look_up_all(client, {n: (w.repo, w.tag) for n, w in wanted.items()})
+    problems = {n: h.problem for n, h in held.items() if h.problem}
+    present = {n: h for n, h in held.items() if h.digest}
+    pointed = registry.run_all(
+        {
+            name: _pointer(client, wanted[name], found, reuse.tag_of)
+            for name, found in present.items()
+        }
+    )
+    problems.update(pointed)
+    note_unreachable(problems, emit)
+    decision = reuse.decide(
+        the_plan,
+        {n: h.digest for n, h in present.items() if n not in pointed and h.digest},
+        wanted,
+    )
+    results: list[TargetResult] = []
+    for planned in the_plan.targets:
+        source = decision.reused.get(planned.name)
+        if source is not None:
+            digest = source.partition("@")[2]
+            results.append(
+                TargetResult(planned.name, planned.target.platforms, "reused", 0.0, digest, source)
+            )
+            emit(
+                Event(
+                    "finished",
+                    planned.name,
+                    status="reused",
+                    detail=source,
+                    data={"digest": digest, "reused": source},
+                )
+            )
+        elif planned.name in decision.unneeded:
+            detail = "not built: nobody asked for it, and every target needing it was reused"
+            results.append(
+                TargetResult(planned.name, planned.target.platforms, "unneeded", detail=detail)
+            )
+            emit(Event("finished", planned.name, status="unneeded", detail=detail))
+    return Reuse(reuse.reduced_plan(the_plan, decision), the_plan, marks, results, client)
+
+
+def _pointer(client: Any, lookup: Any, held: Any, tag_of: Any) -> Any:
+    from buildgraph.runner.registry import point_refs
+
+    return lambda: point_refs(client, lookup.repo, held, {r: tag_of(r) for r in lookup.refs})
+
+
+def note_unreachable(problems: Mapping[str, str], emit: Emit) -> None:
+    """One note per registry problem: the targets it makes buildgraph build."""
+    from buildgraph.report.events import Event
+
+    by_problem: dict[str, list[str]] = {}
+    for name, problem in problems.items():
+        by_problem.setdefault(problem, []).append(name)
+    for problem, names in by_problem.items():
+        emit(Event("note", detail=f"{problem}: building {', '.join(names)} rather than reusing"))
+
+
+@dataclass(frozen=True, slots=True)
+class Reuse:
+    """What the registry step left: the plan still to build, the fingerprint tags to
+    write after a successful push (`marks`), and the results of what was not built."""
+
+    plan: Plan
+    whole: Plan  # the plan before: its order is the summary's
+    marks: Mapping[str, Any]  # target -> build.reuse.Lookup of its fingerprint tag
+    results: list[TargetResult]
+    client: Any = None  # runner.registry.Registries, when anything pushes
+
+    def merged(self, built: list[TargetResult]) -> list[TargetResult]:
+        order = {p.name: i for i, p in enumerate(self.whole.targets)}
+        return sorted([*self.results, *built], key=lambda r: order.get(r.name, 0))
+
+    def mark_pushed(self, built: list[TargetResult], emit: Emit) -> None:
+        """Write the fingerprint tag of each target built and pushed: only now, after
+        its whole push succeeded (a push cut short after one tag leaves none of ours),
+        by a manifest copy of the digest buildx reported."""
+        from buildgraph.report.events import Event
+        from buildgraph.runner import registry
+
+        jobs = {}
+        for result in built:
+            mark = self.marks.get(result.name)
+            if mark is None or result.status != "done" or not result.digest:
+                continue
+            jobs[result.name] = _marker(self.client, mark.repo, mark.tag, result.digest)
+        for name, problem in registry.run_all(jobs).items():
+            emit(
+                Event(
+                    "note",
+                    detail=f"{problem}: {name}'s fingerprint tag not written, so "
+                    "the next build builds it again",
+                )
+            )
+
+
+def _marker(client: Any, repo: str, tag: str, digest: str) -> Any:
+    def mark() -> None:
+        body, media, _ = client.get_manifest(repo, digest)
+        client.put_manifest(repo, tag, body, media)
+
+    return mark
 
 
 def note_silent_registries(the_plan: Plan, results: list[TargetResult], emit: Emit) -> None:

@@ -32,6 +32,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="one build per platform ([project.builders]), joined by digest",
     )
+    parser.add_argument(
+        "--rebuild",
+        nargs="*",
+        metavar="NAME",
+        help="build even what the registry holds: every target, or these and their "
+        "dependents (give names before it, or end its list with --)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -53,5 +60,6 @@ def run(args: argparse.Namespace) -> int:
         overrides=tuple(args.set),
         since=args.since,
         shard=shard,
+        rebuild=() if args.rebuild is None else (tuple(args.rebuild) or None),
     )
     return run_build(args.file, parse_vars(args.var), request)

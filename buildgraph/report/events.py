@@ -17,7 +17,7 @@ from buildgraph.report.style import Style
 class Event:
     event: str  # queued, started, finished, skipped, summary, change, plan, batch, note, error
     target: str | None = None
-    status: str | None = None  # finished: done, failed, cancelled; skipped: why
+    status: str | None = None  # finished: done, reused, unneeded, failed, cancelled
     seconds: float | None = None
     detail: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -31,7 +31,7 @@ Emit = Callable[[Event], None]
 class TargetResult:
     name: str
     platforms: tuple[str, ...]
-    status: str  # done, failed, skipped, cancelled
+    status: str  # done, reused, unneeded, failed, skipped, cancelled
     seconds: float = 0.0
     digest: str | None = None
     detail: str | None = None
@@ -47,7 +47,15 @@ def json_emitter(stream: TextIO = sys.stdout) -> Emit:
     return emit
 
 
-_MARKS = {"done": ("✓", "green"), "failed": ("✗", "red"), "cancelled": ("✗", "yellow")}
+_MARKS = {
+    "done": ("✓", "green"),
+    "reused": ("✓", "green"),  # the registry held this target's fingerprint
+    "unneeded": ("-", "dim"),  # a dependency every dependent of which was reused
+    "failed": ("✗", "red"),
+    "cancelled": ("✗", "yellow"),
+}
+# Statuses of a target that is where it should be after the build.
+SUCCEEDED = frozenset({"done", "reused", "unneeded"})
 
 
 def human_emitter(stream: TextIO = sys.stderr) -> Emit:
@@ -108,7 +116,7 @@ def summary_table(results: Sequence[TargetResult], style: Style) -> str:
         text = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
         if index == 0:
             text = style(text, "bold")
-        elif row[2] != "done":
+        elif row[2] not in SUCCEEDED:
             text = style(text, "red" if row[2] == "failed" else "yellow")
         lines.append(text)
     failures = [r for r in results if r.status == "failed" and r.detail]

@@ -198,10 +198,12 @@ def run_captured(
     cwd: Path | None = None,
     timeout: float | None,
     env: Mapping[str, str] | None = None,
+    stdin_text: str | None = None,
 ) -> Captured:
     """Run a short command to its end and keep what it printed. `timeout` (seconds, or
     None for none) is each caller's own: a probe that hangs must not hang the build.
-    `env`, if given, is the command's whole environment."""
+    `env`, if given, is the command's whole environment; `stdin_text`, if given, its
+    standard input (a credential helper reads the server there)."""
     try:
         done = subprocess.run(
             list(argv),
@@ -211,6 +213,7 @@ def run_captured(
             errors="replace",
             timeout=timeout,
             env=None if env is None else dict(env),
+            input=stdin_text,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Captured(1, "", str(exc), ran=False)

@@ -50,7 +50,9 @@ JINJA_KEYWORDS = frozenset(
 )  # fmt: skip
 _PYTHON_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # bake's built-in variables: set by bake itself, from its command line and platform.
+# buildgraph's templates have BAKE_LOCAL_PLATFORM too; BAKE_CMD_CONTEXT has no meaning there.
 BAKE_BUILTINS = frozenset({"BAKE_CMD_CONTEXT", "BAKE_LOCAL_PLATFORM"})
+TEMPLATE_BUILTINS = frozenset({"BAKE_LOCAL_PLATFORM"})
 _OPERATORS = {"&&": "and", "||": "or"}
 _TESTS = {"==": "eq", "!=": "ne", "<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
 _FLIPPED = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
@@ -303,6 +305,8 @@ class _Translator:
                     expr.line, name, "this name cannot be a Jinja name (rename it in bake)"
                 )
             return written
+        if name in TEMPLATE_BUILTINS:
+            return name
         if name in BAKE_BUILTINS:
             raise Untranslatable(
                 expr.line, name, "a variable bake sets itself; buildgraph has no such value"

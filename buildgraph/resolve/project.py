@@ -163,7 +163,11 @@ class _Resolver:
     ) -> dict[str, Any]:
         """Names every template sees: variables, then the [project] keys rendered with them."""
         scope = with_functions(
-            self.doc, {name: printable(value) for name, value in variables.items()}
+            self.doc,
+            {
+                "BAKE_LOCAL_PLATFORM": local_platform(),  # as bake has it; a variable hides it
+                **{name: printable(value) for name, value in variables.items()},
+            },
         )
         seen = dict(scope)  # what [project] values see: the variables and functions only
         for key, value in table.items():
@@ -471,6 +475,28 @@ class _Resolver:
                             key="contexts",
                             hint=did_you_mean(linked, targets),
                         )
+
+
+# Python's names of machines, as Go (and so bake's BAKE_LOCAL_PLATFORM) names them.
+_GO_PLATFORMS = {
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "aarch64": "arm64/v8",
+    "arm64": "arm64/v8",
+    "armv7l": "arm/v7",
+    "armv6l": "arm/v6",
+    "i386": "386",
+    "i686": "386",
+}
+
+
+def local_platform() -> str:
+    """This machine's platform as bake's BAKE_LOCAL_PLATFORM gives it (containerd's
+    default spec: `linux/amd64`, `linux/arm64/v8`)."""
+    import platform
+
+    machine = platform.machine().lower()
+    return f"{platform.system().lower()}/{_GO_PLATFORMS.get(machine, machine)}"
 
 
 def _has_template(matrix: Any) -> bool:

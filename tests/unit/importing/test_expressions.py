@@ -218,7 +218,7 @@ def test_the_for_expressions_a_filter_says() -> None:
         ("md5(S)", "md5()", "lack"),
         ("nosuch(S)", "nosuch()", "unknown function"),
         ("UNDEFINED", "UNDEFINED", "undefined"),
-        ("BAKE_LOCAL_PLATFORM", "BAKE_LOCAL_PLATFORM", "bake sets"),
+        ("BAKE_CMD_CONTEXT", "BAKE_CMD_CONTEXT", "bake sets"),
         ("can(S.x)", "can()", "catch"),
         ("[for x in L : upper(x)]", "for expression", "comprehension"),
         ("{for k, v in {a = 1} : k => v}", "for expression", "comprehension"),

@@ -244,3 +244,13 @@ def test_a_matrix_expression_of_the_wrong_shape_is_an_error(
     with pytest.raises(ConfigError) as caught:
         load(tmp_path / "buildgraph.toml", {}, environ={})
     assert message in str(caught.value) and "key 'matrix'" in str(caught.value)
+
+
+def test_bake_local_platform_is_this_machines_platform_as_bake_names_it(tmp_path: Path) -> None:
+    import platform
+
+    got = attrs(tmp_path, '[target.app]\nargs = { P = "{{ BAKE_LOCAL_PLATFORM }}" }\n')
+    expected = {"x86_64": "linux/amd64", "aarch64": "linux/arm64/v8"}.get(platform.machine())
+    assert got["args"]["P"] == (expected or got["args"]["P"]) and got["args"]["P"].startswith(
+        "linux/"
+    )

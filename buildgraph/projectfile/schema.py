@@ -26,6 +26,13 @@ _WHOLE_EXPRESSION = {
     "description": "One whole {{ expression }} yielding the value (or none, which unsets it).",
 }
 
+# os/arch[/variant], as BuildKit names platforms (linux/amd64, linux/arm/v7).
+PLATFORM_PATTERN = r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9.]+)?$"
+# A CI runner's label (ubuntu-24.04-arm, self-hosted, ARM64): plain text, so that it can
+# never carry a CI expression, a quote or a line into the workflow written with it.
+RUNNER_LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_RUNNER_LABEL = {"type": "string", "pattern": RUNNER_LABEL_PATTERN}
+
 
 def or_expression(schema: dict[str, Any]) -> dict[str, Any]:
     """`schema`, or one whole `{{ expression }}` yielding such a value."""
@@ -174,6 +181,18 @@ def project_schema() -> dict[str, Any]:
                         "type": "object",
                         "additionalProperties": {"type": "string"},
                         "description": "platform -> buildx builder, for --split-platforms.",
+                    },
+                    "runners": {
+                        "type": "object",
+                        "propertyNames": {"pattern": PLATFORM_PATTERN},
+                        "additionalProperties": {
+                            "oneOf": [
+                                _RUNNER_LABEL,
+                                {"type": "array", "items": _RUNNER_LABEL, "minItems": 1},
+                            ]
+                        },
+                        "description": "platform -> the CI runner label(s) native to it, "
+                        'for `buildgraph ci` (e.g. "linux/arm64" = "ubuntu-24.04-arm").',
                     },
                 },
                 "additionalProperties": False,

@@ -30,7 +30,7 @@ from buildgraph.model.names import (
 )
 from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME
 from buildgraph.projectfile.lines import locate_line
-from buildgraph.projectfile.schema import WHOLE_EXPRESSION_PATTERN
+from buildgraph.projectfile.schema import PLATFORM_PATTERN, WHOLE_EXPRESSION_PATTERN
 
 # Values the schema leaves open (a target's `resources`) may nest no deeper than this.
 MAX_OPEN_DEPTH = 16
@@ -99,6 +99,9 @@ def _problems_of(
                 name, allowed, where, path, text, file, target if section == "target" else None
             )
         return
+    if path[:2] == ["project", "runners"] and error.rule != "type":
+        yield _runner_problem(error, path, text, file)
+        return
     if error.rule == "propertyNames" or (error.rule == "pattern" and len(path) == 1):
         bad = next((k for k in error.value if not is_target_name(str(k))), "?")
         yield Problem(
@@ -115,6 +118,28 @@ def _problems_of(
         key=key,
         line=locate_line(text, path),
         hint=_date_hint(error.value) or _type_hint(error, definition),
+    )
+
+
+def _runner_problem(error: Any, path: list[str], text: str, file: Path) -> Problem:
+    """A `[project.runners]` entry that is not platform = label(s)."""
+    if error.rule == "propertyNames":
+        bad = next((k for k in error.value if not re.match(PLATFORM_PATTERN, str(k))), "?")
+        return Problem(
+            f"[project.runners] key {_short(bad)} is not a platform",
+            file=file,
+            key="runners",
+            line=locate_line(text, [*path, str(bad)]),
+            hint='write os/arch or os/arch/variant: "linux/arm64" = "ubuntu-24.04-arm"',
+        )
+    return Problem(
+        f"[project.runners] {_short(path[2] if len(path) > 2 else '?')}: "
+        f"{_describe(error.value)} is not a runner label or a list of them",
+        file=file,
+        key="runners",
+        line=locate_line(text, path),
+        hint="a label is letters, digits, '.', '_' and '-' (ubuntu-24.04-arm), or a list "
+        'of them for a self-hosted runner (["self-hosted", "ARM64"])',
     )
 
 

@@ -64,6 +64,9 @@ class _Resolver:
         self.tables: dict[str, dict[str, Any]] = doc.data.get("target", {})
         self.inheritance = Inheritance(self.tables)
         self.default_platforms: Any = ()  # the project's, frozen once for every target
+        # [project]'s keys rendered: templates see them too, beside variables and functions
+        # that may have the same names (a function `platforms` is no project platform).
+        self.project_values: dict[str, Any] = {}
         self.compiler = TableCompiler({})  # concrete_targets makes the one with the scope
         # Matrix tables, and the (table, key) of each problem reported for one: every
         # combination renders the same templates, so a problem is reported once per table.
@@ -151,7 +154,7 @@ class _Resolver:
         self.raise_if_problems()
         return Project(
             file=self.doc.path,
-            name=scope.get("name"),
+            name=self.project_values.get("name"),
             targets=MappingProxyType(targets),
             groups=MappingProxyType(groups),
             variables=MappingProxyType(variables),
@@ -174,7 +177,7 @@ class _Resolver:
             if key == "builders":
                 continue
             try:
-                scope[key] = render_value(value, seen)
+                scope[key] = self.project_values[key] = render_value(value, seen)
             except TemplateProblem as exc:
                 self.problems.append(
                     Problem(
@@ -186,7 +189,7 @@ class _Resolver:
                         exc.hint,
                     )
                 )
-        for platform in scope.get("platforms", []):
+        for platform in self.project_values.get("platforms", []):
             self.check_platform(platform, None, ["project", "platforms"])
         return scope
 
@@ -207,7 +210,7 @@ class _Resolver:
     ) -> tuple[dict[str, Target], dict[str, Group]]:
         targets: dict[str, Target] = {}
         matrix_groups: dict[str, Group] = {}
-        self.default_platforms = freeze(scope.get("platforms") or ())
+        self.default_platforms = freeze(self.project_values.get("platforms") or ())
         self.compiler = TableCompiler(scope)
         reported: set[int] = set()  # a broken parent fails each child the same way
         for name in self.tables:

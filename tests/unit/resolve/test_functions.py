@@ -111,3 +111,19 @@ def test_declarations_are_checked_before_any_call(tmp_path: Path, toml: str, mes
     with pytest.raises(ConfigError) as caught:
         target(tmp_path, toml + '[target.app]\ndockerfile-inline = "FROM scratch"\n')
     assert message in str(caught.value)
+
+
+def test_a_function_or_variable_named_as_a_project_key_is_not_that_key(tmp_path: Path) -> None:
+    toml = """
+[variables]
+name = "a-variable"
+[functions.platforms]
+params = ["os"]
+result = "{{ [os ~ '/amd64'] }}"
+[target.app]
+platforms = "{{ platforms('linux') }}"
+"""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "buildgraph.toml").write_text(toml)
+    project = load(tmp_path / "buildgraph.toml", {}, environ={}).project
+    assert project.name is None and project.targets["app"].platforms == ("linux/amd64",)

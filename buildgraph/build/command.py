@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # Only what starts a build at module level: bake is started (runner.bake) before the
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from buildgraph.graph.shards import ShardSpec
     from buildgraph.plan.load import Loaded
     from buildgraph.plan.plan import OutputMode, Plan
+    from buildgraph.plan.platform_share import PlatformShare
     from buildgraph.preflight.facts import Facts
     from buildgraph.projectfile.locate import Definition, FileArgument
     from buildgraph.report.events import Emit, TargetResult
@@ -51,6 +53,13 @@ class BuildRequest:
     # --rebuild: None builds everything, else these (and their dependents) whatever the
     # registry holds; the default, (), reuses all it can.
     rebuild: tuple[str, ...] | None = ()
+    platforms: tuple[str, ...] = ()  # --platform: this runner's platforms, by digest
+    digests_out: Path | None = None  # --digests-out: where their digests go
+
+    @property
+    def splits(self) -> bool:
+        """One build per platform: --split-platforms, or --platform's share of them."""
+        return self.split_platforms or bool(self.platforms)
 
 
 def run_build(
@@ -72,7 +81,7 @@ def run_build(
     # Not beside a file that is not there (planning says so): nothing of ours is made then.
     if all(path.is_file() for path in definition.files):
         lock = ProjectLock(definition.folder)
-    if lock is not None and request.via == "bake" and not request.split_platforms:
+    if lock is not None and request.via == "bake" and not request.splits:
         with suppress(OSError):  # a folder we cannot write: the runner will say so
             early = EarlyBake(definition.folder, request.builder, request.progress)
     try:
@@ -172,13 +181,18 @@ def build(
     from buildgraph.runner.options import BuildOptions, Interrupted
 
     the_plan = made.plan
+    share = platform_share_of(the_plan, request)
     emit: Emit = json_emitter() if request.json_events else human_emitter()
     gc_policy.resume_for_a_long_run()  # planned: from here on it waits on builds
     if made.reused:
         emit(Event("note", detail=REUSED))
     for gap in check_builder(the_plan, facts, made.dockerfiles):
         emit(Event("note", detail=f"{gap.problem}; {gap.fix}"))
+    if share is not None and share.left_out:
+        emit(Event("note", detail=left_out_note(share)))
     for planned in the_plan.targets:
+        if share is not None and planned.name not in share.builds:
+            continue
         emit(
             Event(
                 "queued",
@@ -193,11 +207,20 @@ def build(
         request.keep_going,
         request.progress,
         request.builder,
-        request.split_platforms,
+        request.splits,
         facts.driver,
         facts.buildx_version,
+        only=None if share is None else frozenset(share.builds),
+        share=share,
+        digests_out=request.digests_out,
     )
-    reuse = reuse_from_registry(the_plan, request, emit)
+    # A runner's share pushes platforms, not the images fingerprints stand for: the
+    # registry is not asked (nor told) about them here.
+    reuse = (
+        reuse_from_registry(the_plan, request, emit)
+        if share is None
+        else Reuse(the_plan, the_plan, {}, [])
+    )
     try:
         built = run_plan(reuse.plan, options, emit, early) if reuse.plan.targets else []
     except Interrupted as stop:
@@ -211,6 +234,29 @@ def build(
     raise_if_the_builder_went_away(request.builder)
     note_silent_registries(the_plan, results, emit)
     return EXIT_BUILD_FAILED
+
+
+def platform_share_of(the_plan: Plan, request: BuildRequest) -> PlatformShare | None:
+    """With --platform, the share of the plan this runner builds; --platform and
+    --digests-out go together (digests nobody records would be tags nobody makes)."""
+    from buildgraph.errors import ConfigError
+
+    if bool(request.platforms) != (request.digests_out is not None):
+        raise ConfigError.one(
+            "--platform and --digests-out go together: a runner's platforms are pushed "
+            "by digest only, and the file is what `buildgraph join` makes the tags from",
+            hint="e.g. build --push --platform linux/arm64 --digests-out digests-arm64.json",
+        )
+    if not request.platforms:
+        return None
+    from buildgraph.plan.platform_share import platform_share
+
+    return platform_share(the_plan, request.platforms)
+
+
+def left_out_note(share: PlatformShare) -> str:
+    names = ", ".join(share.left_out)
+    return f"not built here (no {' or '.join(share.platforms)} among their platforms): {names}"
 
 
 def reuse_from_registry(the_plan: Plan, request: BuildRequest, emit: Emit) -> Reuse:
@@ -288,6 +334,26 @@ def _pointer(client: Any, lookup: Any, held: Any, tag_of: Any) -> Any:
     from buildgraph.runner.registry import point_refs
 
     return lambda: point_refs(client, lookup.repo, held, {r: tag_of(r) for r in lookup.refs})
+
+
+def registry_states(the_plan: Plan, fingerprints: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """`plan --push`: for each target `build --push` would look up, whether its registry
+    holds its fingerprint (`held`, `ref`: repo@digest) or could not say (`problem`).
+    One HEAD per target, concurrently, as the build's look-up."""
+    from buildgraph.build import reuse
+    from buildgraph.runner import registry
+
+    wanted = reuse.lookups(the_plan, fingerprints, reuse.forced_builds(the_plan, frozenset()))
+    client = registry.Registries()
+    held = registry.look_up_all(client, {n: (w.repo, w.tag) for n, w in wanted.items()}, body=False)
+    return {
+        name: {
+            "held": None if h.problem else h.digest is not None,
+            "ref": f"{wanted[name].repo}@{h.digest}" if h.digest else None,
+            "problem": h.problem,
+        }
+        for name, h in held.items()
+    }
 
 
 def note_unreachable(problems: Mapping[str, str], emit: Emit) -> None:

@@ -93,6 +93,25 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_platform_share_options(parser: argparse.ArgumentParser) -> None:
+    """`--platform` and `--digests-out`: a CI runner's share of the platforms, pushed by
+    digest, and the file `buildgraph join` makes the tags from."""
+    parser.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="PLATFORM",
+        help="build only this platform of each target (repeatable; `local`: the targets "
+        "declaring none), pushed by digest without tags: `buildgraph join` tags them",
+    )
+    parser.add_argument(
+        "--digests-out",
+        type=Path,
+        metavar="FILE",
+        help="with --platform: write the digests pushed (JSON), for `buildgraph join`",
+    )
+
+
 def parse_shard_argument(text: str | None) -> ShardSpec | None:
     """--shard's K/N, checked before anything is read (exit 2 with a hint)."""
     if text is None:

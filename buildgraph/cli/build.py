@@ -10,6 +10,7 @@ import argparse
 
 from buildgraph.cli.arguments import (
     add_builder_options,
+    add_platform_share_options,
     add_project_options,
     add_selection_options,
     parse_shard_argument,
@@ -39,6 +40,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="build even what the registry holds: every target, or these and their "
         "dependents (give names before it, or end its list with --)",
     )
+    add_platform_share_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -60,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         overrides=tuple(args.set),
         since=args.since,
         shard=shard,
+        platforms=tuple(args.platform),
+        digests_out=args.digests_out,
         rebuild=() if args.rebuild is None else (tuple(args.rebuild) or None),
     )
     return run_build(args.file, parse_vars(args.var), request)

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from buildgraph.plan.platform_share import PlatformShare
     from buildgraph.report.events import TargetResult
 
 
@@ -27,6 +30,10 @@ class BuildOptions:
     buildx_version: str | None = None  # as the probe found it: which flags bake knows
     only: frozenset[str] | None = None  # build just these; the others are taken as built
     cancel: threading.Event | None = None  # set from another thread: stop like Ctrl-C
+    # --platform: this runner's share (split builds pushed by digest, joined later), and
+    # the file its digests go to (--digests-out)
+    share: PlatformShare | None = None
+    digests_out: Path | None = None
 
 
 class Stop(Exception):

@@ -6,21 +6,30 @@ the same manifest list one multi-platform build gives.
 A dependency reaches the same platform of its dependents by digest: the registry for a
 tagged target, a per-platform OCI layout for an untagged one. The scheduler runs the units
 (one a platform); this module says what each runs and what a target's units add up to.
+
+With `--platform P` (`options.share`, plan.platform_share) a CI runner builds its share:
+platform P of each target, pushed by digest and not joined; the digests go to the
+`--digests-out` file (plan.digests), from which `buildgraph join` (runner.join) makes the
+tags once every runner is done.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from buildgraph.atomic_write import write_atomic
 from buildgraph.errors import ConfigError, Problem
 from buildgraph.locations import state_dir
-from buildgraph.model.entries import pushes_to_registry
 from buildgraph.model.image_refs import repository
+from buildgraph.plan.digests import TargetDigests, encode
 from buildgraph.plan.plan import OutputMode, Plan, PlannedTarget, exports_nothing
+from buildgraph.plan.platform_share import LOCAL, platform_read, pushed_under_tags, units_of
 from buildgraph.render.bake_target import Rebaser
 from buildgraph.render.buildx_build import build_command
 from buildgraph.report.events import TargetResult
@@ -33,7 +42,6 @@ if TYPE_CHECKING:
     from buildgraph.runner.options import BuildOptions
     from buildgraph.runner.process import ProcessStarter
 
-LOCAL = "local"  # the unit of a target without platforms: the builder's own
 IMAGETOOLS_TIMEOUT = 120.0
 
 
@@ -86,25 +94,40 @@ class SplitPlatforms:
         self.platform_digests: dict[tuple[str, str], str] = {}
         self.unit_failed: dict[str, str] = {}
         self.retried: set[tuple[str, str]] = set()
+        self.drivers: dict[str, str | None] = {}
 
-    @staticmethod
-    def platforms(planned: PlannedTarget) -> tuple[str, ...]:
-        return planned.target.platforms or (LOCAL,)
+    def platforms(self, planned: PlannedTarget) -> tuple[str, ...]:
+        share = self.options.share
+        return units_of(planned) if share is None else share.builds[planned.name]
 
     def describe(self, planned: PlannedTarget) -> str | None:
         return "split: " + ", ".join(self.platforms(planned))
 
-    @staticmethod
-    def pushed(planned: PlannedTarget) -> bool:
-        """Whether the target goes to the registry under its tags: not a dependency nobody
-        asked for, which its dependents get through per-platform layouts instead."""
-        return bool(planned.target.tags) and pushes_to_registry(planned.outputs)
+    def pushed(self, planned: PlannedTarget) -> bool:
+        """Whether the target goes to the registry: tagged and asked for, and with
+        --platform pushed by this runner (else built here only for a dependent)."""
+        share = self.options.share
+        in_share = share is None or planned.name in share.pushes
+        return in_share and pushed_under_tags(planned)
 
     def by_digest(self, platform: str) -> bool:
         """buildx refuses push-by-digest on the docker driver: there each platform is
-        pushed under a tag of its own (<tag>-<os>-<arch>) and joined by digest all the same."""
+        pushed under a tag of its own (<tag>-<os>-<arch>) and joined by digest all the same.
+        A builder `[project.builders]` names is asked its driver (unknown: by digest)."""
         builder = self.plan.project.builders.get(platform)
-        return builder is not None or self.options.driver not in (None, "docker")
+        if builder is None:
+            return self.options.driver not in (None, "docker")
+        if builder not in self.drivers:
+            self.drivers[builder] = self.driver_of(builder)
+        return self.drivers[builder] != "docker"
+
+    def driver_of(self, builder: str) -> str | None:
+        """The driver `docker buildx inspect` names for `builder`, or None."""
+        inspected = self.starter.capture(
+            ["docker", "buildx", "inspect", builder], timeout=IMAGETOOLS_TIMEOUT
+        )
+        found = re.search(r"^Driver:\s*(\S+)", inspected.output, re.M)
+        return found[1] if inspected.code == 0 and found else None
 
     def layout(self, name: str, platform: str) -> str:
         return str(self.oci / f"{name}-{_slug(platform)}")
@@ -151,12 +174,7 @@ class SplitPlatforms:
         contexts = {}
         for ref, dep in planned.links.items():
             dependency = self.plan[dep]
-            # A dependency built for one platform only serves every platform of ours.
-            theirs = (
-                platform
-                if platform in dependency.target.platforms
-                else (dependency.target.platforms[0] if dependency.target.platforms else LOCAL)
-            )
+            theirs = platform_read(dependency, platform)
             digest = self.platform_digests.get((dep, theirs), "")
             if self.pushed(dependency):
                 contexts[ref] = f"docker-image://{repository(dependency.target.tags[0])}@{digest}"
@@ -187,6 +205,8 @@ class SplitPlatforms:
             return TargetResult(name, platforms, "failed", seconds, detail=self.unit_failed[name])
         if not self.pushed(planned):
             return TargetResult(name, platforms, "done", time.monotonic() - started)
+        if self.options.share is not None:
+            return self.pushed_by_digest(planned, started)
         code, output, digest = self.join(planned)
         return TargetResult(
             name,
@@ -197,28 +217,71 @@ class SplitPlatforms:
             None if code == 0 else output.strip()[-300:],
         )
 
+    def pushed_by_digest(self, planned: PlannedTarget, started: float) -> TargetResult:
+        """A target of this runner's share: pushed by digest, tags left to the join."""
+        recorded = self.recorded(planned)
+        only = next(iter(recorded.values())) if len(recorded) == 1 else None
+        pushed = ", ".join(f"{p} {d}" for p, d in recorded.items())
+        return TargetResult(
+            planned.name,
+            planned.target.platforms,
+            "done",
+            time.monotonic() - started,
+            only,
+            f"pushed by digest ({pushed}); `buildgraph join` makes the tags",
+        )
+
+    def recorded(self, planned: PlannedTarget) -> dict[str, str]:
+        """The digests of `planned` this runner's digests file records."""
+        share = self.options.share
+        mine = share.recorded(planned.name) if share is not None else self.platforms(planned)
+        found = ((p, self.platform_digests.get((planned.name, p))) for p in mine)
+        return {p: d for p, d in found if d}
+
+    def digests_file(self, results: list[TargetResult]) -> str:
+        """The --digests-out file: each target this runner pushed and finished."""
+        done = {r.name for r in results if r.status == "done"}
+        targets = {}
+        for planned in self.plan.targets:
+            recorded = self.recorded(planned) if planned.name in done else {}
+            if recorded and self.pushed(planned):
+                targets[planned.name] = TargetDigests(
+                    repository(planned.target.tags[0]),
+                    planned.target.tags,
+                    units_of(planned),
+                    recorded,
+                )
+        share = self.options.share
+        return encode(share.platforms if share is not None else (), targets)
+
     def join(self, planned: PlannedTarget) -> tuple[int, str, str | None]:
         """imagetools create: the per-platform digests under every tag of the target."""
         name = repository(planned.target.tags[0])
         sources = [
             f"{name}@{self.platform_digests[(planned.name, p)]}" for p in self.platforms(planned)
         ]
-        tags = [part for tag in planned.target.tags for part in ("--tag", tag)]
-        created = self.starter.capture(
-            ["docker", "buildx", "imagetools", "create", *tags, *sources],
-            timeout=IMAGETOOLS_TIMEOUT,
-        )
-        if created.code != 0:
-            return created.code, created.output, None
-        raw = self.starter.capture(
-            ["docker", "buildx", "imagetools", "inspect", "--raw", planned.target.tags[0]],
-            timeout=IMAGETOOLS_TIMEOUT,
-        )
-        # The digest of the manifest list is the hash of its bytes, as the registry has them.
-        digest = (
-            "sha256:" + hashlib.sha256(raw.output.encode()).hexdigest() if raw.code == 0 else None
-        )
-        return 0, created.output, digest
+        return join_digests(self.starter, planned.target.tags, sources)
+
+
+def join_digests(
+    starter: ProcessStarter, tags: Sequence[str], sources: Sequence[str]
+) -> tuple[int, str, str | None]:
+    """imagetools create of `sources` (repository@digest) under `tags`: its exit code,
+    output, and the digest of the manifest list made."""
+    flags = [part for tag in tags for part in ("--tag", tag)]
+    created = starter.capture(
+        ["docker", "buildx", "imagetools", "create", *flags, *sources],
+        timeout=IMAGETOOLS_TIMEOUT,
+    )
+    if created.code != 0:
+        return created.code, created.output, None
+    raw = starter.capture(
+        ["docker", "buildx", "imagetools", "inspect", "--raw", tags[0]],
+        timeout=IMAGETOOLS_TIMEOUT,
+    )
+    # The digest of the manifest list is the hash of its bytes, as the registry has them.
+    digest = "sha256:" + hashlib.sha256(raw.output.encode()).hexdigest() if raw.code == 0 else None
+    return 0, created.output, digest
 
 
 def run_split(
@@ -227,4 +290,12 @@ def run_split(
     """Build every platform of every target apart, then join each target's platforms."""
     check_splittable(plan)
     results = RunResults(plan, options, emit)
-    return schedule(plan, options, results, SplitPlatforms(plan, options, starter), starter)
+    way = SplitPlatforms(plan, options, starter)
+    if options.digests_out is None:
+        return schedule(plan, options, results, way, starter)
+    try:
+        return schedule(plan, options, results, way, starter)
+    finally:
+        # Also after a failure or Ctrl-C: what was pushed is recorded; the join tells a
+        # target some platform of which is missing.
+        write_atomic(options.digests_out, way.digests_file(results.ordered()))

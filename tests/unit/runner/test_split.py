@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,7 +133,7 @@ def test_a_failed_platform_fails_the_target_and_nothing_is_joined(the_plan: Plan
     assert (
         results["app"].status == "skipped" and results["app"].detail == "needs base, which failed"
     )
-    assert starter.captured == []
+    assert [argv for argv in starter.captured if "imagetools" in argv] == []
 
 
 def test_a_registry_500_is_retried_once(the_plan: Plan) -> None:
@@ -202,3 +204,47 @@ def test_a_dependencys_own_output_does_not_stop_a_split_build(
     assert [r.status for r in results] == ["done", "done"]
     with pytest.raises(ConfigError, match="cannot honour a target's own `output`"):
         run_plan(make_plan(toml, FILES), split(), lambda e: None, starter=FakeStarter())
+
+
+def test_a_runners_share_pushes_its_platform_by_digest_records_it_and_joins_nothing(
+    the_plan: Plan, tmp_path: Path
+) -> None:
+    from buildgraph.plan.digests import decode
+    from buildgraph.plan.platform_share import platform_share
+
+    share = platform_share(the_plan, ["linux/arm64"])
+    out = tmp_path / "digests-arm64.json"
+    options = split(driver="docker-container", share=share, only=frozenset(share.builds))
+    starter = FakeStarter(captured=answer)
+    results = run_plan(the_plan, replace(options, digests_out=out), lambda e: None, starter=starter)
+    assert sorted(starter.by_label()) == ["app-linux-arm64", "base-linux-arm64"]
+    assert [a for a in starter.captured if "imagetools" in a] == []  # the join's, later
+    assert [(r.name, r.status, r.digest) for r in results] == [
+        ("base", "done", digest_for("base-linux-arm64")),
+        ("app", "done", digest_for("app-linux-arm64")),
+    ]
+    recorded = decode(out.read_text(), out)
+    assert recorded["app"].digests == {"linux/arm64": digest_for("app-linux-arm64")}
+    assert recorded["app"].platforms == ("linux/amd64", "linux/arm64")
+    assert recorded["app"].tags == (f"{REGISTRY}/app:1", f"{REGISTRY}/app:latest")
+
+
+def test_a_named_builder_on_the_docker_driver_pushes_under_a_tag_of_its_own(
+    the_plan: Plan,
+) -> None:
+    def inspect(argv: list[str]) -> Captured:
+        if argv[:3] == ["docker", "buildx", "inspect"]:
+            return Captured(0, "Name:   arm-node\nDriver: docker\n", "")
+        return answer(argv)
+
+    starter = FakeStarter(captured=inspect)
+    run_plan(
+        the_plan,
+        split(driver="docker-container", only=frozenset({"base"})),
+        lambda e: None,
+        starter=starter,
+    )
+    arm = starter.by_label()["base-linux-arm64"].argv
+    assert flag(arm, "--output") == f"type=image,name={REGISTRY}/base:1-linux-arm64,push=true"
+    amd = starter.by_label()["base-linux-amd64"].argv
+    assert "push-by-digest=true" in (flag(amd, "--output") or "")

@@ -21,31 +21,43 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_project_options(parser)
     add_selection_options(parser)
     parser.add_argument("--format", choices=TEXT_OR_JSON, default="text")
+    parser.add_argument(
+        "--push",
+        action="store_true",
+        help="plan as build --push, and ask the registry which fingerprints it holds",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from buildgraph.plan.load import load, selected_plan
+    from buildgraph.plan.plan import OutputMode
     from buildgraph.report.style import Style
 
     shard = parse_shard_argument(args.shard)
     loaded = load(args.file, parse_vars(args.var), names=args.names, overrides=args.set)
-    selected = selected_plan(loaded, args.names, since=args.since, shard=shard)
+    mode = OutputMode.of(args.push, False)
+    selected = selected_plan(loaded, args.names, mode, since=args.since, shard=shard)
     narrowed = args.since is not None or shard is not None
     from buildgraph.changes.fingerprints import target_fingerprints
 
     # Always: an unchanged re-run costs an lstat per context file (benchmarks/README.md).
     fingerprints = target_fingerprints(selected.plan)
-    if args.format == "json":
-        from buildgraph.render.plan_json import render_plan_json
-        from buildgraph.render.selection_notes import render_selected_plan_json
+    registry = None
+    if args.push:
+        from buildgraph.build.command import registry_states
 
-        text = (
-            render_selected_plan_json(selected, fingerprints)
-            if narrowed
-            else render_plan_json(selected.plan, fingerprints)
-        )
-        sys.stdout.write(text)
+        registry = registry_states(selected.plan, fingerprints)
+    if args.format == "json":
+        import json
+
+        from buildgraph.render.plan_json import plan_document
+        from buildgraph.render.selection_notes import selection_facts
+
+        document = plan_document(selected.plan, fingerprints, registry)
+        if narrowed:
+            document["selection"] = selection_facts(selected)
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         from buildgraph.projectfile.locate import working_directory
         from buildgraph.render.plan_text import render_plan_text
@@ -56,7 +68,12 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(style(line, "bold") + "\n")
         result = selected.plan
         text = render_plan_text(
-            result, style, working_directory(), loaded.graph.dockerfiles, fingerprints=fingerprints
+            result,
+            style,
+            working_directory(),
+            loaded.graph.dockerfiles,
+            fingerprints=fingerprints,
+            registry=registry,
         )
         sys.stdout.write(text)
     return EXIT_OK

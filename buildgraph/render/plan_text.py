@@ -6,7 +6,7 @@ import os
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from buildgraph.changes.fingerprints import short_fingerprint
 from buildgraph.plan.plan import exported_unasked, read_back_note
@@ -35,6 +35,17 @@ def _most_common_output(plan: Plan) -> str | None:
     return output if count > 1 else None
 
 
+def _registry_line(state: Mapping[str, Any] | None) -> str:
+    """What `build --push` will do with a target, by what its registry holds."""
+    if state is None:
+        return "not looked up: it pushes nowhere, or is built regardless (no-cache)"
+    if state.get("problem"):
+        return f"unknown ({state['problem']}): build --push will build it"
+    if state.get("held"):
+        return f"holds this fingerprint ({state['ref']}): build --push reuses it"
+    return "lacks this fingerprint: build --push builds it"
+
+
 def render_plan_text(
     plan: Plan,
     style: Style,
@@ -42,9 +53,11 @@ def render_plan_text(
     dockerfiles: Mapping[str, DockerfileInfo] | None = None,
     facts: Facts | None = None,
     fingerprints: Mapping[str, str] | None = None,
+    registry: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """`facts` default to this machine: its architecture says what is native.
-    `fingerprints` (`changes.fingerprints`), when given, are shown short, one line each."""
+    `fingerprints` (`changes.fingerprints`), when given, are shown short, one line each;
+    `registry` (`plan --push`: `build.command.registry_states`) beside them."""
     facts = facts or Facts()
     emulated = {(e.target, e.platform): e for e in emulation_lint(plan, facts, dockerfiles or {})}
     waves = plan.waves
@@ -65,6 +78,8 @@ def render_plan_text(
             lines.append(f"  {style(planned.name.ljust(width), 'bold')}  {platforms}  {reason}")
             if fingerprints and planned.name in fingerprints:
                 lines.append(f"    fingerprint: {short_fingerprint(fingerprints[planned.name])}")
+            if registry is not None:
+                lines.append(f"    registry: {_registry_line(registry.get(planned.name))}")
             if planned.target.tags:
                 lines.append(f"    tags:    {', '.join(planned.target.tags)}")
             if planned.output != common:

@@ -46,3 +46,28 @@ def test_a_plan_of_what_was_asked_only_has_no_such_note() -> None:
     the_plan = plan(load(SHOP, {}, environ={}), ())
     assert "not asked for:" not in render_plan_text(the_plan, Style(False), SHOP.parent)
     assert json.loads(render_plan_json(the_plan))["notes"] == []
+
+
+def test_plan_says_what_the_registry_holds_of_each_fingerprint() -> None:
+    from buildgraph.plan.plan import OutputMode
+    from buildgraph.render.plan_json import plan_document
+
+    the_plan = plan(load(SHOP, {}, environ={}), ("tool",), OutputMode.PUSH)
+    states = {
+        "tool": {"held": True, "ref": "r/tool@sha256:" + "1" * 64, "problem": None},
+    }
+    text = render_plan_text(the_plan, Style(False), SHOP.parent, registry=states)
+    assert (
+        f"registry: holds this fingerprint (r/tool@sha256:{'1' * 64}): build --push reuses" in text
+    )
+    down = {"tool": {"held": None, "ref": None, "problem": "registry r does not answer (x)"}}
+    text = render_plan_text(the_plan, Style(False), SHOP.parent, registry=down)
+    assert "registry: unknown (registry r does not answer (x)): build --push will build it" in text
+    assert "registry:" not in render_plan_text(the_plan, Style(False), SHOP.parent)
+    [tool] = [
+        t
+        for wave in plan_document(the_plan, registry=states)["waves"]
+        for t in wave
+        if t["name"] == "tool"
+    ]
+    assert tool["registry"] == states["tool"]

@@ -26,6 +26,7 @@ COMMANDS = (
     "render",
     "validate",
     "build",
+    "join",
     "watch",
     "doctor",
     "affected",

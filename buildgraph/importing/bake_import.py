@@ -132,6 +132,7 @@ def import_bake(
         BAKE_STDLIB,
         tuple(renamed_variables(names, known).items()),
         tuple(renamed_functions(frozenset(merged.functions), names, known).items()),
+        result.functions,
     )
     translator = _BakeTranslator(result, scope, merged, cwd, out_dir)
     translator.run()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from buildgraph.importing.syntax import (
     Binary,
@@ -82,18 +82,21 @@ class Scope:
     # named `php-version`, a function named as a variable (bake allows both, Jinja not).
     renamed: tuple[tuple[str, str], ...] = ()
     renamed_functions: tuple[tuple[str, str], ...] = ()
+    # Where the functions a translation needs of its own go (`[functions._for_1]`, the body
+    # of a `[for ...]`, which Jinja's expressions cannot say): the document's functions.
+    helpers: dict[str, dict[str, object]] | None = field(default=None, compare=False, hash=False)
 
     def with_names(self, *names: str | None) -> Scope:
         return Scope(
             self.names | {n for n in names if n}, self.functions, self.stdlib,
-            self.bake_stdlib, self.renamed, self.renamed_functions,
+            self.bake_stdlib, self.renamed, self.renamed_functions, self.helpers,
         )  # fmt: skip
 
     def with_renamed(self, renamed: dict[str, str]) -> Scope:
         """This scope, where each of `renamed`'s names (now in scope) reads as its value."""
         return Scope(
             self.names | set(renamed), self.functions, self.stdlib, self.bake_stdlib,
-            (*self.renamed, *renamed.items()), self.renamed_functions,
+            (*self.renamed, *renamed.items()), self.renamed_functions, self.helpers,
         )  # fmt: skip
 
     def jinja_name(self, name: str) -> str:
@@ -393,6 +396,15 @@ class _Translator:
         itself, or a template of `v` (`formatlist`); the condition a comparison of `v`
         (`select`/`reject` with Jinja's tests)."""
         why = 'Jinja has no comprehension: only [for v in xs : v or "..${v}.." if v OP x]'
+        try:
+            return self.filtered(expr, why)
+        except Untranslatable:
+            if self.scope.helpers is None:
+                raise
+        return self.for_each(expr, why)
+
+    def filtered(self, expr: ForExpr, why: str) -> str:
+        """The forms Jinja's filters say directly (`select`, `formatlist`)."""
         if expr.key_body is not None or expr.key is not None:
             raise Untranslatable(expr.line, "for expression", why)
         inner = self.inner(expr.value)
@@ -410,6 +422,34 @@ class _Translator:
         if isinstance(body, Template) and "formatlist" in self.scope.stdlib:
             return self.formatlist(expr, body, items, inner, why)
         raise Untranslatable(expr.line, "for expression", why)
+
+    def for_each(self, expr: ForExpr, why: str) -> str:
+        """Any `[for k, v in xs : BODY if COND]` (and `{for ... : KEY => BODY}`): its body,
+        condition and key as functions of the loop's names and of every other local name
+        they read, called by the templates' `for_each` for each item."""
+        helpers = self.scope.helpers
+        if helpers is None or expr.grouping:
+            raise Untranslatable(expr.line, "for expression", why)
+        loop = [n for n in (expr.key, expr.value) if n]
+        parts = [p for p in (expr.body, expr.condition, expr.key_body) if p is not None]
+        read = sorted({n for p in parts for n in names_read(p)} - set(loop))
+        free = [self.scope.jinja_name(n) for n in read if n in self.scope.names]
+        inner = self.inner(*loop)
+        params = [*(loop if expr.key else ["_", *loop]), *free]
+
+        def helper(body: Expr) -> str:
+            name = f"_for_{len(helpers) + 1}"
+            while name in helpers:
+                name += "_"
+            helpers[name] = {"params": params, "result": "{{ " + inner.expr(body) + " }}"}
+            return name
+
+        arguments = [self.expr(expr.collection), helper(expr.body), *free]
+        if expr.condition is not None:
+            arguments.append(f"where={helper(expr.condition)}")
+        if expr.key_body is not None:
+            arguments.append(f"key={helper(expr.key_body)}")
+        return f"for_each({', '.join(arguments)})"
 
     def selection(self, value: str, cond: Expr, inner: _Translator, why: str) -> str:
         if isinstance(cond, Name) and cond.name == value:

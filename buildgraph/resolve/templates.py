@@ -45,8 +45,25 @@ def _environment() -> Any:
         true=_is_true, false=_is_false, boolean=_is_boolean, integer=_is_integer, none=_is_none
     )
     environment.policies["json.dumps_function"] = _dumps
-    environment.globals.update(_bake_functions())
+    environment.globals.update(_bake_functions(), for_each=for_each)
     return environment
+
+
+def for_each(
+    items: Any, body: Any, *args: Any, where: Any = None, key: Any = None
+) -> list[Any] | dict[Any, Any]:
+    """HCL's `[for k, v in items : body(k, v) if where(k, v)]`, which Jinja's expressions
+    cannot say (the import writes its body as a function): each call gets the index (of a
+    list) or key (of a table, in bake's order: sorted), the value, then `args`. With
+    `key`, HCL's `{for ...}`: a table."""
+    from buildgraph.resolve.template_limits import charge
+
+    pairs = sorted(items.items()) if isinstance(items, Mapping) else list(enumerate(items))
+    charge(len(pairs))
+    kept = [(k, v) for k, v in pairs if where is None or where(k, v, *args)]
+    if key is None:
+        return printable([body(k, v, *args) for k, v in kept])  # type: ignore[no-any-return]
+    return printable({key(k, v, *args): body(k, v, *args) for k, v in kept})  # type: ignore[no-any-return]
 
 
 def _bake_functions() -> dict[str, Any]:

@@ -127,3 +127,23 @@ platforms = "{{ platforms('linux') }}"
     (tmp_path / "buildgraph.toml").write_text(toml)
     project = load(tmp_path / "buildgraph.toml", {}, environ={}).project
     assert project.name is None and project.targets["app"].platforms == ("linux/amd64",)
+
+
+def test_for_each_maps_a_function_over_a_list_or_a_table(tmp_path: Path) -> None:
+    toml = """
+[functions.tagged]
+params = ["i", "v", "suffix"]
+result = "{{ i ~ ':' ~ v ~ suffix }}"
+[functions.long]
+params = ["i", "v", "suffix"]
+result = "{{ v | length > 1 }}"
+[functions.upper_key]
+params = ["k", "v", "suffix"]
+result = "{{ upper(k) }}"
+[target.app]
+tags = "{{ for_each(['a', 'bb', 'cc'], tagged, '-x', where=long) }}"
+args = "{{ for_each({'b': '2', 'a': '1'}, tagged, '', key=upper_key) }}"
+"""
+    got = target(tmp_path, toml)
+    assert got["tags"] == ("1:bb-x", "2:cc-x")
+    assert list(got["args"].items()) == [("A", "a:1"), ("B", "b:2")]  # keys in bake's order

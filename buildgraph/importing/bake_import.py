@@ -403,12 +403,23 @@ class _BakeTranslator:
                 hint='function "f" { params = [a] result = "${a}" }',
             )  # fmt: skip
         params = [p for p in (keyword(i) for i in items_of(params_attribute.expr)) if p]
-        table: dict[str, Any] = {"params": params}
         variadic = block.attribute("variadic_params")
         rest = keyword(variadic.expr) if variadic is not None else None
+        taken = set(self.scope.names) | set(self.scope.stdlib) | set(params)
+        renamed: dict[str, str] = {}
+        for param in [*params, *([rest] if rest else [])]:
+            if not is_jinja_name(param):
+                renamed[param] = safe_name(param, taken)
+                taken.add(renamed[param])
+                self.decide(
+                    RENAMED, f"parameter {param!r}",
+                    f"renamed {renamed[param]}, and so is every use of it in the function",
+                    params_attribute, where,
+                )  # fmt: skip
+        table: dict[str, Any] = {"params": [renamed.get(p, p) for p in params]}
         if rest:
-            table["variadic"] = rest
-        scope = self.scope.with_names(*params, rest)
+            table["variadic"] = renamed.get(rest, rest)
+        scope = self.scope.with_renamed(renamed).with_names(*params, rest)
         try:
             table["result"] = self.string_value(result_attribute.expr, scope)
         except Untranslatable as error:

@@ -222,7 +222,9 @@ def build(
         else Reuse(the_plan, the_plan, {}, [])
     )
     try:
-        built = run_plan(reuse.plan, options, emit, early) if reuse.plan.targets else []
+        # A share builds (and records) even nothing: the merge job waits for its file.
+        wanted = reuse.plan.targets or share is not None
+        built = run_plan(reuse.plan, options, emit, early) if wanted else []
     except Interrupted as stop:
         report(reuse.merged(stop.results), request, emit)
         return EXIT_INTERRUPTED

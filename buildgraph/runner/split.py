@@ -76,6 +76,11 @@ def check_splittable(plan: Plan) -> None:
         raise ConfigError(*problems)
 
 
+def _is_builder_flag(argv: Sequence[str], i: int) -> bool:
+    """Whether argv[i] is buildx's `--builder` or its value."""
+    return argv[i] == "--builder" or (i > 0 and argv[i - 1] == "--builder")
+
+
 def _slug(platform: str) -> str:
     return platform.replace("/", "-")
 
@@ -117,9 +122,12 @@ class SplitPlatforms:
         builder = self.plan.project.builders.get(platform)
         if builder is None:
             return self.options.driver not in (None, "docker")
+        return self.named_driver(builder) != "docker"
+
+    def named_driver(self, builder: str) -> str | None:
         if builder not in self.drivers:
             self.drivers[builder] = self.driver_of(builder)
-        return self.drivers[builder] != "docker"
+        return self.drivers[builder]
 
     def driver_of(self, builder: str) -> str | None:
         """The driver `docker buildx inspect` names for `builder`, or None."""
@@ -168,7 +176,14 @@ class SplitPlatforms:
             progress=self.options.progress or "plain",
         )
         log = self.state / "logs" / f"{name}-{_slug(platform)}.log"
-        return Launch(command.argv, log, command.stdin)
+        named = self.plan.project.builders.get(platform)
+        argv = command.argv
+        if named is not None and self.named_driver(named) == "docker":
+            # The docker driver of another docker context is refused by `--builder`
+            # ("use docker --context=... buildx"): it is reached through that context.
+            rest = [a for i, a in enumerate(argv[2:]) if not _is_builder_flag(argv[2:], i)]
+            argv = ("docker", "--context", named, "buildx", *rest)
+        return Launch(tuple(argv), log, command.stdin)
 
     def unit_links(self, planned: PlannedTarget, platform: str) -> dict[str, str]:
         contexts = {}
@@ -298,4 +313,5 @@ def run_split(
     finally:
         # Also after a failure or Ctrl-C: what was pushed is recorded; the join tells a
         # target some platform of which is missing.
+        options.digests_out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(options.digests_out, way.digests_file(results.ordered()))

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -20,7 +21,6 @@ from tests.conftest import EXAMPLES, engine_part_missing
 
 # The expressions the workflow may hold: none is made of a project's value.
 FIXED_EXPRESSIONS = {
-    "${{ matrix.shard }}",
     "${{ vars.REGISTRY != '' }}",
     "${{ vars.REGISTRY }}",
     "${{ secrets.REGISTRY_USERNAME }}",
@@ -64,27 +64,69 @@ def example_workflow(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return capsys.readouterr().out
 
 
+def build_step(job: dict[str, Any]) -> dict[str, Any]:
+    [step] = [s for s in job["steps"] if "run" in s and "buildgraph build" in s["run"]]
+    return step
+
+
 def test_the_examples_workflow_passes_actionlint(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(EXAMPLES / "monorepo")
     text = example_workflow(capsys)
     lint(text, tmp_path)
-    document = yaml.safe_load(text)
-    build = document["jobs"]["build"]
-    assert build["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]  # 6 families, at most 4
-    [step] = [s for s in build["steps"] if "run" in s and "buildgraph build" in s["run"]]
+    jobs = yaml.safe_load(text)["jobs"]
+    # 6 families, at most 4 shards; each shard a job per platform, then its merge.
+    assert list(jobs) == [
+        f"{kind}-{k}{platform}"
+        for k in range(1, 5)
+        for kind, platform in (("build", "-linux-amd64"), ("build", "-linux-arm64"), ("merge", ""))
+    ]
+    step = build_step(jobs["build-2-linux-arm64"])
     assert step["env"]["BUILDGRAPH_FILE"] == "buildgraph.toml"
+    assert step["env"]["PLATFORMS"] == "linux/arm64" and step["env"]["SHARD"] == "2"
     assert '--shard "${SHARD}/${SHARDS}"' in step["run"] and step["env"]["SHARDS"] == "4"
-    assert "--push --split-platforms" in step["run"]
-    qemu = [s for s in build["steps"] if s.get("uses", "").startswith("docker/setup-qemu")]
+    assert '--push "${since[@]}"' in step["run"] and "--digests-out" in step["run"]
+    assert "--split-platforms" not in step["run"]  # the merge job joins
+    assert jobs["build-2-linux-arm64"]["runs-on"] == "ubuntu-latest"  # no runner mapped
+    qemu = [s for s in jobs["build-2-linux-arm64"]["steps"] if "setup-qemu" in s.get("uses", "")]
     assert qemu[0]["with"]["platforms"] == "linux/arm64"
+    merge = jobs["merge-2"]
+    assert merge["needs"] == ["build-2-linux-amd64", "build-2-linux-arm64"]
+    [download] = [s for s in merge["steps"] if "download-artifact" in s.get("uses", "")]
+    assert download["with"] == {"pattern": "digests-2-*", "path": "digests", "merge-multiple": True}
+    assert any("buildgraph join digests" in s.get("run", "") for s in merge["steps"])
+
+
+def test_a_platform_mapped_to_a_runner_runs_there_natively(tmp_path: Path) -> None:
+    runners = {"linux/arm64": "ubuntu-24.04-arm", "linux/arm/v7": ("self-hosted", "ARM")}
+    facts = WorkflowFacts(
+        "buildgraph.toml", 1, ("linux/amd64", "linux/arm64", "linux/arm/v7", "local"), runners
+    )
+    text = render_workflow(facts)
+    lint(text, tmp_path)
+    jobs = yaml.safe_load(text)["jobs"]
+    assert list(jobs) == [
+        "build-1-linux-amd64",
+        "build-1-linux-arm64",
+        "build-1-linux-arm-v7",
+        "merge-1",
+    ]
+    arm = jobs["build-1-linux-arm64"]
+    assert arm["runs-on"] == "ubuntu-24.04-arm"
+    assert jobs["build-1-linux-arm-v7"]["runs-on"] == ["self-hosted", "ARM"]
+    # An arm64 runner emulates only the others (a dependency's only platform, say).
+    [qemu] = [s for s in arm["steps"] if "setup-qemu" in s.get("uses", "")]
+    assert qemu["with"]["platforms"] == "linux/amd64,linux/arm/v7"
+    # Targets declaring no platform build on the default runner, beside linux/amd64.
+    assert build_step(jobs["build-1-linux-amd64"])["env"]["PLATFORMS"] == "linux/amd64 local"
 
 
 def test_shards_are_asked_for(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     text = example_workflow(capsys, "--shards", "7")
     lint(text, tmp_path)
-    assert yaml.safe_load(text)["jobs"]["build"]["strategy"]["matrix"]["shard"] == list(range(1, 8))
+    merges = [j for j in yaml.safe_load(text)["jobs"] if j.startswith("merge-")]
+    assert merges == [f"merge-{k}" for k in range(1, 8)]
     assert (
         main(
             ["ci", "github", "-f", str(EXAMPLES / "monorepo" / "buildgraph.toml"), "--shards", "0"]
@@ -110,7 +152,7 @@ def test_a_hostile_path_stays_one_string_in_env_only(path: str, tmp_path: Path) 
     text = render_workflow(facts)
     lint(text, tmp_path)
     assert yaml.safe_load(text) == workflow(facts)  # read back as written: one string
-    [step] = [s for s in workflow(facts)["jobs"]["build"]["steps"] if "env" in s]
+    step = build_step(workflow(facts)["jobs"]["build-1-linux-amd64"])
     assert step["env"]["BUILDGRAPH_FILE"] == path
     assert path not in step["run"]  # the script reads it from the environment
     assert set(re.findall(r"\$\{\{.*?\}\}", text)) <= FIXED_EXPRESSIONS
@@ -130,6 +172,12 @@ def test_a_value_github_would_evaluate_or_split_is_refused(
     with pytest.raises(ConfigError) as raised:
         render_workflow(WorkflowFacts(path, 1, platforms))
     assert "GitHub Actions would evaluate or split" in str(raised.value)
+
+
+def test_a_runner_label_github_would_evaluate_is_refused() -> None:
+    facts = WorkflowFacts("b.toml", 1, ("linux/arm64",), {"linux/arm64": "x${{ github.token }}"})
+    with pytest.raises(ConfigError, match="runner label"):
+        render_workflow(facts)
 
 
 def test_one_platform_native_needs_no_emulation(tmp_path: Path) -> None:

@@ -246,5 +246,8 @@ def test_a_named_builder_on_the_docker_driver_pushes_under_a_tag_of_its_own(
     )
     arm = starter.by_label()["base-linux-arm64"].argv
     assert flag(arm, "--output") == f"type=image,name={REGISTRY}/base:1-linux-arm64,push=true"
+    # buildx refuses `--builder` for another context's docker driver: reached by context.
+    assert arm[:5] == ["docker", "--context", "arm-node", "buildx", "build"]
+    assert "--builder" not in arm
     amd = starter.by_label()["base-linux-amd64"].argv
     assert "push-by-digest=true" in (flag(amd, "--output") or "")

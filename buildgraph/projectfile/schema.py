@@ -177,6 +177,12 @@ def project_schema() -> dict[str, Any]:
                     "name": {"type": "string"},
                     "platforms": {"type": "array", "items": {"type": "string"}},
                     "registry": {"type": "string"},
+                    "cache": {
+                        "enum": ["registry", "gha", "none"],
+                        "description": "The build cache every tagged target without its own "
+                        "cache-from/cache-to reads and writes: <repo>:buildcache in the "
+                        "registry, or GitHub Actions' cache; none by default.",
+                    },
                     "builders": {
                         "type": "object",
                         "additionalProperties": {"type": "string"},

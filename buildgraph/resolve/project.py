@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from buildgraph.errors import ConfigError, Problem, did_you_mean
 from buildgraph.model.entries import ENTRY_KEYS, without_empty_entries
+from buildgraph.model.image_refs import repository
 from buildgraph.model.names import TARGET_NAME_RULE, is_target_name
 from buildgraph.model.project import TARGET_LINK, Group, Project, Target, freeze
 from buildgraph.resolve.attribute_values import spliced
@@ -67,6 +68,7 @@ class _Resolver:
         # [project]'s keys rendered: templates see them too, beside variables and functions
         # that may have the same names (a function `platforms` is no project platform).
         self.project_values: dict[str, Any] = {}
+        self.cache: str = doc.data.get("project", {}).get("cache", "none")
         self.compiler = TableCompiler({})  # concrete_targets makes the one with the scope
         # Matrix tables, and the (table, key) of each problem reported for one: every
         # combination renders the same templates, so a problem is reported once per table.
@@ -174,7 +176,7 @@ class _Resolver:
         )
         seen = dict(scope)  # what [project] values see: the variables and functions only
         for key, value in table.items():
-            if key == "builders":
+            if key in ("builders", "cache"):  # settings, not values for templates
                 continue
             try:
                 scope[key] = self.project_values[key] = render_value(value, seen)
@@ -353,6 +355,8 @@ class _Resolver:
         if not ENTRY_KEYS.isdisjoint(attrs):
             for key in ENTRY_KEYS.intersection(attrs):
                 attrs[key] = without_empty_entries(attrs[key])
+        if self.cache != "none":
+            attrs.update(default_cache(self.cache, name, attrs))
         contexts = attrs.get("contexts")
         if contexts and "" in contexts.values():  # bake drops a named context set to ""
             attrs["contexts"] = MappingProxyType({k: v for k, v in contexts.items() if v})
@@ -478,6 +482,24 @@ class _Resolver:
                             key="contexts",
                             hint=did_you_mean(linked, targets),
                         )
+
+
+def default_cache(kind: str, name: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The cache-from/cache-to `[project] cache` gives a target that sets neither itself
+    (one that sets either has said how it caches):
+    the registry's `<repo>:buildcache` of its first tag (a target without tags has no
+    repository: none), or GitHub Actions' cache scoped by the target's name; mode=max,
+    so every stage's layers are kept."""
+    if attrs.get("cache-from") or attrs.get("cache-to"):
+        return {}
+    if kind == "registry":
+        tags = attrs.get("tags") or ()
+        if not tags:
+            return {}
+        where = f"type=registry,ref={repository(tags[0])}:buildcache"
+    else:
+        where = f"type=gha,scope={name}"
+    return {"cache-from": (where,), "cache-to": (f"{where},mode=max",)}
 
 
 # Python's names of machines, as Go (and so bake's BAKE_LOCAL_PLATFORM) names them.

@@ -501,3 +501,40 @@ def test_inherits_and_group_members_may_be_templates_of_the_variables(tmp_path: 
     assert full.targets["app"].args == {"SIZE": "large"}
     with pytest.raises(ConfigError, match="inherits"):
         load(tmp_path / "buildgraph.toml", {"FLAVOUR": "none"}, environ={})
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected_from", "expected_to"),
+    [
+        (
+            "registry",
+            "type=registry,ref=127.0.0.1:5000/x/app:buildcache",
+            "type=registry,ref=127.0.0.1:5000/x/app:buildcache,mode=max",
+        ),
+        ("gha", "type=gha,scope=app", "type=gha,scope=app,mode=max"),
+    ],
+)
+def test_project_cache_gives_each_tagged_target_its_cache(
+    tmp_path: Path, kind: str, expected_from: str, expected_to: str
+) -> None:
+    toml = f"""
+[project]
+cache = "{kind}"
+[target.app]
+tags = ["127.0.0.1:5000/x/app:1"]
+[target.own]
+tags = ["127.0.0.1:5000/x/own:1"]
+cache-from = ["type=local,src=c"]
+[target.untagged]
+"""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "buildgraph.toml").write_text(toml)
+    from buildgraph.plan.load import load
+
+    targets = load(tmp_path / "buildgraph.toml", {}, environ={}).project.targets
+    assert targets["app"].attrs["cache-from"] == (expected_from,)
+    assert targets["app"].attrs["cache-to"] == (expected_to,)
+    assert targets["own"].attrs["cache-from"] == ("type=local,src=c",)
+    assert "cache-to" not in targets["own"].attrs  # a target that says how it caches
+    if kind == "registry":
+        assert "cache-from" not in targets["untagged"].attrs

@@ -130,7 +130,7 @@ def import_bake(
         frozenset(merged.functions),
         known,
         BAKE_STDLIB,
-        tuple(renamed_variables(names, known).items()),
+        tuple(renamed_variables(names, known, frozenset(merged.functions)).items()),
         tuple(renamed_functions(frozenset(merged.functions), names, known).items()),
         result.functions,
     )
@@ -139,10 +139,12 @@ def import_bake(
     return result
 
 
-def renamed_variables(names: frozenset[str], stdlib: frozenset[str]) -> dict[str, str]:
+def renamed_variables(
+    names: frozenset[str], stdlib: frozenset[str], functions: frozenset[str] = frozenset()
+) -> dict[str, str]:
     """bake's variable names that are no Jinja names (`php-version`), each with the name
-    buildgraph writes for it."""
-    taken = set(names) | set(stdlib)
+    buildgraph writes for it (never one a function has: `php_version` may be one)."""
+    taken = set(names) | set(stdlib) | set(functions)
     renamed = {}
     for name in sorted(names):
         if not is_jinja_name(name):
@@ -405,7 +407,8 @@ class _BakeTranslator:
         params = [p for p in (keyword(i) for i in items_of(params_attribute.expr)) if p]
         variadic = block.attribute("variadic_params")
         rest = keyword(variadic.expr) if variadic is not None else None
-        taken = set(self.scope.names) | set(self.scope.stdlib) | set(params)
+        taken = set(self.scope.names) | set(self.scope.stdlib) | set(self.scope.functions)
+        taken |= set(params)
         renamed: dict[str, str] = {}
         for param in [*params, *([rest] if rest else [])]:
             if not is_jinja_name(param):
@@ -607,7 +610,8 @@ class _BakeTranslator:
 
     def renamed_axes(self, matrix: dict[str, Any], at: Attribute, where: str) -> dict[str, str]:
         """The axes whose names are no Jinja names, each with the name written for it."""
-        taken = set(self.scope.names) | set(self.scope.stdlib) | set(matrix)
+        taken = set(self.scope.names) | set(self.scope.stdlib) | set(self.scope.functions)
+        taken |= set(matrix)
         axes = {}
         for axis in matrix:
             if not is_jinja_name(axis):

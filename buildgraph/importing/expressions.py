@@ -54,6 +54,18 @@ _PYTHON_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 BAKE_BUILTINS = frozenset({"BAKE_CMD_CONTEXT", "BAKE_LOCAL_PLATFORM"})
 TEMPLATE_BUILTINS = frozenset({"BAKE_LOCAL_PLATFORM"})
 _OPERATORS = {"&&": "and", "||": "or"}
+# HCL's numeric operators as bake's functions of the same meaning (cty's conversions).
+_NUMERIC_FUNCTIONS = {
+    "+": "add",
+    "-": "subtract",
+    "*": "multiply",
+    "/": "divide",
+    "%": "modulo",
+    "<": "lessthan",
+    ">": "greaterthan",
+    "<=": "lessthanorequalto",
+    ">=": "greaterthanorequalto",
+}
 _TESTS = {"==": "eq", "!=": "ne", "<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
 _FLIPPED = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
@@ -279,8 +291,14 @@ class _Translator:
             operator = "not " if expr.op == "!" else "-"
             return f"({operator}{self.expr(expr.operand)})"
         if isinstance(expr, Binary):
+            left, right = self.expr(expr.left), self.expr(expr.right)
+            function = _NUMERIC_FUNCTIONS.get(expr.op)
+            if function is not None and function in self.scope.stdlib:
+                # HCL converts text to numbers for these (`"17" < 18`); bake's functions do
+                # too, where Python's operators would refuse or compare text.
+                return f"{function}({left}, {right})"
             operator = _OPERATORS.get(expr.op, expr.op)
-            return f"({self.expr(expr.left)} {operator} {self.expr(expr.right)})"
+            return f"({left} {operator} {right})"
         if isinstance(expr, Conditional):
             return (
                 f"({self.expr(expr.then)} if {self.expr(expr.condition)} "

@@ -176,7 +176,7 @@ class _Resolver:
         )
         seen = dict(scope)  # what [project] values see: the variables and functions only
         for key, value in table.items():
-            if key in ("builders", "cache"):  # settings, not values for templates
+            if key in ("builders", "cache", "runners"):  # settings, not values for templates
                 continue
             try:
                 scope[key] = self.project_values[key] = render_value(value, seen)

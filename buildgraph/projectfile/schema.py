@@ -20,11 +20,6 @@ SCHEMA_ID = "https://buildgraph.dev/schema/buildgraph.schema.json"
 # One whole `{{ expression }}` (nothing around it, no whitespace control): a value, not text,
 # which a list, table or boolean attribute may be (resolve/attribute_values.py).
 WHOLE_EXPRESSION_PATTERN = r"^\{\{(?![-+])((?!\{\{|\}\})[\s\S])+(?<![-+])\}\}$"
-_WHOLE_EXPRESSION = {
-    "type": "string",
-    "pattern": WHOLE_EXPRESSION_PATTERN,
-    "description": "One whole {{ expression }} yielding the value (or none, which unsets it).",
-}
 
 # os/arch[/variant], as BuildKit names platforms (linux/amd64, linux/arm/v7).
 PLATFORM_PATTERN = r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9.]+)?$"
@@ -38,8 +33,11 @@ def or_expression(schema: dict[str, Any]) -> dict[str, Any]:
     """`schema`, or one whole `{{ expression }}` yielding such a value."""
     if schema.get("type") == "string":
         return schema  # every string is a template already
-    # if/then/else rather than anyOf: a wrong value is then explained by its own branch.
-    return {"if": {"type": "string"}, "then": _WHOLE_EXPRESSION, "else": schema}
+    # One schema of two types rather than anyOf or if/then/else: `pattern` applies to
+    # strings only, `items` to lists, so a wrong value is still explained precisely, and
+    # the compiled validator checks it without raising (if/then/else raised, and caught,
+    # an exception per attribute: four times the time of validating a large project).
+    return {**schema, "type": [schema["type"], "string"], "pattern": WHOLE_EXPRESSION_PATTERN}
 
 
 def _variable_schema() -> dict[str, Any]:

@@ -28,7 +28,6 @@ from buildgraph.model.names import (
     VARIABLE_NAME_PATTERN,
     is_target_name,
 )
-from buildgraph.projectfile.attributes import ATTRIBUTES_BY_NAME
 from buildgraph.projectfile.lines import locate_line
 from buildgraph.projectfile.schema import PLATFORM_PATTERN, WHOLE_EXPRESSION_PATTERN
 
@@ -112,7 +111,7 @@ def _problems_of(
         )
         return
     yield Problem(
-        f"{_describe(error.value)} is not valid here: {_expected(error, definition, key)}",
+        f"{_describe(error.value)} is not valid here: {_expected(error, definition)}",
         file=file,
         target=target if section == "target" else None,
         key=key,
@@ -301,15 +300,18 @@ def _odd_value(root: list[str], value: Any) -> tuple[list[str], str, str] | None
     return None
 
 
-def _expected(error: Any, definition: dict[str, Any], key: str | None = None) -> str:
+def _expected(error: Any, definition: dict[str, Any]) -> str:
+    whole = definition.get("pattern") == WHOLE_EXPRESSION_PATTERN
+    if whole and error.rule in ("type", "pattern"):
+        # A value of its own kind, or text that is one whole expression yielding one.
+        types = definition.get("type")
+        kinds = [t for t in (types if isinstance(types, list) else [types]) if t != "string"]
+        kind = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in kinds) or "a value"
+        return f"expected {kind}, or as text one whole {{{{ expression }}}} yielding it"
     if error.rule == "type":
         types = definition.get("type")
         names = types if isinstance(types, list) else [types]
         return "expected " + " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in names)
-    if error.rule == "pattern" and definition.get("pattern") == WHOLE_EXPRESSION_PATTERN:
-        attribute = ATTRIBUTES_BY_NAME.get(key or "")
-        kind = _TYPE_WORDS.get(str(attribute.schema.get("type")) if attribute else "array")
-        return f"expected {kind}, or as text one whole {{{{ expression }}}} yielding it"
     if error.rule == "anyOf":
         return 'expected a string like "type=registry" or a table like { type = "registry" }'
     if error.rule == "required":

@@ -262,17 +262,6 @@ class SecondRegistry:
             self.process.wait()
 
 
-@pytest.fixture()
-def second_registry(engine: str, tmp_path: Path) -> Iterator[SecondRegistry]:
-    if shutil.which("docker-registry") is None:
-        engine_part_missing("docker-registry is not installed")
-    registry = SecondRegistry(tmp_path / "registry")
-    registry.root.mkdir()
-    registry.start()
-    yield registry
-    registry.stop()
-
-
 def test_the_registry_going_away_before_the_push_fails_the_target_and_records_nothing(
     engine: str, second_registry: SecondRegistry, tmp_path: Path
 ) -> None:

@@ -5,14 +5,12 @@ under QEMU, holds the new base), and a registry that does not answer means a bui
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import engine_part_missing, stage_busybox
+from tests.conftest import stage_busybox
 from tests.engine.test_build import buildgraph, events, namespace, summary
 from tests.engine.test_faults import REGISTRY_PORT, SecondRegistry
 
@@ -170,17 +168,6 @@ def test_each_kind_of_input_rebuilds_exactly_what_it_reaches(engine: str, projec
     assert run_arm64(engine, svc, "cat", "/base-mark") == "base two"
     assert run_arm64(engine, svc, "cat", "/arch") == "aarch64"
     assert run_arm64(engine, svc, "cat", "/flavour") == "spicy"
-
-
-@pytest.fixture()
-def second_registry(engine: str, tmp_path: Path) -> Iterator[SecondRegistry]:
-    if shutil.which("docker-registry") is None:
-        engine_part_missing("docker-registry is not installed")
-    registry = SecondRegistry(tmp_path / "registry")
-    registry.root.mkdir()
-    registry.start()
-    yield registry
-    registry.stop()
 
 
 def test_a_registry_that_does_not_answer_means_build_never_skip(

@@ -208,7 +208,9 @@ def merge_job(facts: WorkflowFacts, shard: int, needs: list[str]) -> dict[str, A
         "needs": needs,
         "runs-on": RUNNER,
         "steps": [
-            *setup_steps(())[1:],  # no checkout's history needed: only buildgraph's install
+            # A shallow checkout: `pip install .` needs the sources, not their history.
+            {"uses": CHECKOUT},
+            *setup_steps(())[1:],
             {
                 "name": "Fetch the platforms' digests",
                 "uses": DOWNLOAD,

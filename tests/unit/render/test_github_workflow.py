@@ -199,3 +199,14 @@ def test_the_workflow_file_is_ours_to_replace(
     assert main(["ci", "github", "-o", str(mine)]) == 2  # not ours: kept
     assert mine.read_text() == "name: mine\n"
     capsys.readouterr()
+
+
+def test_every_job_checks_the_sources_out_before_installing_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(EXAMPLES / "monorepo")
+    jobs = yaml.safe_load(example_workflow(capsys))["jobs"]
+    for name, job in jobs.items():
+        uses = [s.get("uses", "") or s.get("run", "") for s in job["steps"]]
+        [install] = [i for i, u in enumerate(uses) if u == "python -m pip install ."]
+        assert any(u.startswith("actions/checkout@") for u in uses[:install]), name

@@ -226,11 +226,11 @@ def build(
         wanted = reuse.plan.targets or share is not None
         built = run_plan(reuse.plan, options, emit, early) if wanted else []
     except Interrupted as stop:
-        report(reuse.merged(stop.results), request, emit)
+        report(reuse.merged(stop.results), the_plan, request, emit)
         return EXIT_INTERRUPTED
     reuse.mark_pushed(built, emit)
     results = reuse.merged(built)
-    report(results, request, emit)
+    report(results, the_plan, request, emit)
     if all(r.status in SUCCEEDED for r in results):
         return EXIT_OK
     raise_if_the_builder_went_away(request.builder)
@@ -454,10 +454,14 @@ def raise_if_the_builder_went_away(builder: str | None) -> None:
         )
 
 
-def report(results: list[TargetResult], request: BuildRequest, emit: Emit) -> None:
+def report(results: list[TargetResult], the_plan: Plan, request: BuildRequest, emit: Emit) -> None:
+    from buildgraph.graph.critical_path import critical_path
     from buildgraph.report.events import Event, summary_table
     from buildgraph.report.style import Style
 
+    # What each target's own build took: reused and skipped ones took nothing here.
+    built = {r.name: r.seconds for r in results if r.status in ("done", "failed", "cancelled")}
+    critical = critical_path(((p.name, p.needs) for p in the_plan.targets), built)
     if request.json_events:
         emit(
             Event(
@@ -473,9 +477,13 @@ def report(results: list[TargetResult], request: BuildRequest, emit: Emit) -> No
                             "detail": r.detail,
                         }
                         for r in results
-                    ]
+                    ],
+                    "critical_path": {
+                        "targets": list(critical.targets),
+                        "seconds": round(critical.seconds, 3),
+                    },
                 },
             )
         )
         return
-    print(summary_table(results, Style.for_stream(sys.stderr)), file=sys.stderr)
+    print(summary_table(results, Style.for_stream(sys.stderr), critical), file=sys.stderr)

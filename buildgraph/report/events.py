@@ -8,9 +8,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from buildgraph.report.style import Style
+
+if TYPE_CHECKING:
+    from buildgraph.graph.critical_path import CriticalPath
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +100,11 @@ def _suffix(detail: str | None) -> str:
     return f" ({detail})" if detail else ""
 
 
-def summary_table(results: Sequence[TargetResult], style: Style) -> str:
-    """A table a person reads after the build: target, platforms, status, time, digest."""
+def summary_table(
+    results: Sequence[TargetResult], style: Style, critical: CriticalPath | None = None
+) -> str:
+    """A table a person reads after the build: target, platforms, status, time, digest;
+    then the critical path of what was built, when it holds more than one target."""
     rows = [("target", "platforms", "status", "seconds", "digest")]
     for r in results:
         rows.append(
@@ -119,6 +125,9 @@ def summary_table(results: Sequence[TargetResult], style: Style) -> str:
         elif row[2] not in SUCCEEDED:
             text = style(text, "red" if row[2] == "failed" else "yellow")
         lines.append(text)
+    if critical is not None and len(critical.targets) > 1:
+        chain = " -> ".join(critical.targets)
+        lines.append(f"critical path: {chain} ({critical.seconds:.1f}s)")
     failures = [r for r in results if r.status == "failed" and r.detail]
     for r in failures:
         lines.append(style(f"{r.name}: {r.detail}", "red"))

@@ -448,5 +448,12 @@ def test_each_target_of_a_bake_run_reports_its_own_seconds(engine: str, chain: P
     assert targets["nap"]["seconds"] >= 3.0
     assert targets["independent"]["seconds"] < targets["nap"]["seconds"] - 1.5
     assert targets["base"]["seconds"] <= targets["nap"]["seconds"]
+    # The chain that took longest, by those seconds: the base, then the 3-second nap.
+    [last] = [e for e in events(result.stdout) if e["event"] == "summary"]
+    critical = last["data"]["critical_path"]
+    assert critical["targets"] == ["base", "nap"]
+    assert critical["seconds"] == pytest.approx(
+        targets["base"]["seconds"] + targets["nap"]["seconds"], abs=0.01
+    )
     readable = (chain / ".buildgraph" / "logs" / "bake-1.log").read_text()
     assert "[nap " in readable and "DONE" in readable and '"vertexes"' not in readable

@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildgraph import gc_policy
 from buildgraph.changes.input_index import InputIndex
+from buildgraph.changes.reasons import rebuild_reasons
 from buildgraph.errors import BuildgraphError
 from buildgraph.locations import STATE_DIR_NAME
 from buildgraph.plan.load import Loaded, load, plan
@@ -70,17 +71,16 @@ def snapshot(request: WatchRequest) -> Snapshot:
     return Snapshot(loaded, the_plan, index, frozenset(Path(_normal(p)) for p in plan_files))
 
 
+def _shown(path: Path, current: Snapshot) -> str:
+    """A changed file as a person reads it: relative to the project's folder."""
+    try:
+        return Path(_normal(path)).relative_to(_normal(current.loaded.project.root)).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _normal(path: Path) -> str:
     return os.path.normpath(os.path.abspath(path))
-
-
-def with_dependents(the_plan: Plan, names: Iterable[str]) -> set[str]:
-    """The targets and everything in the plan that depends on them, transitively."""
-    chosen = set(names)
-    for planned in the_plan.targets:  # build order: dependencies come first
-        if any(d in chosen for d in planned.needs):
-            chosen.add(planned.name)
-    return chosen
 
 
 def changed_targets(old: Plan, new: Plan) -> set[str]:
@@ -250,17 +250,22 @@ def _watch(
                     )
                 )
                 replanned = _replan_if_needed(request, current, paths, emit)
-                targets: set[str] = set()
+                redefined: set[str] = set()
                 if replanned is not None:
-                    targets |= changed_targets(current.plan, replanned.plan)
+                    redefined = changed_targets(current.plan, replanned.plan)
                     roots_changed = replanned.index.watch_paths() != current.index.watch_paths()
                     current = replanned
                 else:
                     roots_changed = False
+                touched: dict[str, list[str]] = {}
                 for path in paths:
-                    targets |= current.index.targets_for(path)
-                if targets:
-                    builds.submit(current.plan, with_dependents(current.plan, targets))
+                    for name in current.index.targets_for(path):
+                        touched.setdefault(name, []).append(_shown(path, current))
+                reasons = rebuild_reasons(current.plan, touched, redefined)
+                for name, reason in reasons.items():
+                    emit(Event("rebuild", name, detail=reason))
+                if reasons:
+                    builds.submit(current.plan, set(reasons))
                 elif replanned is None:
                     emit(Event("note", detail="no target uses what changed"))
                 if roots_changed:

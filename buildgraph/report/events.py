@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    event: str  # queued, started, finished, skipped, summary, change, plan, batch, note, error
+    event: str  # queued, started, finished, skipped, summary, change, rebuild, plan, batch, note,
+    # error
     target: str | None = None
     status: str | None = None  # finished: done, reused, unneeded, failed, cancelled
     seconds: float | None = None
@@ -83,6 +84,8 @@ def _human_line(event: Event, style: Style) -> str | None:
         return f"{style(mark, colour)} {name} {event.status}{seconds}{_suffix(event.detail)}"
     if event.event == "skipped":
         return f"{style('-', 'dim')} {name} skipped: {event.detail}"
+    if event.event == "rebuild":
+        return f"{style('buildgraph:', 'dim')} {name}: {event.detail}"
     if event.event == "queued":
         return f"  {name} queued{_suffix(event.detail)}"
     if event.event in ("change", "note", "plan"):

@@ -127,6 +127,8 @@ def test_an_edit_rebuilds_only_its_target_and_the_image_holds_it(
     assert started(events) == ["svc-a"]
     assert events[-1]["status"] == "done"
     assert image_file(watch.ns, "svc-a", "/a.txt") == "a two"
+    why = {e["target"]: e["detail"] for e in events if e["event"] == "rebuild"}
+    assert why == {"svc-a": "svc-a/a.txt changed"}
 
 
 def test_an_ignored_file_rebuilds_nothing(watched: tuple[Path, Watch]) -> None:
@@ -145,6 +147,12 @@ def test_an_edit_of_the_base_rebuilds_everything_on_it_in_order(
     events = watch.batch(timeout=120)
     order = started(events)
     assert order[0] == "base" and sorted(order) == ["base", "svc-a", "svc-b"]
+    why = {e["target"]: e["detail"] for e in events if e["event"] == "rebuild"}
+    assert why == {
+        "base": "base/base.txt changed",
+        "svc-a": "it needs base, rebuilt",
+        "svc-b": "it needs base, rebuilt",
+    }
     assert image_file(watch.ns, "svc-a", "/base.txt") == "base two"
 
 

@@ -4,8 +4,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from buildgraph.changes.input_index import InputIndex
-from buildgraph.changes.watch import with_dependents
-from buildgraph.plan.load import load, plan
 from buildgraph.projectfile.document import load_document
 from buildgraph.resolve.project import resolve_project
 
@@ -63,13 +61,6 @@ def test_watch_paths_cover_every_root_once(make_project: Callable[..., Path]) ->
     assert root / "api" in paths and root / "base" in paths
     assert all(p.exists() for p in paths)
     assert root / "api" / "main.py" not in paths
-
-
-def test_dependents_are_added(make_project: Callable[..., Path]) -> None:
-    file = make_project(TOML, FILES)
-    the_plan = plan(load(file, {}, environ={}), ["base", "web"])
-    assert with_dependents(the_plan, ["api"]) == {"api", "web"}
-    assert with_dependents(the_plan, ["base"]) == {"base"}
 
 
 def test_paths_the_system_refuses_are_not_watched(tmp_path: Path) -> None:

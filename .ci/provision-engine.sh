@@ -8,7 +8,7 @@
 #      DOCKER_CONFIG=/opt/buildgraph-engine/buildx-0.13.1 selects it, same daemon).
 #      Unpacked with a private apt state per suite (never installed)
 #   2. bookworm packages: containerd, runc, iptables, tini (what bookworm's docker.io
-#      pulls in), qemu-user-static, binfmt-support, docker-registry
+#      pulls in), qemu-user-static, binfmt-support, docker-registry, graphviz
 #   3. busybox-static for amd64 and arm64: base images are built FROM scratch, since
 #      no image registry is reachable
 #   4. QEMU binfmt entries mounted and enabled (before dockerd: it lists platforms at start)
@@ -265,8 +265,10 @@ dockerd_bin_ok || die "$BIN_DIR/dockerd is not version $DOCKERD_VERSION"
 [[ -x $BUSYBOX_DIR/linux/arm64/bin/busybox ]] || ensure_arch arm64
 
 # What sid's docker.io depends on, from bookworm (containerd >= 1.4, runc, iptables, tini);
-# qemu/binfmt for foreign platforms; the registry.
-apt_install containerd runc iptables tini qemu-user-static binfmt-support docker-registry
+# qemu/binfmt for foreign platforms; the registry; Graphviz, whose dot draws
+# `buildgraph graph --format svg|png`.
+apt_install containerd runc iptables tini qemu-user-static binfmt-support docker-registry \
+    graphviz
 
 # docker.io ships docker-init as a link to tini's static binary (`docker run --init`,
 # dockerd looks it up on every build step and logs a warning when it is missing).

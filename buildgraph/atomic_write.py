@@ -28,7 +28,13 @@ def write_atomic(path: Path, text: str, executable: bool = False, durable: bool 
     regular file (or a symbolic link, itself, never what it points to) is replaced: a
     folder, device, FIFO or socket at `path` raises OSError. Text that cannot be UTF-8
     (a lone surrogate) raises UnicodeEncodeError before anything is written."""
-    data = text.encode("utf-8")
+    write_atomic_bytes(path, text.encode("utf-8"), executable, durable)
+
+
+def write_atomic_bytes(
+    path: Path, data: bytes, executable: bool = False, durable: bool = True
+) -> None:
+    """`write_atomic` of bytes (a picture)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_to_keep(path)
     if mode is None:

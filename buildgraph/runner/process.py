@@ -220,6 +220,27 @@ def run_captured(
     return Captured(done.returncode, done.stdout, done.stderr)
 
 
+@dataclass(frozen=True, slots=True)
+class Filtered:
+    """What a filter command (bytes in, bytes out) left; `ran` as in `Captured`."""
+
+    code: int
+    stdout: bytes
+    stderr: str
+    ran: bool = True
+
+
+def run_filter(argv: Sequence[str], data: bytes, *, timeout: float | None) -> Filtered:
+    """Run a command that reads `data` on stdin and writes bytes (a picture) on stdout."""
+    try:
+        done = subprocess.run(list(argv), input=data, capture_output=True, timeout=timeout)
+    except FileNotFoundError:
+        return Filtered(127, b"", f"{argv[0]}: not found", ran=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Filtered(1, b"", str(exc), ran=False)
+    return Filtered(done.returncode, done.stdout, done.stderr.decode(errors="replace"))
+
+
 class RealStarter:
     """The `ProcessStarter` of a real build: `Running` for builds, `run_captured` for
     helper commands."""

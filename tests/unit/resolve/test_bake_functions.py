@@ -469,7 +469,16 @@ def test_strlen_counts_characters_and_crlf_as_one(text: str) -> None:
     assert call("strlen", text) == len(text) - text.count("\r\n")
 
 
-@given(texts)
+# Characters that stand alone as clusters (with CRLF, one cluster of two): reversing such
+# text twice gives it back. Not any text: a leading combining mark, regional indicators
+# or Hangul jamo regroup into other clusters once reversed.
+standalone_texts = st.lists(
+    st.characters(whitelist_categories=("Lu", "Ll", "Nd", "Po", "Zs")) | st.just("\r\n"),
+    max_size=40,
+).map("".join)
+
+
+@given(standalone_texts)
 def test_reverse_twice_is_the_text(text: str) -> None:
     assert call("reverse", call("reverse", text)) == nfc(text)
 

@@ -55,7 +55,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -316,11 +316,7 @@ def measure(
     figures = Figures(seconds, len(requests), relay.bytes_sent() - sent, manifests)
     if tool == "buildgraph":
         statuses = [e.get("status") for e in events if e.get("event") == "finished"]
-        figures = Figures(
-            *(seconds, len(requests), figures.sent, manifests),
-            built=statuses.count("done"),
-            reused=statuses.count("reused"),
-        )
+        figures = replace(figures, built=statuses.count("done"), reused=statuses.count("reused"))
     return figures
 
 

@@ -19,9 +19,11 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Event:
     event: str  # queued, started, finished, skipped, summary, change, rebuild, plan, batch, note,
-    # error
+    # error; and the progress events (PROGRESS_EVENTS): step, log
     target: str | None = None
-    status: str | None = None  # finished: done, reused, unneeded, failed, cancelled
+    # finished: done, reused, unneeded, failed, cancelled; step: running, done, cached,
+    # failed, cancelled
+    status: str | None = None
     seconds: float | None = None
     detail: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -29,6 +31,24 @@ class Event:
 
 
 Emit = Callable[[Event], None]
+
+# Events of a target's steps and log lines, from bake's progress stream, as they come: for
+# the live views (report.live, buildgraph.ui). The plain lines and the JSON stream leave
+# them out: they are what CI logs and programs have always read, and a build's log is in
+# its log file.
+#   step: detail is the step's name ("[app 2/3] RUN make"); seconds, once it ended
+#   log:  detail is one line of the target's readable log, as buildx's plain progress
+PROGRESS_EVENTS = frozenset({"step", "log"})
+
+
+def fan_out(*emits: Emit) -> Emit:
+    """One emit that hands each event to every one of `emits`, in order."""
+
+    def emit(event: Event) -> None:
+        for each in emits:
+            each(event)
+
+    return emit
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +64,8 @@ class TargetResult:
 
 def json_emitter(stream: TextIO = sys.stdout) -> Emit:
     def emit(event: Event) -> None:
+        if event.event in PROGRESS_EVENTS:
+            return
         record = {k: v for k, v in asdict(event).items() if v not in (None, {})}
         stream.write(json.dumps(record) + "\n")
         stream.flush()

@@ -91,6 +91,8 @@ class BakeOutput:
         self.show = echo_to_stderr("") if progress else None
         self.rawjson = buildx_progress(progress) == "rawjson"
         self.progress: BakeProgress | None = None
+        self._targets: tuple[str, ...] = ()
+        self._emit: Emit | None = None
         self._readable: TextIO | None = None
         if self.rawjson:
             from buildgraph.runner.process import open_log
@@ -112,8 +114,14 @@ class BakeOutput:
         if self.progress is None:
             from buildgraph.runner.bake_progress import BakeProgress
 
-            self.progress = BakeProgress((), self._write)
+            self.progress = BakeProgress(self._targets, self._write, self._emit)
         self.progress.feed(line)
+
+    def listen(self, targets: Sequence[str], emit: Emit) -> None:
+        """Tell `emit` each step and log line of `targets` (this bake's) as they come."""
+        self._targets, self._emit = tuple(targets), emit
+        if self.progress is not None:
+            self.progress.targets, self.progress.emit = self._targets, emit
 
     def _write(self, text: str) -> None:
         if self._readable is not None:
@@ -390,6 +398,7 @@ class _BakeRuns:
         if early is not None:
             whole = [p.name for p in bake_run] == [p.name for p in self.plan.targets]
             if number == 1 and whole and early.allow == self.allow and self.early_may_build():
+                early.output.listen([p.name for p in bake_run], self.results.emit)
                 return early.feed(self.definition)
             early.stop()
         metadata_file.unlink(missing_ok=True)
@@ -402,6 +411,7 @@ class _BakeRuns:
             self.allow,
         )
         output = BakeOutput(log, self.options.progress)
+        output.listen([p.name for p in bake_run], self.results.emit)
         return self.starter.start(argv, self.root, output.process_log, echo=output.echo), output
 
     def wait_for(self, process: StartedProcess) -> int:

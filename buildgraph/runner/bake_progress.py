@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from buildgraph.model.names import TARGET_NAME_CHARACTERS
+from buildgraph.report.events import Emit, Event
 
 _LABEL = re.compile(rf"\[({TARGET_NAME_CHARACTERS})[\] ]")
 _STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
@@ -47,10 +48,14 @@ class _Step:
 @dataclass
 class BakeProgress:
     """Fed bake's output a line at a time (`feed`), it writes the readable log through
-    `write` and keeps each step's times. `targets` are the targets of this bake run."""
+    `write` and keeps each step's times. `targets` are the targets of this bake run.
+
+    Given `emit`, it also tells as they come each step's start and end (`step` events) and
+    each line of the readable log (`log` events), under the target the step is of."""
 
     targets: Collection[str]
     write: Callable[[str], None]
+    emit: Emit | None = None
     _steps: dict[tuple[str, str], _Step] = field(default_factory=dict)
     _latest: dict[str, _Step] = field(default_factory=dict)  # by digest: logs, statuses
     _pending: list[str] = field(default_factory=list)
@@ -156,25 +161,43 @@ class BakeProgress:
             step.started = started if step.started is None else min(step.started, started)
             if not step.shown_started:
                 step.shown_started = True
-                self.write(f"#{step.number} {_one_line(name)}\n")
+                self._tell(step, "running")
+                self._say(step, f"#{step.number} {_one_line(name)}\n")
         step.running = completed is None
         if completed is None or completed == step.shown_completed:
             return
         step.completed = completed if step.completed is None else max(step.completed, completed)
         step.shown_completed = completed
         error = vertex.get("error")
+        took = max(completed - started, 0.0) if started is not None else 0.0
         if isinstance(error, str) and error:
             step.failed = True
             if error.endswith(_CANCELLED):
-                self.write(f"#{step.number} CANCELED\n")
+                self._tell(step, "cancelled", took)
+                self._say(step, f"#{step.number} CANCELED\n")
             else:
-                self.write(f"#{step.number} ERROR: {_one_line(error)}\n")
-                self.write(f"------\n > {_one_line(name)}:\n------\n")
+                self._tell(step, "failed", took)
+                self._say(step, f"#{step.number} ERROR: {_one_line(error)}\n")
+                self._say(step, f"------\n > {_one_line(name)}:\n------\n")
         elif vertex.get("cached"):
-            self.write(f"#{step.number} CACHED\n")
+            self._tell(step, "cached", took)
+            self._say(step, f"#{step.number} CACHED\n")
         else:
-            took = completed - started if started is not None else 0.0
-            self.write(f"#{step.number} DONE {max(took, 0.0):.1f}s\n")
+            self._tell(step, "done", took)
+            self._say(step, f"#{step.number} DONE {took:.1f}s\n")
+
+    def _tell(self, step: _Step, status: str, seconds: float | None = None) -> None:
+        target = self.target_of(step.name) if self.emit is not None else None
+        if self.emit is not None and target is not None:
+            self.emit(Event("step", target, status=status, seconds=seconds, detail=step.name))
+
+    def _say(self, step: _Step, text: str) -> None:
+        """Write `text` (whole lines) to the readable log, and tell it as the step's."""
+        self.write(text)
+        target = self.target_of(step.name) if self.emit is not None else None
+        if self.emit is not None and target is not None:
+            for line in text.splitlines():
+                self.emit(Event("log", target, detail=line))
 
     def _status(self, status: dict[str, object]) -> None:
         step = self._latest.get(str(status.get("vertex")))
@@ -183,15 +206,14 @@ class BakeProgress:
             return
         if (step.name, ident) not in self._statuses_done:
             self._statuses_done.add((step.name, ident))
-            self.write(f"#{step.number} {_one_line(ident)} done\n")
+            self._say(step, f"#{step.number} {_one_line(ident)} done\n")
 
     def _log(self, entry: dict[str, object]) -> None:
         step = self._latest.get(str(entry.get("vertex")))
         text = _decoded(entry.get("data"))
         if step is None or text is None:
             return
-        for line in text.splitlines():
-            self.write(f"#{step.number} {line}\n")
+        self._say(step, "".join(f"#{step.number} {line}\n" for line in text.splitlines()))
 
 
 def _dicts(value: object) -> list[dict[str, object]]:

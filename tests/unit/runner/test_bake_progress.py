@@ -222,3 +222,44 @@ def test_a_step_left_running_counts_until_the_bake_was_found_ended() -> None:
 
     until = datetime(2026, 1, 1, 0, 0, 6, tzinfo=timezone.utc).timestamp()
     assert progress.seconds(until=until) == {"a": pytest.approx(6.0)}
+
+
+@pytest.mark.parametrize("stream", ["buildx-0.29-two-targets.log", "buildx-0.13-two-targets.log"])
+def test_each_step_and_log_line_is_told_under_its_target(stream: str) -> None:
+    from buildgraph.report.events import Event
+
+    told: list[Event] = []
+    written: list[str] = []
+    progress = BakeProgress(("app", "bad"), written.append, told.append)
+    for line in (STREAMS / stream).read_text().splitlines(keepends=True):
+        progress.feed(line)
+    progress.close()
+    steps = [e for e in told if e.event == "step"]
+    assert {e.target for e in steps} == {"app", "bad"}
+    failing = [e for e in steps if e.status == "failed"]
+    assert [(e.target, e.detail) for e in failing] == [("bad", "[bad 1/2] RUN sleep 0.5; exit 3")]
+    assert failing[0].seconds is not None and failing[0].seconds >= 0.5
+    # Each step is told running before it is told ended.
+    for target, name in {(e.target, e.detail) for e in steps}:
+        statuses = [e.status for e in steps if (e.target, e.detail) == (target, name)]
+        assert statuses[0] == "running" and len(statuses) > 1, (target, name, statuses)
+    # The log lines told are those of the readable log that belong to a step of a target.
+    logged = [e.detail for e in told if e.event == "log"]
+    assert logged and set(logged) <= set("".join(written).splitlines())
+    assert any("ERROR" in line for line in logged if line)
+    assert {e.target for e in told if e.event == "log" and "sleep 0.5" in (e.detail or "")} == {
+        "bad"
+    }
+
+
+def test_without_an_emit_nothing_is_told_and_the_log_is_the_same() -> None:
+    from buildgraph.report.events import Event
+
+    _, quiet = read("buildx-0.29-two-targets.log")
+    told: list[Event] = []
+    written: list[str] = []
+    progress = BakeProgress(("app", "bad"), written.append, told.append)
+    for line in (STREAMS / "buildx-0.29-two-targets.log").read_text().splitlines(keepends=True):
+        progress.feed(line)
+    progress.close()
+    assert "".join(written) == quiet and told

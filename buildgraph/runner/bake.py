@@ -81,14 +81,16 @@ def buildx_progress(shown: str | None) -> str:
 class BakeOutput:
     """Where one bake's output goes: with rawjson progress, the raw stream to
     `bake-N.rawjson.log` and, through `BakeProgress`, its plain form to `bake-N.log` (and
-    to stderr when shown); otherwise buildx's own output to `bake-N.log` as it is.
+    to stderr when shown, each line after `prefix`); otherwise buildx's own output to
+    `bake-N.log` as it is. A `buildx build` of one target (runner.per_target) has its
+    output go the same way, to `NAME.log`.
 
     The reader of the stream is made when its first line comes: the early bake starts
     before anything is imported that it does not need."""
 
-    def __init__(self, log: Path, progress: str | None) -> None:
+    def __init__(self, log: Path, progress: str | None, prefix: str = "") -> None:
         self.log = log
-        self.show = echo_to_stderr("") if progress else None
+        self.show = echo_to_stderr(prefix) if progress else None
         self.rawjson = buildx_progress(progress) == "rawjson"
         self.progress: BakeProgress | None = None
         self._targets: tuple[str, ...] = ()

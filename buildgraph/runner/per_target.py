@@ -17,8 +17,8 @@ from buildgraph.model.image_refs import repository
 from buildgraph.render.bake_target import Rebaser
 from buildgraph.render.buildx_build import build_command, linked_dependencies
 from buildgraph.report.events import TargetResult
+from buildgraph.runner.bake import BakeOutput, buildx_progress
 from buildgraph.runner.buildx_results import image_digest, last_error_line, read_metadata_file
-from buildgraph.runner.process import echo_to_stderr
 from buildgraph.runner.results import RunResults
 from buildgraph.runner.scheduler import Launch, schedule
 
@@ -32,16 +32,18 @@ if TYPE_CHECKING:
 class TargetBuilds:
     """The scheduler's `Way` for per-target builds: one unit per target, named after it."""
 
-    def __init__(self, plan: Plan, options: BuildOptions) -> None:
+    def __init__(self, plan: Plan, options: BuildOptions, emit: Emit) -> None:
         self.plan = plan
         self.options = options
+        self.emit = emit
         self.root = plan.project.root
         self.state = state_dir(self.root)
         self.rebaser = Rebaser(plan.project, self.root)
         self.exported = linked_dependencies(plan)
         self.oci = self.state / "oci"
         self.digests: dict[str, str] = {}
-        self.codes: dict[str, tuple[int, Path]] = {}  # target -> exit code, log
+        self.codes: dict[str, tuple[int, Path]] = {}  # target -> exit code, readable log
+        self.outputs: dict[str, BakeOutput] = {}
 
     def metadata_file(self, name: str) -> Path:
         return self.state / "metadata" / f"{name}.json"
@@ -77,16 +79,26 @@ class TargetBuilds:
             self.link_contexts(planned),
             str(metadata),
             builder=self.options.builder,
-            progress=self.options.progress or "plain",
+            progress=buildx_progress(self.options.progress),
         )
-        echo = echo_to_stderr(f"[{name}] ") if self.options.progress else None
-        log = self.state / "logs" / f"{name}.log"
-        return {name: Launch(command.argv, log, command.stdin, echo)}
+        # As a bake's: rawjson read into the readable log, each step told as it comes.
+        output = BakeOutput(
+            self.state / "logs" / f"{name}.log", self.options.progress, f"[{name}] "
+        )
+        output.listen([name], self.emit)
+        self.outputs[name] = output
+        return {
+            name: Launch(command.argv, output.process_log, command.stdin, output.echo, output.log)
+        }
 
     def unit_ended(self, planned: PlannedTarget, unit: str, code: int, log: Path) -> None:
         digest = image_digest(read_metadata_file(self.metadata_file(planned.name)))
         if digest:
             self.digests[planned.name] = digest
+        output = self.outputs.pop(planned.name, None)
+        if output is not None:
+            output.close()
+            log = output.log
         self.codes[planned.name] = (code, log)
 
     def outcome(self, planned: PlannedTarget, started: float) -> TargetResult:
@@ -107,4 +119,4 @@ def run_per_target(
 ) -> list[TargetResult]:
     """Build every target of `plan` (or of `options.only`) with its own `buildx build`."""
     results = RunResults(plan, options, emit)
-    return schedule(plan, options, results, TargetBuilds(plan, options), starter)
+    return schedule(plan, options, results, TargetBuilds(plan, options, emit), starter)

@@ -42,6 +42,7 @@ class Launch:
     log: Path
     stdin: str | None = None
     echo: Callable[[str], None] | None = None  # buildx's output shown as it comes
+    readable: Path | None = None  # the log a person reads, when `log` is buildx's rawjson
 
 
 class Way(Protocol):
@@ -85,6 +86,7 @@ class _Unit:
     planned: PlannedTarget
     name: str
     process: StartedProcess
+    log: Path  # the one a person reads
 
 
 class Scheduler:
@@ -153,7 +155,7 @@ class Scheduler:
             launch.argv, self.root, launch.log, stdin_text=launch.stdin, echo=launch.echo
         )
         key = (planned.name, unit)
-        self.running[key] = _Unit(planned, unit, process)
+        self.running[key] = _Unit(planned, unit, process, launch.readable or launch.log)
         threading.Thread(target=self._wait, args=(key, process), daemon=True).start()
 
     def _wait(self, key: tuple[str, str], process: StartedProcess) -> None:
@@ -189,7 +191,7 @@ class Scheduler:
         logs: dict[str, str] = {}
         for unit in self.running.values():
             unit.process.stop()
-            logs.setdefault(unit.planned.name, str(unit.process.log))
+            logs.setdefault(unit.planned.name, str(unit.log))
         for unit in self.running.values():
             name = unit.planned.name
             if name in self.units_left and self.results.get(name) is None:

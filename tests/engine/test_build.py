@@ -457,3 +457,42 @@ def test_each_target_of_a_bake_run_reports_its_own_seconds(engine: str, chain: P
     )
     readable = (chain / ".buildgraph" / "logs" / "bake-1.log").read_text()
     assert "[nap " in readable and "DONE" in readable and '"vertexes"' not in readable
+
+
+@pytest.mark.parametrize("via", ["bake", "commands"])
+def test_each_step_is_told_as_it_runs(engine: str, chain: Path, via: str) -> None:
+    """The live views see a target's step start while it runs, its log lines, and its
+    end: from bake's rawjson progress, and from buildx build's with --via commands."""
+    from buildgraph.plan.load import load, plan
+    from buildgraph.report.events import Event
+    from buildgraph.runner.execute import run_plan
+    from buildgraph.runner.options import BuildOptions
+
+    ns = namespace()
+    (chain / "nap").mkdir()
+    (chain / "nap" / "Dockerfile").write_text(
+        "ARG NS=bgtest\nARG TAG=dev\nFROM localhost:5000/${NS}/base:${TAG}\n"
+        f'RUN echo "napping {ns}" && sleep 2\n'
+    )
+    with (chain / "buildgraph.toml").open("a") as toml:
+        toml.write(
+            '\n[target.nap]\ninherits = ["_ns"]\ncontext = "nap"\n'
+            'platforms = ["linux/amd64"]\n'
+            'tags = ["localhost:5000/{{ NS }}/nap:{{ TAG }}"]\n'
+        )
+    the_plan = plan(load(chain / "buildgraph.toml", {"NS": ns}), ["nap"])
+    told: list[Event] = []
+    results = run_plan(the_plan, BuildOptions(via), told.append)
+    assert {r.name: r.status for r in results} == {"base": "done", "nap": "done"}
+    steps = [e for e in told if e.event == "step" and e.target == "nap"]
+    run = [e for e in steps if "RUN echo" in (e.detail or "")]
+    # BuildKit may first report the step as a cache lookup, then run it.
+    assert run[0].status == "running" and [e.status for e in run[-2:]] == ["running", "done"]
+    assert run[-1].seconds is not None and run[-1].seconds >= 2.0
+    # Told while it ran, not after: the step's start came two seconds before its end.
+    assert run[-1].time - run[-2].time >= 1.5
+    [finished] = [e for e in told if e.event == "finished" and e.target == "nap"]
+    assert finished.time >= run[-1].time
+    logged = [e.detail or "" for e in told if e.event == "log" and e.target == "nap"]
+    assert any(f"napping {ns}" in line for line in logged)
+    assert {e.target for e in told if e.event == "step"} == {"base", "nap"}

@@ -78,7 +78,7 @@ def test_a_dependent_builds_on_the_digest_its_dependency_just_pushed(diamond: Pl
     starter = FakeStarter()
     run_plan(diamond, commands(builder="b1"), lambda e: None, starter=starter)
     mid = starter.by_label()["mid"].argv
-    assert mid[:7] == ["docker", "buildx", "--builder", "b1", "build", "--progress", "plain"]
+    assert mid[:7] == ["docker", "buildx", "--builder", "b1", "build", "--progress", "rawjson"]
     contexts = [mid[i + 1] for i, a in enumerate(mid) if a == "--build-context"]
     assert contexts == [f"{REGISTRY}/base:1=docker-image://{REGISTRY}/base@{digest_for('base')}"]
 

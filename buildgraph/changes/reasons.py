@@ -13,16 +13,24 @@ if TYPE_CHECKING:
 _FILES_NAMED = 2  # a reason names this many changed files, then counts the rest
 
 
+ASKED = "a rebuild was asked for on the page"
+
+
 def rebuild_reasons(
-    the_plan: Plan, touched: Mapping[str, Sequence[str]], redefined: Collection[str]
+    the_plan: Plan,
+    touched: Mapping[str, Sequence[str]],
+    redefined: Collection[str],
+    asked: Collection[str] = (),
 ) -> dict[str, str]:
     """target -> why it is rebuilt, in build order, for every target of the plan that
-    `touched` (target -> the changed files it reads, as shown) or `redefined` names, and
-    every dependent of those, transitively."""
+    `touched` (target -> the changed files it reads, as shown), `redefined` or `asked`
+    (the page's rebuild button) names, and every dependent of those, transitively."""
     reasons: dict[str, str] = {}
     for planned in the_plan.targets:  # build order: dependencies come first
         name = planned.name
-        if touched.get(name):
+        if name in asked:
+            reasons[name] = ASKED
+        elif touched.get(name):
             reasons[name] = _files_changed(touched[name])
         elif name in redefined:
             reasons[name] = "its definition changed"

@@ -52,3 +52,12 @@ def test_a_definition_change_and_many_files(make_project: Callable[..., Path]) -
 
 def test_nothing_touched_rebuilds_nothing(make_project: Callable[..., Path]) -> None:
     assert rebuild_reasons(example_plan(make_project), {"api": []}, ()) == {}
+
+
+def test_a_rebuild_asked_on_the_page_names_the_page_and_takes_the_dependents(
+    make_project: Callable[..., Path],
+) -> None:
+    from buildgraph.changes.reasons import ASKED
+
+    reasons = rebuild_reasons(example_plan(make_project), {}, (), asked=("web",))
+    assert reasons == {"web": ASKED, "slim": "it needs web, rebuilt"}

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 # start-up. Each step below imports what it uses.
 if TYPE_CHECKING:
     from buildgraph.build.uptodate import CachedPlan
+    from buildgraph.build.views import RunViews, UiRequest
     from buildgraph.graph.shards import ShardSpec
     from buildgraph.plan.load import Loaded
     from buildgraph.plan.plan import OutputMode, Plan
@@ -55,6 +56,7 @@ class BuildRequest:
     rebuild: tuple[str, ...] | None = ()
     platforms: tuple[str, ...] = ()  # --platform: this runner's platforms, by digest
     digests_out: Path | None = None  # --digests-out: where their digests go
+    ui: UiRequest | None = None  # --ui: the page of the build
 
     @property
     def splits(self) -> bool:
@@ -173,16 +175,35 @@ def build(
     made: CachedPlan, request: BuildRequest, facts: Facts, early: EarlyBake | None = None
 ) -> int:
     """Check the builder (`facts`, from runner.probe) can do the plan, build it, report."""
+    from buildgraph.build.views import RunViews, ViewRequest
+
+    the_plan = made.plan
+    share = platform_share_of(the_plan, request)
+    views = RunViews(ViewRequest(request.json_events, request.progress, request.ui), the_plan)
+    try:
+        return _built(made, request, facts, early, share, views)
+    finally:
+        views.close()
+
+
+def _built(
+    made: CachedPlan,
+    request: BuildRequest,
+    facts: Facts,
+    early: EarlyBake | None,
+    share: PlatformShare | None,
+    views: RunViews,
+) -> int:
+    """The build of `made` shown in `views`, reported once they are closed."""
     from buildgraph import gc_policy
     from buildgraph.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_OK
     from buildgraph.preflight.gaps import check_builder
-    from buildgraph.report.events import SUCCEEDED, Event, human_emitter, json_emitter
+    from buildgraph.report.events import SUCCEEDED, Event
     from buildgraph.runner.execute import run_plan
     from buildgraph.runner.options import BuildOptions, Interrupted
 
     the_plan = made.plan
-    share = platform_share_of(the_plan, request)
-    emit: Emit = json_emitter() if request.json_events else human_emitter()
+    emit: Emit = views.emit
     gc_policy.resume_for_a_long_run()  # planned: from here on it waits on builds
     if made.reused:
         emit(Event("note", detail=REUSED))
@@ -226,10 +247,12 @@ def build(
         wanted = reuse.plan.targets or share is not None
         built = run_plan(reuse.plan, options, emit, early) if wanted else []
     except Interrupted as stop:
+        views.close()
         report(reuse.merged(stop.results), the_plan, request, emit)
         return EXIT_INTERRUPTED
     reuse.mark_pushed(built, emit)
     results = reuse.merged(built)
+    views.close()
     report(results, the_plan, request, emit)
     if all(r.status in SUCCEEDED for r in results):
         return EXIT_OK

@@ -28,6 +28,7 @@ from buildgraph.runner.execute import run_plan
 from buildgraph.runner.options import BuildOptions, Interrupted
 
 if TYPE_CHECKING:
+    from buildgraph.build.views import RunViews, ViewRequest
     from buildgraph.plan.plan import OutputMode, Plan
     from buildgraph.projectfile.locate import FileArgument
 
@@ -186,27 +187,59 @@ class Builds:
             thread.join()
 
 
-def watch(request: WatchRequest, emit: Emit, stop_event: threading.Event | None = None) -> int:
-    """Build, then watch until Ctrl-C (or `stop_event`); returns the exit code. One build
-    or watch at a time per project (`locations.ProjectLock`)."""
+def watch(
+    request: WatchRequest, shown: ViewRequest, stop_event: threading.Event | None = None
+) -> int:
+    """Build, then watch until Ctrl-C (or `stop_event`), shown as `shown` asks (lines or
+    JSON, the live view, the page); returns the exit code. One build or watch at a time per
+    project (`locations.ProjectLock`)."""
+    from buildgraph.build.views import RunViews
     from buildgraph.locations import ProjectLock
 
     current = snapshot(request)  # an invalid file at start is an error like anywhere else
     lock = ProjectLock(current.loaded.project.root)
+    asked = RebuildsAsked()
     try:
-        return _watch(request, emit, stop_event, current)
+        with RunViews(shown, current.plan, rebuild=asked) as views:
+            return _watch(request, views, stop_event, current, asked)
     finally:
         lock.release()
 
 
+class RebuildsAsked:
+    """The page's rebuild button: rebuild a target (and its dependents) of the current
+    plan, as if its files had changed. Called from the page's server thread."""
+
+    def __init__(self) -> None:
+        self.builds: Builds | None = None
+        self.plan: Plan | None = None
+
+    def __call__(self, name: str) -> str | None:
+        builds, the_plan = self.builds, self.plan
+        if builds is None or the_plan is None:
+            return "watch has not started yet"
+        if name not in {p.name for p in the_plan.targets}:
+            return f"{name} is not a target of the plan"
+        reasons = rebuild_reasons(the_plan, {}, (), asked=(name,))
+        for target, reason in reasons.items():
+            builds.emit(Event("rebuild", target, detail=reason))
+        builds.submit(the_plan, set(reasons))
+        return None
+
+
 def _watch(
-    request: WatchRequest, emit: Emit, stop_event: threading.Event | None, current: Snapshot
+    request: WatchRequest,
+    views: RunViews,
+    stop_event: threading.Event | None,
+    current: Snapshot,
+    asked: RebuildsAsked,
 ) -> int:
     import watchfiles
 
     from buildgraph.preflight.gaps import check_builder
     from buildgraph.runner.probe import gather
 
+    emit = views.emit
     gc_policy.resume_for_a_long_run()
     # The builder is checked once, as `build` checks it: a gap stops watch (exit 3) too.
     facts = gather(request.options.builder)
@@ -216,6 +249,7 @@ def _watch(
     found = replace(request.options, driver=facts.driver, buildx_version=facts.buildx_version)
     request = replace(request, options=found)
     builds = Builds(request, emit)
+    asked.builds, asked.plan = builds, current.plan
     if request.build_first:
         builds.submit(current.plan, {p.name for p in current.plan.targets})
     stop = stop_event or threading.Event()
@@ -255,6 +289,8 @@ def _watch(
                     redefined = changed_targets(current.plan, replanned.plan)
                     roots_changed = replanned.index.watch_paths() != current.index.watch_paths()
                     current = replanned
+                    views.replan(current.plan)
+                    asked.plan = current.plan
                 else:
                     roots_changed = False
                 touched: dict[str, list[str]] = {}

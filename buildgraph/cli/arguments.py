@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from buildgraph.errors import ConfigError
 
 if TYPE_CHECKING:
+    from buildgraph.build.views import UiRequest
     from buildgraph.graph.shards import ShardSpec
 
 TEXT_OR_JSON = ("text", "json")
@@ -110,6 +111,47 @@ def add_platform_share_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="with --platform: write the digests pushed (JSON), for `buildgraph join`",
     )
+
+
+def add_ui_options(parser: argparse.ArgumentParser) -> None:
+    """`--ui` and where its page is served, for `build` and `watch`."""
+    parser.add_argument(
+        "--ui",
+        action="store_true",
+        help="serve a live page of the graph on 127.0.0.1 (its address is printed on stderr)",
+    )
+    parser.add_argument(
+        "--ui-port",
+        type=_port,
+        metavar="PORT",
+        help="the page's port (default: a free one); implies --ui",
+    )
+    parser.add_argument(
+        "--ui-host",
+        metavar="ADDRESS",
+        help="the address the page is served on (default 127.0.0.1); implies --ui",
+    )
+    parser.add_argument(
+        "--ui-allow-remote",
+        action="store_true",
+        help="let --ui-host be an address other than loopback: anyone who can reach it and "
+        "knows the page's address sees the build",
+    )
+
+
+def ui_request(args: argparse.Namespace) -> UiRequest | None:
+    """The page asked for by `add_ui_options`' flags, or None."""
+    if not (args.ui or args.ui_port is not None or args.ui_host is not None):
+        return None
+    from buildgraph.build.views import LOOPBACK, UiRequest
+
+    return UiRequest(args.ui_host or LOOPBACK, args.ui_port or 0, args.ui_allow_remote)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is no port: give a number 0-65535")
+    return int(text)
 
 
 def parse_shard_argument(text: str | None) -> ShardSpec | None:

@@ -13,8 +13,10 @@ from buildgraph.cli.arguments import (
     add_platform_share_options,
     add_project_options,
     add_selection_options,
+    add_ui_options,
     parse_shard_argument,
     parse_vars,
+    ui_request,
 )
 
 
@@ -41,6 +43,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "dependents (give names before it, or end its list with --)",
     )
     add_platform_share_options(parser)
+    add_ui_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -65,5 +68,6 @@ def run(args: argparse.Namespace) -> int:
         platforms=tuple(args.platform),
         digests_out=args.digests_out,
         rebuild=() if args.rebuild is None else (tuple(args.rebuild) or None),
+        ui=ui_request(args),
     )
     return run_build(args.file, parse_vars(args.var), request)

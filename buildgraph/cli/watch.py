@@ -5,7 +5,13 @@ from __future__ import annotations
 # Stdlib and cli.arguments only; why: docs/architecture.md, "Imports inside functions".
 import argparse
 
-from buildgraph.cli.arguments import add_builder_options, add_project_options, parse_vars
+from buildgraph.cli.arguments import (
+    add_builder_options,
+    add_project_options,
+    add_ui_options,
+    parse_vars,
+    ui_request,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,13 +30,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="start watching without building everything first",
     )
+    add_ui_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from buildgraph.build.views import ViewRequest
     from buildgraph.changes.watch import WatchRequest, watch
     from buildgraph.plan.plan import OutputMode
-    from buildgraph.report.events import human_emitter, json_emitter
     from buildgraph.runner.options import BuildOptions
 
     mode = OutputMode.of(args.push, args.load)
@@ -45,4 +52,5 @@ def run(args: argparse.Namespace) -> int:
         build_first=not args.no_build_first,
         overrides=tuple(args.set),
     )
-    return watch(request, json_emitter() if args.format == "json" else human_emitter())
+    views = ViewRequest(args.format == "json", args.progress, ui_request(args))
+    return watch(request, views)

@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import PlannedTarget
@@ -55,6 +55,10 @@ class TargetView:
     detail: str | None = None  # why skipped, the error, where a reused image came from
     reason: str | None = None  # why watch rebuilds it
     log_tail: tuple[str, ...] = ()
+    # building: the steps started and not ended, oldest first; `step` is the newest of them
+    # (a step two targets share, like "[base] resolving provenance", ends while the
+    # target's own step still runs, which is then shown again)
+    running: tuple[str, ...] = ()
 
     @property
     def cached(self) -> bool:
@@ -173,28 +177,32 @@ def _fresh(view: TargetView, state: str) -> TargetView:
 
 def _stepped(view: TargetView, event: Event) -> TargetView:
     name = event.detail or ""
-    found = _STEP_OF.search(name)
-    index, count = (int(found[1]), int(found[2])) if found else (None, None)
     if event.status == "running":
         if view.state in ENDED:
             return view
         return replace(
             view,
             state="building",
-            step=name,
-            step_index=index,
-            step_count=count,
+            **_step_fields(name),
+            running=(*(r for r in view.running if r != name), name),
             started=view.started if view.started is not None else event.time,
         )
     done = view.steps_done + (event.status in ("done", "cached"))
     cached = view.steps_cached + (event.status == "cached")
+    running = tuple(r for r in view.running if r != name)
     if event.status == "failed":
         return replace(
-            view,
-            step=name,
-            step_index=index,
-            step_count=count,
-            steps_done=done,
-            steps_cached=cached,
+            view, **_step_fields(name), steps_done=done, steps_cached=cached, running=running
         )
-    return replace(view, steps_done=done, steps_cached=cached)
+    if view.step == name and running:
+        return replace(
+            view, **_step_fields(running[-1]), steps_done=done, steps_cached=cached, running=running
+        )
+    return replace(view, steps_done=done, steps_cached=cached, running=running)
+
+
+def _step_fields(name: str) -> dict[str, Any]:
+    """The view's fields that say which step it is at: its name, and n/m when it has them."""
+    found = _STEP_OF.search(name)
+    index, count = (int(found[1]), int(found[2])) if found else (None, None)
+    return {"step": name, "step_index": index, "step_count": count}

@@ -99,6 +99,24 @@ def test_a_building_target_shows_its_step_n_of_m_and_its_seconds_so_far() -> Non
     assert row.split()[2:] == ["building", "12s", "2/3", "RUN", "make", "all"]
 
 
+def test_a_step_that_ends_while_the_target_s_own_step_runs_gives_way_to_it() -> None:
+    """As bake tells it (tests/engine/test_live_terminal.py saw it): a step of the base,
+    shared, starts after slow's own long step and ends at once; slow's step is shown."""
+    own = '[slow 1/3] RUN echo "slow starts" && sleep 6'
+    shared = "[base] resolving provenance for metadata file"
+    board = fed(
+        CHAIN,
+        *queued("base"),
+        Event("started", "base", time=T0),
+        Event("step", "base", status="running", detail=own, time=T0),
+        Event("step", "base", status="running", detail=shared, time=T0),
+        Event("step", "base", status="done", detail=shared, seconds=0.0, time=T0),
+    )
+    row = row_of(screen(board, now=T0 + 3), "base")
+    assert row.split()[2:5] == ["building", "3s", "1/3"]
+    assert row.endswith('RUN echo "slow starts" && sleep 6')
+
+
 def test_a_step_without_n_of_m_is_shown_as_bake_names_it() -> None:
     board = fed(
         CHAIN,

@@ -171,8 +171,11 @@ def _tail_of(view: TargetView, lines: int) -> list[str]:
     """The lines shown under a failed target: its log's last, else the error it ended with."""
     if view.state != "failed" or lines <= 0:
         return []
-    if view.log_tail:
-        return list(view.log_tail[-lines:])
+    # buildx frames a failed step's output between lines of dashes: they would take the
+    # room of what the step said.
+    said = [line for line in view.log_tail if line.strip().strip("-")]
+    if said:
+        return said[-lines:]
     return [view.detail] if view.detail else []
 
 

@@ -187,6 +187,21 @@ def test_a_failure_shows_the_failing_step_and_the_last_lines_of_its_log() -> Non
     assert not any("line 2" in line for line in lines)
 
 
+def test_the_dashes_buildx_frames_a_failure_with_take_no_line() -> None:
+    board = broken_board(log_lines=2)
+    for line in ("------", " > [broken 2/2] RUN exit 3:", "#7 0.1 line 1", "------"):
+        board.apply(Event("log", "broken", detail=line, time=T0))
+    lines = screen(board)
+    row = row_of(lines, "broken")
+    under = [line.split("│ ")[1] for line in lines[lines.index(row) + 1 :] if "│" in line]
+    assert under == [
+        "#7 0.0 line 0",
+        "#7 0.1 line 1",
+        " > [broken 2/2] RUN exit 3:",
+        "#7 0.1 line 1",
+    ]
+
+
 def test_a_failure_without_a_log_shows_the_error_it_ended_with() -> None:
     lines = screen(broken_board(log_lines=0))
     row = row_of(lines, "broken")

@@ -24,6 +24,7 @@ fi
 .venv/bin/ruff format --check --quiet .
 .venv/bin/mypy
 bash .ci/provision-engine.sh
+bash .ci/provision-browser.sh  # chromium, its driver and tmux: the page's and the live view's tests
 
 # Both legs run whatever the first gives; the first failure's status is the script's.
 echo "==> tests, buildx $CURRENT_BUILDX"

@@ -276,6 +276,7 @@ class UiServer:
             "step": view.step,
             "step_index": view.step_index,
             "step_count": view.step_count,
+            "running": list(view.running),
             "steps_done": view.steps_done,
             "steps_cached": view.steps_cached,
             "started": view.started,

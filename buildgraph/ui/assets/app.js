@@ -230,6 +230,7 @@
     $("d-rebuild").hidden = mode !== "watch";
     $("d-log").replaceChildren();
     $("d-log-count").textContent = "";
+    following = true;
     showFacts();
     fetchLog(selected);
   }
@@ -269,10 +270,17 @@
     $("d-log-count").textContent = "";
   }
 
+  // The log follows its end unless scrolled up (and again once scrolled back down).
+  let following = true;
+
+  function followLog() {
+    const log = $("d-log");
+    if (following) log.scrollTop = log.scrollHeight;
+  }
+
   function appendLines(lines) {
     if (!lines.length) return;
     const log = $("d-log");
-    const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
     const more = document.createDocumentFragment();
     for (const line of lines) {
       const row = document.createElement("div");
@@ -282,7 +290,7 @@
     log.append(more);
     while (log.childElementCount > LOG_LINES) log.firstElementChild.remove();
     $("d-log-count").textContent = `(${log.childElementCount} line(s))`;
-    if (atEnd) log.scrollTop = log.scrollHeight;
+    followLog();
   }
 
   function showFacts() {
@@ -298,6 +306,8 @@
       const of = view.step_index !== null ? ` (${view.step_index} of ${view.step_count})` : "";
       facts.push([label, view.step + of]);
     }
+    const others = (view.running || []).filter((step) => step !== view.step);
+    if (view.state === "building" && others.length) facts.push(["also running", others.join("\n")]);
     if (view.steps_done) facts.push(["steps", `${view.steps_done} done, ${view.steps_cached} from cache`]);
     if (view.started !== null) facts.push(["started", clock(view.started)]);
     if (view.state === "building" && view.started !== null) {
@@ -310,7 +320,10 @@
       if (on.length) facts.push(["waiting on", on.join(", ")]);
     }
     if (view.reason) facts.push(["rebuilt because", view.reason]);
-    if (view.detail) facts.push([view.state === "failed" ? "error" : "detail", view.detail]);
+    if (view.detail) {
+      const digest = /^sha256:[0-9a-f]{64}$/.test(view.detail);
+      facts.push([view.state === "failed" ? "error" : digest ? "digest" : "detail", view.detail]);
+    }
     facts.push(["wave", String(view.wave)]);
     if (view.needs.length) facts.push(["needs", view.needs.join(", ")]);
     fill($("d-facts"), facts);
@@ -318,13 +331,18 @@
     const failure = view.failure;
     $("d-failure").hidden = !failure;
     if (failure) {
-      const rows = [["at", clock(failure.time)]];
-      if (failure.step) rows.push(["step", failure.step]);
-      if (failure.detail) rows.push(["error", failure.detail]);
+      // Failed now: the facts above say where and why; here only its last lines.
+      const now = view.state === "failed";
+      $("d-failure-title").textContent = now ? "its last lines" : "last failure";
+      const rows = now ? [] : [["at", clock(failure.time)]];
+      if (failure.step && !now) rows.push(["step", failure.step]);
+      if (failure.detail && !now) rows.push(["error", failure.detail]);
       fill($("d-failure-facts"), rows);
+      $("d-failure-facts").hidden = now;
       $("d-failure-tail").textContent = failure.log_tail.join("\n");
       $("d-failure-tail").hidden = !failure.log_tail.length;
     }
+    followLog(); // the facts' height changes the log's
   }
 
   function fill(list, rows) {
@@ -404,6 +422,10 @@
         event.preventDefault();
         select(name);
       }
+    });
+    $("d-log").addEventListener("scroll", () => {
+      const log = $("d-log");
+      following = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
     });
     $("d-close").addEventListener("click", closeDetails);
     $("d-rebuild").addEventListener("click", rebuild);

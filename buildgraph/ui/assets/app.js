@@ -183,7 +183,9 @@
   }
 
   function ready() {
-    document.body.dataset.ready = "true"; // for tests and the benchmark: drawn, painted
+    // For tests and the benchmark: drawn and painted, this long after navigation began.
+    if (!document.body.dataset.ready) document.body.dataset.readyMs = String(Math.round(performance.now()));
+    document.body.dataset.ready = "true";
   }
 
   function paintAll() {

@@ -171,7 +171,13 @@ class Page:
         from selenium.webdriver.common.by import By
 
         self.driver.find_element(By.CSS_SELECTOR, f'#graph [data-target="{name}"]').click()
-        self.until(lambda: self.text("d-name") == name, f"{name}'s details")
+        self.until(
+            lambda: (
+                self.text("d-name") == name
+                and self.script("return document.getElementById('d-log').dataset.loaded") == "true"
+            ),
+            f"{name}'s details and log",
+        )
 
     def text(self, element_id: str) -> str:
         text: str = self.script(f"return document.getElementById('{element_id}').textContent")

@@ -231,6 +231,7 @@
     $("d-answer").hidden = true;
     $("d-rebuild").hidden = mode !== "watch";
     $("d-log").replaceChildren();
+    $("d-log").dataset.loaded = "false";
     $("d-log-count").textContent = "";
     following = true;
     showFacts();
@@ -264,6 +265,7 @@
       else appendLines([message.line]);
     }
     selected.pending = [];
+    $("d-log").dataset.loaded = "true"; // the lines so far are shown; new ones follow
   }
 
   function restartLog(started) {

@@ -498,6 +498,9 @@ def report(results: list[TargetResult], the_plan: Plan, request: BuildRequest, e
                             "seconds": round(r.seconds, 3),
                             "digest": r.digest,
                             "detail": r.detail,
+                            "steps": r.steps,
+                            "cached_steps": r.cached_steps,
+                            "failed_at": r.failed_at,
                         }
                         for r in results
                     ],

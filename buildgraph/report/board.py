@@ -10,12 +10,13 @@ readers'); each change bumps `version`, which a view compares to know it must re
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+
+from buildgraph.report.events import instruction_position
 
 if TYPE_CHECKING:
     from buildgraph.plan.plan import PlannedTarget
@@ -27,7 +28,6 @@ ENDED = frozenset({"done", "reused", "unneeded", "failed", "skipped", "cancelled
 READY = frozenset({"done", "reused", "unneeded"})
 TAIL_LINES = 10  # of a target's log, kept on its view: a failure's last lines
 LOG_LINES = 5_000  # of a target's log, kept for the page; older lines are dropped
-_STEP_OF = re.compile(r"\[[^\]]*?(\d+)/(\d+)\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +48,13 @@ class TargetView:
     step: str | None = None  # building: the step running; failed: the step that failed
     step_index: int | None = None  # the step's n of n/m, when its name carries them
     step_count: int | None = None
-    steps_done: int = 0  # steps completed in this run
+    steps_done: int = 0  # steps of its Dockerfile's instructions completed in this run
     steps_cached: int = 0  # of which BuildKit took from its cache
     started: float | None = None  # time.time() when it started building
     seconds: float | None = None  # its own seconds, once ended
     detail: str | None = None  # why skipped, the error, where a reused image came from
     reason: str | None = None  # why watch rebuilds it
+    failed_at: str | None = None  # failed: its failing instruction's FILE:LINE
     log_tail: tuple[str, ...] = ()
     # building: the steps started and not ended, oldest first; `step` is the newest of them
     # (a step two targets share, like "[base] resolving provenance", ends while the
@@ -166,7 +167,19 @@ def _applied(view: TargetView, event: Event) -> TargetView:
         if seconds is None and view.started is not None and state != "reused":
             seconds = max(0.0, event.time - view.started)
         step = view.step if state in ("failed", "cancelled") else None
-        return replace(view, state=state, seconds=seconds, detail=event.detail, step=step)
+        # The build's own count, once it ended, of what the step events told one by one.
+        done = event.data.get("steps", view.steps_done)
+        cached = event.data.get("cached_steps", view.steps_cached)
+        return replace(
+            view,
+            state=state,
+            seconds=seconds,
+            detail=event.detail,
+            step=step,
+            steps_done=done,
+            steps_cached=cached,
+            failed_at=event.data.get("failed_at"),
+        )
     return view
 
 
@@ -187,8 +200,9 @@ def _stepped(view: TargetView, event: Event) -> TargetView:
             running=(*(r for r in view.running if r != name), name),
             started=view.started if view.started is not None else event.time,
         )
-    done = view.steps_done + (event.status in ("done", "cached"))
-    cached = view.steps_cached + (event.status == "cached")
+    counted = instruction_position(name) is not None
+    done = view.steps_done + (counted and event.status in ("done", "cached"))
+    cached = view.steps_cached + (counted and event.status == "cached")
     running = tuple(r for r in view.running if r != name)
     if event.status == "failed":
         return replace(
@@ -203,6 +217,5 @@ def _stepped(view: TargetView, event: Event) -> TargetView:
 
 def _step_fields(name: str) -> dict[str, Any]:
     """The view's fields that say which step it is at: its name, and n/m when it has them."""
-    found = _STEP_OF.search(name)
-    index, count = (int(found[1]), int(found[2])) if found else (None, None)
+    index, count = instruction_position(name) or (None, None)
     return {"step": name, "step_index": index, "step_count": count}

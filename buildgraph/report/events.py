@@ -4,6 +4,7 @@ shown to people as status lines, to programs as one JSON object a line."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +40,16 @@ Emit = Callable[[Event], None]
 #   step: detail is the step's name ("[app 2/3] RUN make"); seconds, once it ended
 #   log:  detail is one line of the target's readable log, as buildx's plain progress
 PROGRESS_EVENTS = frozenset({"step", "log"})
+# A step of a Dockerfile's instructions carries its place in its stage: "[app 2/3] RUN make",
+# "[app base 1/2] COPY ..."; the others are BuildKit's own ("[app internal] load ...",
+# "[app] exporting to image").
+_INSTRUCTION_STEP = re.compile(r"\[(?:[^\]]* )?(\d+)/(\d+)\]")
+
+
+def instruction_position(step_name: str) -> tuple[int, int] | None:
+    """(n, m) of a step that runs the n-th of its stage's m instructions, else None."""
+    found = _INSTRUCTION_STEP.match(step_name)
+    return (int(found[1]), int(found[2])) if found else None
 
 
 def fan_out(*emits: Emit) -> Emit:
@@ -60,6 +71,9 @@ class TargetResult:
     digest: str | None = None
     detail: str | None = None
     log: str | None = None
+    steps: int = 0  # its Dockerfile instructions' steps completed in this build
+    cached_steps: int = 0  # of which BuildKit took from its cache
+    failed_at: str | None = None  # failed: the failing instruction's FILE:LINE, as buildx says
 
 
 def json_emitter(stream: TextIO = sys.stdout) -> Emit:
@@ -128,9 +142,10 @@ def _suffix(detail: str | None) -> str:
 def summary_table(
     results: Sequence[TargetResult], style: Style, critical: CriticalPath | None = None
 ) -> str:
-    """A table a person reads after the build: target, platforms, status, time, digest;
-    then the critical path of what was built, when it holds more than one target."""
-    rows = [("target", "platforms", "status", "seconds", "digest")]
+    """A table a person reads after the build: target, platforms, status, its own time, its
+    steps from the cache (of its instructions' steps), digest; then the critical path of
+    what was built, when it holds more than one target, and each failure with its place."""
+    rows = [("target", "platforms", "status", "seconds", "cached", "digest")]
     for r in results:
         rows.append(
             (
@@ -138,10 +153,11 @@ def summary_table(
                 ", ".join(r.platforms) or "-",
                 r.status,
                 f"{r.seconds:.1f}" if r.status in ("done", "failed", "cancelled") else "-",
+                f"{r.cached_steps}/{r.steps}" if r.steps else "-",
                 (r.digest or "-")[:19],
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
         text = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
@@ -156,6 +172,8 @@ def summary_table(
     failures = [r for r in results if r.status == "failed" and r.detail]
     for r in failures:
         lines.append(style(f"{r.name}: {r.detail}", "red"))
+        if r.failed_at:
+            lines.append(f"  at {r.failed_at}")
         if r.log:
             lines.append(f"  full log: {r.log}")
     return "\n".join(lines)

@@ -292,8 +292,11 @@ def _state_text(view: TargetView, waiting_on: Callable[[str], Sequence[str]], no
             text.append(" (cached)", style="dim")
     elif state in ("failed", "cancelled"):
         text.append(f"{state}{_seconds(view.seconds)}", style=colour)
-        if view.step:
-            text.append(f"  at {_step_shown(view.step, view.name)}")
+        # Where it failed first, the Dockerfile's line: a long step is cut at the right.
+        where = [_plain(view.failed_at)] if view.failed_at else []
+        where += [_step_shown(view.step, view.name)] if view.step else []
+        if where:
+            text.append(f"  at {': '.join(where)}")
         elif view.detail and state == "cancelled":
             text.append(f": {_plain(view.detail)}")
     elif state == "skipped":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence, Set
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -145,6 +145,16 @@ class BakeOutput:
             return set()
         self.progress.targets = tuple(targets)
         return self.progress.finished()
+
+    def instruction_steps(
+        self, targets: Sequence[str], needs: Mapping[str, Collection[str]] | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """Each of `targets`' instruction steps completed, and of those from the cache
+        (a step of one of a target's `needs` counted for that dependency only)."""
+        if self.progress is None:
+            return {}
+        self.progress.targets = tuple(targets)
+        return self.progress.instruction_steps(needs)
 
     def seconds(self, targets: Sequence[str]) -> dict[str, float]:
         """Each of `targets`' own seconds, of those the progress stream timed; a step it
@@ -389,6 +399,14 @@ class _BakeRuns:
                 texts[planned.name] = ""
         return texts
 
+    def dockerfile_names(self, bake_run: list[PlannedTarget]) -> dict[str, str]:
+        """Each target's Dockerfile's file name, as buildx names it in an error report."""
+        names = {}
+        for planned in bake_run:
+            path = self.plan.project.dockerfile_path(planned.target)
+            names[planned.name] = path.name if path is not None else "Dockerfile"
+        return names
+
     def start_bake(
         self, number: int, bake_run: list[PlannedTarget], bake_file: Path
     ) -> tuple[StartedProcess, BakeOutput]:
@@ -426,7 +444,13 @@ class _BakeRuns:
     def bake(self, number: int, bake_run: list[PlannedTarget], bake_file: Path) -> None:
         from buildgraph.plan.plan import exports_nothing
         from buildgraph.report.events import TargetResult
-        from buildgraph.runner.bake_log import attribute_failures, exported_targets, failed_steps
+        from buildgraph.runner.bake_log import (
+            attribute_failures,
+            exported_targets,
+            failed_steps,
+            failure_places,
+            places_of_failures,
+        )
         from buildgraph.runner.buildx_results import (
             image_digest,
             last_error_line,
@@ -468,6 +492,10 @@ class _BakeRuns:
             if code
             else set()
         )
+        # No culprit found: every target not exported fails (below), so those.
+        failed = [n for n in order if n in culprits] or [n for n in order if n not in exported]
+        places = places_of_failures(failed, failure_places(lines), self.dockerfile_names(bake_run))
+        steps = output.instruction_steps(order, {p.name: p.needs for p in bake_run})
         for planned in bake_run:  # in build order: dependencies are settled first
             entry = metadata.get(planned.name, {})
             # BuildKit shares a step between targets and may report it under the
@@ -492,5 +520,7 @@ class _BakeRuns:
                     image_digest(entry) if isinstance(entry, dict) else None,
                     error if status != "done" else None,
                     str(log),
+                    *steps.get(planned.name, (0, 0)),  # steps, cached_steps
+                    failed_at=places.get(planned.name) if status == "failed" else None,
                 ),
             )

@@ -9,7 +9,8 @@ cut short.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 
 from buildgraph.model.names import TARGET_NAME_CHARACTERS
 
@@ -66,3 +67,36 @@ def attribute_failures(
         if label in order or holders:
             failed.add(holders[0] if holders else label)
     return failed
+
+
+# buildx's error report shows where the failing instruction is: the Dockerfile as the build
+# named it, a colon and the line, alone on a line above a frame of dashes (which holds the
+# lines round it; buildx 0.13 leaves the frame empty). A step's own lines start with #N.
+_PLACE = re.compile(r"^([^\s#](?:.*\S)?):(\d+)$")
+_FRAME = "-----"
+
+
+def failure_places(lines: Sequence[str]) -> list[str]:
+    """The places (`FILE:LINE`) of the failing instructions the error report shows, in order."""
+    return [
+        line for line, below in pairwise(lines) if _PLACE.match(line) and below.startswith(_FRAME)
+    ]
+
+
+def places_of_failures(
+    failed: Sequence[str], places: Sequence[str], dockerfile_names: Mapping[str, str]
+) -> dict[str, str]:
+    """Each failed target's place, of `places`: the last one in a file of its Dockerfile's
+    name; for a target that failed alone, else the last place there is."""
+    found = {}
+    for name in failed:
+        own = [p for p in places if _file_name(p) == dockerfile_names.get(name)]
+        if own:
+            found[name] = own[-1]
+        elif len(failed) == 1 and places:
+            found[name] = places[-1]
+    return found
+
+
+def _file_name(place: str) -> str:
+    return place.rpartition(":")[0].replace("\\", "/").rpartition("/")[2]

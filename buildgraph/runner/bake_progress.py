@@ -19,12 +19,12 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from buildgraph.model.names import TARGET_NAME_CHARACTERS
-from buildgraph.report.events import Emit, Event
+from buildgraph.report.events import Emit, Event, instruction_position
 
 _LABEL = re.compile(rf"\[({TARGET_NAME_CHARACTERS})[\] ]")
 _STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
@@ -41,6 +41,7 @@ class _Step:
     completed: float | None = None
     running: bool = False  # started again (or first) and not completed since
     failed: bool = False  # it ended with an error, or cut short
+    cached: bool = False  # it ended taken from BuildKit's cache
     shown_started: bool = False
     shown_completed: float | None = None
 
@@ -111,6 +112,28 @@ class BakeProgress:
                 ended[target] = ended.get(target, True) and clean
         return {target for target, clean in ended.items() if clean}
 
+    def instruction_steps(
+        self, needs: Mapping[str, Collection[str]] | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """Each target's steps of Dockerfile instructions that completed cleanly, and how
+        many of those BuildKit took from its cache. bake reports a dependency's steps (a
+        `target:` context) under each dependent too: a step also reported under one of
+        the target's `needs` is that dependency's alone."""
+        labelled: dict[str, set[str]] = {}
+        for digest, name in self._steps:
+            labelled.setdefault(digest, set()).add(self.target_of(name) or "")
+        counts: dict[str, tuple[int, int]] = {}
+        for (digest, _), step in self._steps.items():
+            target = self.target_of(step.name)
+            clean = step.completed is not None and not step.running and not step.failed
+            if target is None or not clean or instruction_position(step.name) is None:
+                continue
+            if needs and labelled[digest].intersection(needs.get(target, ())):
+                continue
+            done, cached = counts.get(target, (0, 0))
+            counts[target] = (done + 1, cached + step.cached)
+        return counts
+
     def target_of(self, step_name: str) -> str | None:
         if len(self.targets) == 1:
             return next(iter(self.targets))
@@ -180,6 +203,7 @@ class BakeProgress:
                 self._say(step, f"#{step.number} ERROR: {_one_line(error)}\n")
                 self._say(step, f"------\n > {_one_line(name)}:\n------\n")
         elif vertex.get("cached"):
+            step.cached = True
             self._tell(step, "cached", took)
             self._say(step, f"#{step.number} CACHED\n")
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,7 @@ class TargetBuilds:
         self.digests: dict[str, str] = {}
         self.codes: dict[str, tuple[int, Path]] = {}  # target -> exit code, readable log
         self.outputs: dict[str, BakeOutput] = {}
+        self.measured: dict[str, Measured] = {}
 
     def metadata_file(self, name: str) -> Path:
         return self.state / "metadata" / f"{name}.json"
@@ -99,19 +101,42 @@ class TargetBuilds:
         if output is not None:
             output.close()
             log = output.log
+            self.measured[planned.name] = measured_build(planned.name, output, code)
         self.codes[planned.name] = (code, log)
 
     def outcome(self, planned: PlannedTarget, started: float) -> TargetResult:
         code, log = self.codes[planned.name]
+        measured = self.measured.pop(planned.name, Measured())
         return TargetResult(
             planned.name,
             planned.target.platforms,
             "done" if code == 0 else "failed",
-            time.monotonic() - started,
+            measured.seconds if measured.seconds is not None else time.monotonic() - started,
             self.digests.get(planned.name),
             None if code == 0 else last_error_line(log),
             str(log),
+            measured.steps,
+            measured.cached_steps,
+            measured.failed_at,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What a build's progress stream told of it."""
+
+    seconds: float | None = None  # from its first step's start to its last one's end
+    steps: int = 0
+    cached_steps: int = 0
+    failed_at: str | None = None
+
+
+def measured_build(name: str, output: BakeOutput, code: int) -> Measured:
+    from buildgraph.runner.bake_log import failure_places
+
+    steps, cached = output.instruction_steps([name]).get(name, (0, 0))
+    places = failure_places(output.log.read_text(errors="replace").splitlines()) if code else []
+    return Measured(output.seconds([name]).get(name), steps, cached, places[-1] if places else None)
 
 
 def run_per_target(

@@ -69,7 +69,7 @@ class RunResults:
                 status=result.status,
                 seconds=result.seconds,
                 detail=result.detail if result.status != "done" else result.digest,
-                data={"digest": result.digest} if result.digest else {},
+                data=finished_data(result),
             )
         )
 
@@ -82,3 +82,16 @@ class RunResults:
 
     def ordered(self) -> list[TargetResult]:
         return [self.by_name[p.name] for p in self.plan.targets if p.name in self.by_name]
+
+
+def finished_data(result: TargetResult) -> dict[str, object]:
+    """What a `finished` event tells beyond its status: the digest, the steps of the
+    target's instructions and how many came from the cache, where a failure is."""
+    data: dict[str, object] = {}
+    if result.digest:
+        data["digest"] = result.digest
+    if result.steps:
+        data["steps"], data["cached_steps"] = result.steps, result.cached_steps
+    if result.failed_at:
+        data["failed_at"] = result.failed_at
+    return data

@@ -283,6 +283,7 @@ class UiServer:
             "seconds": view.seconds,
             "detail": view.detail,
             "reason": view.reason,
+            "failed_at": view.failed_at,
             "failure": self._failures.get(view.name),
         }
 
@@ -544,7 +545,13 @@ def _note(event: Event) -> dict[str, Any]:
 
 
 def _failure(view: TargetView, at: float) -> dict[str, Any]:
-    return {"step": view.step, "detail": view.detail, "log_tail": list(view.log_tail), "time": at}
+    return {
+        "step": view.step,
+        "failed_at": view.failed_at,
+        "detail": view.detail,
+        "log_tail": list(view.log_tail),
+        "time": at,
+    }
 
 
 def _asset(name: str) -> bytes:

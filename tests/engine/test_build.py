@@ -171,9 +171,20 @@ def test_a_failure_skips_dependents_and_keep_going_builds_the_rest(
     assert status["independent"] == "done"
     broken = summary(result.stdout)["broken"]
     assert broken["detail"]
+    # Where it failed, as buildx's error report says: its Dockerfile's fourth line.
+    assert (broken["failed_at"] or "").endswith("Dockerfile:4"), broken
+    [finished] = [
+        e for e in events(result.stdout) if e["event"] == "finished" and e["target"] == "broken"
+    ]
+    assert finished["data"]["failed_at"] == broken["failed_at"]
+    # Each target's instruction steps: base's three for each of its two platforms (never
+    # counted again under broken, which bake also reports them under); broken's one failed.
+    steps = {name: t["steps"] for name, t in summary(result.stdout).items()}
+    assert (steps["base"], steps["broken"], steps["independent"]) == (6, 0, 1), steps
     human = buildgraph("build", "after-broken", "--via", via, "--var", f"NS={ns}", cwd=chain)
     assert human.returncode == 1
     assert "failed" in human.stderr and "skipped" in human.stderr
+    assert "  at Dockerfile:4" in human.stderr or "/Dockerfile:4" in human.stderr, human.stderr
 
 
 def early_bakes_in(folder: Path) -> list[int]:

@@ -181,7 +181,7 @@ def test_the_terminal_shows_steps_as_they_run_then_the_final_frame_and_table(
     lines = final.splitlines()
     assert sum(line.startswith("wave 1:") for line in lines) == 1, final
     [failed] = [line for line in lines if line.startswith("  ✗ broken")]
-    step = r"failed \d+\.\ds +at RUN echo \"this step fails on purpose " + mark
+    step = r"failed \d+\.\ds +at Dockerfile:\d+: RUN echo \"this step fails on purpose " + mark
     assert re.search(step, failed), final
     # Its log's last lines: the failing step's output is among them.
     after = lines[lines.index(failed) + 1 :]
@@ -195,7 +195,9 @@ def test_the_terminal_shows_steps_as_they_run_then_the_final_frame_and_table(
     # Under the frame, the summary table, as without the view.
     table = lines.index(
         next(
-            x for x in lines if x.split() == ["target", "platforms", "status", "seconds", "digest"]
+            x
+            for x in lines
+            if x.split() == ["target", "platforms", "status", "seconds", "cached", "digest"]
         )
     )
     assert [x.split()[:3] for x in lines[table + 1 : table + 5]] == [

@@ -289,6 +289,7 @@ def test_the_page_follows_a_real_build(project: Path, page: Page) -> None:
         page.click("broken")
         failed_at = page.fact("failed at") or ""
         assert 'RUN echo "this step fails on purpose' in failed_at, failed_at
+        assert (page.fact("in") or "").endswith("Dockerfile:4"), page.fact("in")
         assert page.script("return document.getElementById('d-failure').hidden") is False
         assert page.text("d-failure-title") == "its last lines"
         assert "exit code: 3" in page.text("d-failure-tail")

@@ -310,6 +310,7 @@
       const of = view.step_index !== null ? ` (${view.step_index} of ${view.step_count})` : "";
       facts.push([label, view.step + of]);
     }
+    if (view.failed_at) facts.push(["in", view.failed_at]);
     const others = (view.running || []).filter((step) => step !== view.step);
     if (view.state === "building" && others.length) facts.push(["also running", others.join("\n")]);
     if (view.steps_done) facts.push(["steps", `${view.steps_done} done, ${view.steps_cached} from cache`]);
@@ -340,6 +341,7 @@
       $("d-failure-title").textContent = now ? "its last lines" : "last failure";
       const rows = now ? [] : [["at", clock(failure.time)]];
       if (failure.step && !now) rows.push(["step", failure.step]);
+      if (failure.failed_at && !now) rows.push(["in", failure.failed_at]);
       if (failure.detail && !now) rows.push(["error", failure.detail]);
       fill($("d-failure-facts"), rows);
       $("d-failure-facts").hidden = now;

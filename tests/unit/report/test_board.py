@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from buildgraph.report.board import LOG_LINES, TAIL_LINES, Board, PlanEntry
@@ -114,6 +114,9 @@ def test_events_of_other_targets_and_other_kinds_change_nothing() -> None:
     assert board.version == before
 
 
+# Up to 5,050 lines an example: on a loaded machine (CI's engine tests beside it) one
+# example can take longer than hypothesis's 200 ms deadline; the work is what it is.
+@settings(deadline=None, max_examples=40)
 @given(st.integers(min_value=0, max_value=LOG_LINES + 50))
 def test_the_log_kept_is_bounded(count: int) -> None:
     board = Board([PlanEntry("a", 1, ())])
@@ -123,3 +126,38 @@ def test_the_log_kept_is_bounded(count: int) -> None:
     kept = board.log("a")
     assert len(kept) == min(count, LOG_LINES)
     assert kept == [str(i) for i in range(max(0, count - LOG_LINES), count)]
+
+
+def test_only_instruction_steps_are_counted_and_the_build_s_count_wins_at_its_end() -> None:
+    board = Board([PlanEntry("a", 1, ())])
+    board.apply(Event("started", "a"))
+    for name, status in [
+        ("[a internal] load build definition from Dockerfile", "done"),
+        ("[a 1/2] COPY x /x", "cached"),
+        ("[a 2/2] RUN make", "done"),
+        ("[a] exporting to image", "done"),
+    ]:
+        board.apply(Event("step", "a", status=status, detail=name))
+    view = board.view("a")
+    assert view is not None and (view.steps_done, view.steps_cached) == (2, 1)
+    board.apply(Event("finished", "a", status="done", data={"steps": 4, "cached_steps": 4}))
+    view = board.view("a")
+    assert view is not None and (view.steps_done, view.steps_cached, view.cached) == (4, 4, True)
+
+
+def test_a_failure_keeps_its_step_and_its_place_until_it_builds_again() -> None:
+    board = Board([PlanEntry("a", 1, ())])
+    board.apply(Event("started", "a"))
+    board.apply(Event("step", "a", status="running", detail="[a 1/1] RUN exit 3"))
+    board.apply(Event("step", "a", status="failed", detail="[a 1/1] RUN exit 3"))
+    board.apply(Event("finished", "a", status="failed", data={"failed_at": "a/Dockerfile:2"}))
+    view = board.view("a")
+    assert view is not None
+    assert (view.state, view.step, view.failed_at) == (
+        "failed",
+        "[a 1/1] RUN exit 3",
+        "a/Dockerfile:2",
+    )
+    board.apply(Event("started", "a"))
+    view = board.view("a")
+    assert view is not None and (view.step, view.failed_at) == (None, None)

@@ -187,6 +187,22 @@ def test_a_failure_shows_the_failing_step_and_the_last_lines_of_its_log() -> Non
     assert not any("line 2" in line for line in lines)
 
 
+def test_a_failure_says_which_line_of_which_dockerfile_failed() -> None:
+    board = broken_board(log_lines=1)
+    board.apply(
+        Event(
+            "finished",
+            "broken",
+            status="failed",
+            seconds=1.5,
+            data={"failed_at": "broken/Dockerfile:4", "steps": 1, "cached_steps": 0},
+            time=T0,
+        )
+    )
+    row = row_of(screen(board), "broken")
+    assert row.split()[2:] == ["failed", "1.5s", "at", "broken/Dockerfile:4:", "RUN", "exit", "3"]
+
+
 def test_the_dashes_buildx_frames_a_failure_with_take_no_line() -> None:
     board = broken_board(log_lines=2)
     for line in ("------", " > [broken 2/2] RUN exit 3:", "#7 0.1 line 1", "------"):

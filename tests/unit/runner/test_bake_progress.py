@@ -13,7 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from buildgraph.runner.bake_log import attribute_failures, exported_targets, failed_steps
+from buildgraph.runner.bake_log import (
+    attribute_failures,
+    exported_targets,
+    failed_steps,
+    failure_places,
+    places_of_failures,
+)
 from buildgraph.runner.bake_progress import BakeProgress
 
 STREAMS = Path(__file__).parents[2] / "fixtures" / "bake_progress"
@@ -60,6 +66,50 @@ def test_the_readable_log_tells_what_plain_progress_would(stream: str) -> None:
     # bake's own report, which is not JSON, is kept as it came.
     assert any(line.startswith("ERROR: ") and "exit code: 3" in line for line in lines)
     assert not any(line.lstrip().startswith(("{", '"vertexes"')) for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("stream", "cached"), [("buildx-0.29-two-targets.log", 1), ("buildx-0.13-two-targets.log", 3)]
+)
+def test_each_target_counts_its_instructions_steps_and_those_from_the_cache(
+    stream: str, cached: int
+) -> None:
+    progress, _ = read(stream)
+    # Each has base's two and stage-1's one; bad's own RUN failed, the internal steps
+    # and the export are BuildKit's, not instructions.
+    assert progress.instruction_steps() == {"app": (3, cached), "bad": (3, cached)}
+    # Told that bad needs app, the steps bake reported under both are app's alone.
+    assert progress.instruction_steps({"bad": ["app"]}) == {"app": (3, cached)}
+
+
+@pytest.mark.parametrize("stream", ["buildx-0.29-two-targets.log", "buildx-0.13-two-targets.log"])
+def test_the_failing_instruction_is_placed_in_its_dockerfile(stream: str) -> None:
+    _, text = read(stream)
+    places = failure_places(text.splitlines())
+    assert places == ["b.Dockerfile:2"]
+    names = {"app": "Dockerfile", "bad": "b.Dockerfile"}
+    assert places_of_failures(["bad"], places, names) == {"bad": "b.Dockerfile:2"}
+    # Of two failed targets, each takes a place in a file of its Dockerfile's name only.
+    assert places_of_failures(["app", "bad"], places, names) == {"bad": "b.Dockerfile:2"}
+    assert places_of_failures(["app"], [], names) == {}
+
+
+def test_a_place_is_a_line_alone_above_the_frame_never_a_steps_line() -> None:
+    lines = [
+        "#7 0.120 see config.py:12",
+        "------",
+        "#8 ERROR: exit code: 3",
+        "------",
+        "services/api/Dockerfile.prod:17",
+        "--------------------",
+        "services/api/Dockerfile.prod:18",
+        "not a frame",
+    ]
+    assert failure_places(lines) == ["services/api/Dockerfile.prod:17"]
+    names = {"api": "Dockerfile.prod"}
+    assert places_of_failures(["api"], failure_places(lines), names) == {
+        "api": "services/api/Dockerfile.prod:17"
+    }
 
 
 def test_a_step_log_is_decoded() -> None:

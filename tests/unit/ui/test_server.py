@@ -287,7 +287,16 @@ def test_a_failure_is_kept_with_its_step_through_a_rebuild(page: Page) -> None:
     page.emit(Event("step", "app", status="running", detail="[app 1/1] RUN exit 3"))
     page.emit(Event("log", "app", detail="#5 ERROR: exit code: 3"))
     page.emit(Event("step", "app", status="failed", detail="[app 1/1] RUN exit 3"))
-    page.emit(Event("finished", "app", status="failed", detail="exit code 3", time=2.0))
+    page.emit(
+        Event(
+            "finished",
+            "app",
+            status="failed",
+            detail="exit code 3",
+            data={"failed_at": "app/Dockerfile:2"},
+            time=2.0,
+        )
+    )
     page.emit(Event("rebuild", "app", detail="its Dockerfile changed"))
     status, _, body = page.get("state")
     assert status == 200
@@ -295,6 +304,7 @@ def test_a_failure_is_kept_with_its_step_through_a_rebuild(page: Page) -> None:
     assert (app["state"], app["reason"], app["step"]) == ("waiting", "its Dockerfile changed", None)
     assert app["failure"] == {
         "step": "[app 1/1] RUN exit 3",
+        "failed_at": "app/Dockerfile:2",
         "detail": "exit code 3",
         "log_tail": ["#5 ERROR: exit code: 3"],
         "time": 2.0,

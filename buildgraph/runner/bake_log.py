@@ -86,8 +86,8 @@ def failure_places(lines: Sequence[str]) -> list[str]:
 def places_of_failures(
     failed: Sequence[str], places: Sequence[str], dockerfile_names: Mapping[str, str]
 ) -> dict[str, str]:
-    """Each failed target's place, of `places`: the last one in a file of its Dockerfile's
-    name; for a target that failed alone, else the last place there is."""
+    """Each failed target's place, of `places`: the last one in a file named as its
+    Dockerfile is; failing that, for a target that failed alone, the last place of all."""
     found = {}
     for name in failed:
         own = [p for p in places if _file_name(p) == dockerfile_names.get(name)]

@@ -45,6 +45,11 @@ class _Step:
     shown_started: bool = False
     shown_completed: float | None = None
 
+    @property
+    def clean(self) -> bool:
+        """It completed, and neither failed nor was cut short nor started again since."""
+        return self.completed is not None and not self.running and not self.failed
+
 
 @dataclass
 class BakeProgress:
@@ -108,8 +113,7 @@ class BakeProgress:
         for step in self._steps.values():
             target = self.target_of(step.name)
             if target is not None:
-                clean = step.completed is not None and not step.running and not step.failed
-                ended[target] = ended.get(target, True) and clean
+                ended[target] = ended.get(target, True) and step.clean
         return {target for target, clean in ended.items() if clean}
 
     def instruction_steps(
@@ -125,8 +129,7 @@ class BakeProgress:
         counts: dict[str, tuple[int, int]] = {}
         for (digest, _), step in self._steps.items():
             target = self.target_of(step.name)
-            clean = step.completed is not None and not step.running and not step.failed
-            if target is None or not clean or instruction_position(step.name) is None:
+            if target is None or not step.clean or instruction_position(step.name) is None:
                 continue
             if needs and labelled[digest].intersection(needs.get(target, ())):
                 continue
